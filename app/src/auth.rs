@@ -1,0 +1,71 @@
+//! Account server functions at stable endpoints (`/api/signup`, `/api/login`, `/api/logout`,
+//! `/api/me`): plain HTML forms, bots and tests post to them as well as the hydrated app.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::CurrentUser;
+
+#[server(endpoint = "me")]
+pub async fn me() -> Result<Option<CurrentUser>, AppError> {
+    crate::server_fns::current_user().await
+}
+
+#[server(endpoint = "signup")]
+pub async fn signup(
+    username: String,
+    password: String,
+    email: Option<String>,
+    next: Option<String>,
+) -> Result<CurrentUser, AppError> {
+    use crate::backend::NewAccount;
+    use crate::domain::{Email, Password, Username};
+    use crate::server_fns::*;
+
+    let result = async {
+        let account = NewAccount {
+            username: Username::parse(&username).map_err(AppError::Invalid)?,
+            password: Password::parse(&password).map_err(AppError::Invalid)?,
+            email: Email::parse_optional(email.as_deref().unwrap_or_default()).map_err(AppError::Invalid)?,
+        };
+        let session = backend()?.signup(&request_headers(), account).await?;
+        set_cookie(session.set_cookie);
+        Ok(session.user)
+    }
+    .await;
+    let next = next.unwrap_or_default();
+    let email = email.unwrap_or_default();
+    finish_form(
+        result,
+        &safe_next(Some(&next)),
+        "/signup",
+        &[("username", &username), ("email", &email), ("next", &next)],
+    )
+}
+
+#[server(endpoint = "login")]
+pub async fn login(username: String, password: String, next: Option<String>) -> Result<CurrentUser, AppError> {
+    use crate::server_fns::*;
+
+    let result = async {
+        let session = backend()?.login(&request_headers(), &username, &password).await?;
+        set_cookie(session.set_cookie);
+        Ok(session.user)
+    }
+    .await;
+    let next = next.unwrap_or_default();
+    finish_form(result, &safe_next(Some(&next)), "/login", &[("username", &username), ("next", &next)])
+}
+
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::server_fns::*;
+
+    let result = async {
+        let clear = backend()?.logout(&request_headers()).await?;
+        set_cookie(clear);
+        Ok(())
+    }
+    .await;
+    finish_form(result, "/login", "/login", &[])
+}

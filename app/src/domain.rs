@@ -1,0 +1,213 @@
+//! Validated values. Each newtype's `parse` is its only constructor, so holding one means the
+//! value was checked; the messages are the ones people see, and say what to do.
+
+use serde::{Deserialize, Serialize};
+
+/// A username: 3–30 ASCII letters, digits, `_` or `-`. Uniqueness ignores case (enforced by
+/// the database); the spelling the person chose is kept for display.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Username(String);
+
+impl Username {
+    pub const MIN_CHARS: usize = 3;
+    pub const MAX_CHARS: usize = 30;
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let name = raw.trim();
+        if name.len() < Self::MIN_CHARS || name.len() > Self::MAX_CHARS {
+            return Err(format!(
+                "usernames are {} to {} characters long",
+                Self::MIN_CHARS,
+                Self::MAX_CHARS
+            ));
+        }
+        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            return Err("usernames may only use letters, digits, '_' and '-'".into());
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A new password: at least 8 characters (counted as characters, not bytes), at most 1024 so
+/// that nobody can make the server hash megabytes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    pub const MIN_CHARS: usize = 8;
+    pub const MAX_CHARS: usize = 1024;
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let count = raw.chars().count();
+        if count < Self::MIN_CHARS {
+            return Err(format!("password too short: use at least {} characters", Self::MIN_CHARS));
+        }
+        if count > Self::MAX_CHARS {
+            return Err(format!("password too long: use at most {} characters", Self::MAX_CHARS));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+/// An email address, checked only for shape (one `@`, something on both sides, no spaces);
+/// stored as given, unique ignoring case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Email(String);
+
+impl Email {
+    pub const MAX_CHARS: usize = 254;
+
+    /// An empty string means "no email" and gives `Ok(None)`.
+    pub fn parse_optional(raw: &str) -> Result<Option<Self>, String> {
+        let email = raw.trim();
+        if email.is_empty() {
+            return Ok(None);
+        }
+        let valid_shape = match email.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+                    && !domain.ends_with('.') && !domain.contains('@')
+            }
+            None => false,
+        };
+        if !valid_shape || email.len() > Self::MAX_CHARS || email.chars().any(char::is_whitespace) {
+            return Err("that email address does not look right: use the form name@example.com".into());
+        }
+        Ok(Some(Self(email.to_owned())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A message body: 1–1000 characters after trimming.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageBody(String);
+
+/// Why a message body was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyError {
+    Empty,
+    TooLong,
+}
+
+impl BodyError {
+    pub fn message(self) -> String {
+        match self {
+            BodyError::Empty => "write something before sending".into(),
+            BodyError::TooLong => format!(
+                "messages are at most {} characters: shorten it or split it in two",
+                MessageBody::MAX_CHARS
+            ),
+        }
+    }
+}
+
+impl MessageBody {
+    pub const MAX_CHARS: usize = 1000;
+
+    pub fn parse(raw: &str) -> Result<Self, BodyError> {
+        let body = raw.trim();
+        if body.is_empty() {
+            return Err(BodyError::Empty);
+        }
+        if body.chars().count() > Self::MAX_CHARS {
+            return Err(BodyError::TooLong);
+        }
+        Ok(Self(body.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A room name as it appears in URLs (`public-chat`): 1–64 lowercase letters, digits and `-`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RoomName(String);
+
+impl RoomName {
+    pub const MAX_CHARS: usize = 64;
+    pub const PUBLIC: &'static str = "public-chat";
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        let valid = !raw.is_empty()
+            && raw.len() <= Self::MAX_CHARS
+            && raw.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        valid.then(|| Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_follow_the_rules() {
+        assert_eq!(Username::parse(" ana ").unwrap().as_str(), "ana");
+        assert!(Username::parse("Ana_B-3").is_ok());
+        assert!(Username::parse("ab").is_err());
+        assert!(Username::parse(&"a".repeat(31)).is_err());
+        assert!(Username::parse(&"a".repeat(30)).is_ok());
+        assert!(Username::parse("ana b").is_err());
+        assert!(Username::parse("anä").is_err());
+        assert!(Username::parse("ana@x").is_err());
+    }
+
+    #[test]
+    fn passwords_count_characters_not_bytes() {
+        assert!(Password::parse("1234567").unwrap_err().contains("too short"));
+        assert!(Password::parse("12345678").is_ok());
+        // Seven characters, fourteen bytes: still too short.
+        assert!(Password::parse("ääääääa").is_err());
+        assert!(Password::parse(&"x".repeat(1025)).is_err());
+        assert_eq!(format!("{:?}", Password::parse("secret-password").unwrap()), "Password(<redacted>)");
+    }
+
+    #[test]
+    fn emails_are_optional_and_shaped() {
+        assert_eq!(Email::parse_optional("  ").unwrap(), None);
+        assert_eq!(Email::parse_optional("a@b.co").unwrap().unwrap().as_str(), "a@b.co");
+        for bad in ["a", "@b.co", "a@b", "a@.co", "a b@c.co", "a@b@c.co", "a@b.co."] {
+            assert!(Email::parse_optional(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn message_bodies_are_trimmed_and_bounded() {
+        assert_eq!(MessageBody::parse("  hi \n").unwrap().as_str(), "hi");
+        assert_eq!(MessageBody::parse(" \n\t ").unwrap_err(), BodyError::Empty);
+        assert!(MessageBody::parse(&"é".repeat(1000)).is_ok());
+        assert_eq!(MessageBody::parse(&"é".repeat(1001)).unwrap_err(), BodyError::TooLong);
+        // Surrounding whitespace does not count towards the limit.
+        assert!(MessageBody::parse(&format!("  {}  ", "a".repeat(1000))).is_ok());
+    }
+
+    #[test]
+    fn room_names_are_url_safe() {
+        assert!(RoomName::parse("public-chat").is_some());
+        assert!(RoomName::parse("").is_none());
+        assert!(RoomName::parse("Public").is_none());
+        assert!(RoomName::parse("../etc").is_none());
+        assert!(RoomName::parse(&"a".repeat(65)).is_none());
+    }
+}

@@ -1,0 +1,116 @@
+//! The one error type of the app layer: what server functions return and pages show. Every
+//! variant's text is written for the person using the app; internals are logged by the server
+//! and arrive here only as `Internal`.
+
+use serde::{Deserialize, Serialize};
+use server_fn_error::*;
+
+// Re-exported through leptos; kept in a private module so the imports read cleanly.
+mod server_fn_error {
+    pub use leptos::server_fn::codec::JsonEncoding;
+    pub use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// A field did not pass validation; the text says what to change.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("that username is taken: choose another one")]
+    UsernameTaken,
+    #[error("that email is already used by another account: log in instead, or use another address")]
+    EmailTaken,
+    /// Deliberately the same for an unknown user and a wrong password.
+    #[error("wrong username or password")]
+    WrongCredentials,
+    #[error("please log in to continue")]
+    Unauthorized,
+    #[error("this page does not exist, or you do not have access to it")]
+    NotFound,
+    #[error("could not reach the server: check your connection and try again")]
+    Network,
+    #[error("something went wrong on our side; please try again in a moment")]
+    Internal,
+}
+
+impl AppError {
+    /// A short stable code, used in redirect URLs when a plain HTML form (no JavaScript) gets
+    /// an error back: the page reads it from `?error=` and shows the same message.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Invalid(_) => "invalid",
+            AppError::UsernameTaken => "username_taken",
+            AppError::EmailTaken => "email_taken",
+            AppError::WrongCredentials => "wrong_credentials",
+            AppError::Unauthorized => "unauthorized",
+            AppError::NotFound => "not_found",
+            AppError::Network => "network",
+            AppError::Internal => "internal",
+        }
+    }
+
+    /// The inverse of [`AppError::code`]; `detail` carries the text of `Invalid`.
+    pub fn from_code(code: &str, detail: Option<String>) -> Option<Self> {
+        Some(match code {
+            "invalid" => AppError::Invalid(detail.unwrap_or_else(|| "please check the form and try again".into())),
+            "username_taken" => AppError::UsernameTaken,
+            "email_taken" => AppError::EmailTaken,
+            "wrong_credentials" => AppError::WrongCredentials,
+            "unauthorized" => AppError::Unauthorized,
+            "not_found" => AppError::NotFound,
+            "network" => AppError::Network,
+            "internal" => AppError::Internal,
+            _ => return None,
+        })
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Request(_) => AppError::Network,
+            // The form was missing a field or had one of the wrong type.
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
+                AppError::Invalid("the form was incomplete: reload the page and try again".into())
+            }
+            _ => AppError::Internal,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for error in [
+            AppError::Invalid("x".into()),
+            AppError::UsernameTaken,
+            AppError::EmailTaken,
+            AppError::WrongCredentials,
+            AppError::Unauthorized,
+            AppError::NotFound,
+            AppError::Network,
+            AppError::Internal,
+        ] {
+            let detail = match &error {
+                AppError::Invalid(text) => Some(text.clone()),
+                _ => None,
+            };
+            assert_eq!(AppError::from_code(error.code(), detail), Some(error));
+        }
+        assert_eq!(AppError::from_code("nonsense", None), None);
+    }
+
+    #[test]
+    fn internal_errors_do_not_leak_details() {
+        let error = AppError::from_server_fn_error(ServerFnErrorErr::ServerError(
+            "SQL: no such table users".into(),
+        ));
+        assert_eq!(error, AppError::Internal);
+        assert!(!error.to_string().contains("SQL"));
+    }
+}

@@ -1,0 +1,90 @@
+//! The chat app: pages, server functions and the wire protocol, compiled twice: into the
+//! server (feature `ssr`) and into the browser's WASM (feature `hydrate`).
+
+#![recursion_limit = "512"]
+
+pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod backend;
+pub mod domain;
+pub mod error;
+pub mod model;
+mod pages;
+pub mod protocol;
+pub mod rooms;
+#[cfg(feature = "ssr")]
+pub mod server_fns;
+mod socket;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+use crate::auth::{Login, Logout, Signup};
+use crate::model::CurrentUser;
+use crate::pages::{Header, Home, LoginPage, NotFound, RoomPage, SignupPage};
+
+/// The name the build gives the WASM bundle and the stylesheet under `/pkg/`.
+pub const OUTPUT_NAME: &str = "chat";
+
+/// The HTML document around every page.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The account actions and the signed-in person, shared by the header and the forms so that
+/// logging in or out refreshes everything that shows who you are.
+#[derive(Clone, Copy)]
+pub struct Session {
+    pub login: ServerAction<Login>,
+    pub signup: ServerAction<Signup>,
+    pub logout: ServerAction<Logout>,
+    pub user: Resource<Result<Option<CurrentUser>, error::AppError>>,
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let login = ServerAction::<Login>::new();
+    let signup = ServerAction::<Signup>::new();
+    let logout = ServerAction::<Logout>::new();
+    let user = Resource::new(
+        move || (login.version().get(), signup.version().get(), logout.version().get()),
+        |_| auth::me(),
+    );
+    provide_context(Session { login, signup, logout, user });
+
+    view! {
+        <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css")/>
+        <Title formatter=|title: String| if title.is_empty() { "Chat".to_owned() } else { format!("{title} · Chat") }/>
+        <Router>
+            <Header/>
+            <main>
+                // Async rendering: every page arrives complete, so it reads (and its forms
+                // work) before the WASM loads, or without JavaScript at all.
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/") view=Home ssr=SsrMode::Async/>
+                    <Route path=path!("/profiles") view=Home ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async/>
+                    <Route path=path!("/chat/room/:name") view=RoomPage ssr=SsrMode::Async/>
+                    <Route path=path!("/chat/room/:name/send") view=RoomPage ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

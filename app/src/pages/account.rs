@@ -1,0 +1,94 @@
+//! `/login` and `/signup`. Both are `ActionForm`s over the account server functions, so they
+//! work as plain HTML forms before (or without) the WASM, and inline once hydrated.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos::form::ActionForm;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+
+use crate::error::AppError;
+use crate::Session;
+
+/// The error to show: the hydrated action's own result first, else one carried back in the
+/// query string by a plain form post.
+fn form_error(
+    action_result: impl Fn() -> Option<Result<(), AppError>> + Copy + 'static,
+) -> impl Fn() -> Option<String> + Copy {
+    let query = use_query_map();
+    move || match action_result() {
+        Some(Err(error)) => Some(error.to_string()),
+        Some(Ok(())) => None,
+        None => query.with(|q| {
+            q.get("error").and_then(|code| AppError::from_code(&code, q.get("detail"))).map(|e| e.to_string())
+        }),
+    }
+}
+
+fn query_value(name: &'static str) -> impl Fn() -> String + Copy {
+    let query = use_query_map();
+    move || query.with(|q| q.get(name).unwrap_or_default())
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let error = form_error(move || session.login.value().get().map(|r| r.map(|_| ())));
+    let next = query_value("next");
+    let username = query_value("username");
+    view! {
+        <Title text="Log in"/>
+        <section class="card narrow">
+            <h1>"Log in"</h1>
+            <ActionForm action=session.login attr:class="stack">
+                <input type="hidden" name="next" value=next/>
+                <label>"Username or email"
+                    <input name="username" required autocomplete="username" value=username autofocus/>
+                </label>
+                <label>"Password"
+                    <input type="password" name="password" required autocomplete="current-password"/>
+                </label>
+                {move || error().map(|text| view! { <p class="form-error" role="alert">{text}</p> })}
+                <button type="submit" disabled=move || session.login.pending().get()>"Log in"</button>
+            </ActionForm>
+            <p class="muted">"New here? " <A href=move || with_next("/signup", &next())>"Create an account"</A></p>
+        </section>
+    }
+}
+
+#[component]
+pub fn SignupPage() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let error = form_error(move || session.signup.value().get().map(|r| r.map(|_| ())));
+    let next = query_value("next");
+    let username = query_value("username");
+    let email = query_value("email");
+    view! {
+        <Title text="Sign up"/>
+        <section class="card narrow">
+            <h1>"Create an account"</h1>
+            <ActionForm action=session.signup attr:class="stack">
+                <input type="hidden" name="next" value=next/>
+                <label>"Username"
+                    <input name="username" required minlength="3" maxlength="30" pattern="[A-Za-z0-9_\\-]+"
+                        autocomplete="username" value=username autofocus/>
+                    <small class="muted">"3–30 letters, digits, _ or -"</small>
+                </label>
+                <label>"Password"
+                    <input type="password" name="password" required minlength="8" autocomplete="new-password"/>
+                    <small class="muted">"At least 8 characters"</small>
+                </label>
+                <label>"Email (optional, lets you log in with it)"
+                    <input type="email" name="email" autocomplete="email" value=email/>
+                </label>
+                {move || error().map(|text| view! { <p class="form-error" role="alert">{text}</p> })}
+                <button type="submit" disabled=move || session.signup.pending().get()>"Sign up"</button>
+            </ActionForm>
+            <p class="muted">"Already have an account? " <A href=move || with_next("/login", &next())>"Log in"</A></p>
+        </section>
+    }
+}
+
+fn with_next(path: &str, next: &str) -> String {
+    if next.is_empty() { path.to_owned() } else { format!("{path}?next={next}") }
+}

@@ -1,0 +1,118 @@
+//! Helpers every server function uses on the server: the backend, the request, the session
+//! cookie, and the fallback for plain HTML form posts made without JavaScript.
+
+use http::{header, HeaderMap, HeaderValue};
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+
+use crate::backend::SharedBackend;
+use crate::error::AppError;
+use crate::model::CurrentUser;
+
+pub fn backend() -> Result<SharedBackend, AppError> {
+    use_context::<SharedBackend>().ok_or(AppError::Internal)
+}
+
+pub fn request_headers() -> HeaderMap {
+    use_context::<http::request::Parts>().map(|parts| parts.headers).unwrap_or_default()
+}
+
+pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
+    backend()?.current_user(&request_headers()).await
+}
+
+pub async fn require_user() -> Result<CurrentUser, AppError> {
+    current_user().await?.ok_or(AppError::Unauthorized)
+}
+
+pub fn set_cookie(value: HeaderValue) {
+    if let Some(response) = use_context::<ResponseOptions>() {
+        response.append_header(header::SET_COOKIE, value);
+    }
+}
+
+/// Whether this request is a plain browser form post (or navigation) rather than a call from
+/// the hydrated app: the same test leptos_axum uses to decide between a real redirect and a
+/// client-side one.
+fn is_plain_form_post() -> bool {
+    request_headers()
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// Only same-site paths are followed after login, never `//evil.example` or `https://…`.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+/// Ends a server function that a form may have posted. On success the browser goes to
+/// `success_path`. On error, the hydrated app gets the error back to show beside the form, and a
+/// plain form post is sent back to `form_path` with the error in the query string, where the
+/// page shows the same message.
+pub fn finish_form<T>(
+    result: Result<T, AppError>,
+    success_path: &str,
+    form_path: &str,
+    keep: &[(&str, &str)],
+) -> Result<T, AppError> {
+    match &result {
+        Ok(_) => leptos_axum::redirect(success_path),
+        Err(error) if is_plain_form_post() => {
+            let mut query = vec![("error", error.code().to_owned())];
+            if let AppError::Invalid(detail) = error {
+                query.push(("detail", detail.clone()));
+            }
+            query.extend(keep.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, (*v).to_owned())));
+            leptos_axum::redirect(&format!("{form_path}?{}", encode_query(&query)));
+        }
+        Err(_) => {}
+    }
+    result
+}
+
+fn encode_query(pairs: &[(&str, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(key, value)| format!("{key}={}", percent_encode(value)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(byte as char),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_is_only_followed_within_the_site() {
+        assert_eq!(safe_next(Some("/chat/room/public-chat/")), "/chat/room/public-chat/");
+        assert_eq!(safe_next(Some("//evil.example/")), "/");
+        assert_eq!(safe_next(Some("https://evil.example/")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(
+            encode_query(&[("error", "invalid".into()), ("detail", "a b&c=d".into())]),
+            "error=invalid&detail=a%20b%26c%3Dd"
+        );
+    }
+}

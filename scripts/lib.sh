@@ -1,0 +1,89 @@
+# Shared by the run and test scripts: installs what is missing (and only that) and builds.
+# Sourced, not run.
+
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="$HOME/.cargo/bin:$ROOT/.tools/node_modules/.bin:$PATH"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# The wasm-bindgen CLI must match the wasm-bindgen crate in Cargo.lock exactly.
+wasm_bindgen_version() {
+    awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock
+}
+
+ensure_rust_tools() {
+    if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+        say "adding the wasm32-unknown-unknown target"
+        rustup target add wasm32-unknown-unknown
+    fi
+    local want
+    want="$(wasm_bindgen_version)"
+    if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
+        say "installing wasm-bindgen-cli $want (a few minutes, once)"
+        # --locked fails for some versions (a yanked dependency); the version pin is what matters.
+        cargo install wasm-bindgen-cli --version "$want" --force
+    fi
+}
+
+# wasm-opt from npm's binaryen shrinks the release bundle; optional for debug builds.
+ensure_wasm_opt() {
+    if [ ! -x "$ROOT/.tools/node_modules/.bin/wasm-opt" ]; then
+        say "installing binaryen (wasm-opt) from npm"
+        mkdir -p "$ROOT/.tools"
+        npm install --prefix "$ROOT/.tools" --no-audit --no-fund --loglevel=error binaryen@132 >/dev/null
+    fi
+}
+
+# build_site debug|release: the WASM bundle, its JS glue and the stylesheet under target/site/pkg.
+build_site() {
+    local profile="$1" cargo_profile=dev dir=debug
+    if [ "$profile" = release ]; then cargo_profile=wasm-release; dir=wasm-release; fi
+    say "building the browser bundle ($profile)"
+    cargo build -p frontend --lib --target wasm32-unknown-unknown --profile "$cargo_profile"
+    local pkg="$ROOT/target/site/pkg"
+    mkdir -p "$pkg"
+    wasm-bindgen --target web --no-typescript --out-dir "$pkg" --out-name chat \
+        "$ROOT/target/wasm32-unknown-unknown/$dir/frontend.wasm"
+    if [ "$profile" = release ]; then
+        ensure_wasm_opt
+        wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+            --enable-mutable-globals --enable-reference-types --enable-multivalue \
+            "$pkg/chat_bg.wasm" -o "$pkg/chat_bg.wasm"
+    fi
+    cp "$ROOT/style/main.css" "$pkg/chat.css"
+}
+
+build_server() {
+    local profile="$1"
+    say "building the server ($profile)"
+    if [ "$profile" = release ]; then cargo build -p server --release; else cargo build -p server; fi
+}
+
+# PostgreSQL and Redis run on this machine kind; start them if they are down.
+ensure_services() {
+    if command -v pg_ctlcluster >/dev/null 2>&1 && ! pg_isready -h 127.0.0.1 -q 2>/dev/null; then
+        say "starting PostgreSQL"
+        pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+    fi
+    if command -v redis-server >/dev/null 2>&1 && ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
+        say "starting Redis"
+        redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+            --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
+    fi
+}
+
+ensure_browser() {
+    if [ ! -x /usr/bin/chromium ]; then
+        say "installing Chromium from Debian"
+        local sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo=sudo
+        $sudo apt-get update
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y chromium
+    fi
+    if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
+        say "installing the Playwright test runner"
+        (cd "$ROOT/end2end" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+}

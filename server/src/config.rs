@@ -1,0 +1,78 @@
+//! Configuration from the environment (and an optional `.env` file, read by `main`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `sqlite://…` (the default: a file under `./data/`).
+    pub database_url: String,
+    /// Where to listen; port 0 picks a free port (the tests use this).
+    pub site_addr: SocketAddr,
+    /// The folder holding `pkg/` (the WASM bundle, its JS glue and the stylesheet).
+    pub site_root: PathBuf,
+    /// Origins allowed to open sockets and post forms, besides the request's own host.
+    pub allowed_origins: Vec<String>,
+    /// Set the `Secure` flag on the session cookie (turn on behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("LEPTOS_SITE_ADDR must be an address such as 127.0.0.1:3000, not {0:?}")]
+    SiteAddr(String),
+    #[error("DATABASE_URL must start with sqlite:, not {0:?} (PostgreSQL support is not built in yet)")]
+    DatabaseUrl(String),
+    #[error("{name} must be true or false, not {value:?}")]
+    Flag { name: &'static str, value: String },
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/chat.db";
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        if !database_url.starts_with("sqlite:") {
+            return Err(ConfigError::DatabaseUrl(redact_url(&database_url)));
+        }
+        let site_addr = var("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".to_owned());
+        let site_addr = site_addr.parse().map_err(|_| ConfigError::SiteAddr(site_addr))?;
+        let site_root = var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()).into();
+        let allowed_origins = var("ALLOWED_ORIGINS")
+            .map(|list| list.split(',').map(|o| o.trim().trim_end_matches('/').to_owned()).filter(|o| !o.is_empty()).collect())
+            .unwrap_or_default();
+        let secure_cookies = match var("SECURE_COOKIES").as_deref() {
+            None | Some("false") | Some("0") => false,
+            Some("true") | Some("1") => true,
+            Some(other) => return Err(ConfigError::Flag { name: "SECURE_COOKIES", value: other.to_owned() }),
+        };
+        Ok(Self { database_url, site_addr, site_root, allowed_origins, secure_cookies })
+    }
+}
+
+/// A database URL safe to print: the password, if any, replaced.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_never_reach_the_logs() {
+        assert_eq!(redact_url("postgres://app:s3cret@db:5432/chat"), "postgres://app:***@db:5432/chat");
+        assert_eq!(redact_url("sqlite://data/chat.db"), "sqlite://data/chat.db");
+        assert_eq!(redact_url("postgres://app@db/chat"), "postgres://app@db/chat");
+    }
+}

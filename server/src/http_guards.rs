@@ -1,0 +1,39 @@
+//! Guards in front of every route: request bodies are bounded, and state-changing requests
+//! from other sites are refused.
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http::{header, Method};
+
+use crate::error::Error;
+use crate::origin::{check_origin, OriginCheck};
+use crate::state::AppState;
+
+/// The largest request body accepted: forms and server-function calls are small.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub async fn limit_body(request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return Error::PayloadTooLarge { limit: MAX_BODY_BYTES }.into_response();
+    }
+    // Bodies without a declared length are cut off at the same limit while being read.
+    let (parts, body) = request.into_parts();
+    let body = axum::body::Body::new(http_body_util::Limited::new(body, MAX_BODY_BYTES));
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// SameSite=Lax already keeps the session cookie off cross-site posts; this refuses them
+/// outright, with a message, so nothing is changed by a page on another site.
+pub async fn same_origin_posts(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && check_origin(request.headers(), &state.config.allowed_origins) == OriginCheck::Foreign {
+        return Error::Forbidden("cross-site request refused: use the chat's own pages to do this").into_response();
+    }
+    next.run(request).await
+}

@@ -1,0 +1,199 @@
+//! The in-process fan-out hub.
+//!
+//! Each open room has one `tokio::sync::broadcast` ring of already-encoded frames. An event is
+//! serialised once and its bytes (`Utf8Bytes`, reference counted) are shared by every socket in
+//! the room: no database query, no serialisation and no copy per recipient. The ring is the
+//! bounded outgoing queue: a socket that falls more than [`ROOM_BUFFER`] events behind is
+//! told it lagged and is dropped by its own task, so it never slows the others down.
+//!
+//! Presence is counted per distinct user: a person with two tabs counts once.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use app::protocol::ServerEvent;
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::broadcast;
+
+/// How many events a socket may fall behind before it is dropped.
+pub const ROOM_BUFFER: usize = 256;
+
+#[derive(Default)]
+pub struct Hub {
+    rooms: Mutex<HashMap<i64, Arc<RoomChannel>>>,
+}
+
+pub struct RoomChannel {
+    name: String,
+    sender: broadcast::Sender<Utf8Bytes>,
+    /// Open sockets per user id.
+    present: Mutex<HashMap<i64, u32>>,
+    /// Held while a message is stored and published, so that this instance publishes a room's
+    /// messages in `seq` order.
+    pub write_lock: tokio::sync::Mutex<()>,
+}
+
+/// A socket's place in a room. Dropping it leaves the room (and updates the online count).
+pub struct Membership {
+    hub: Arc<Hub>,
+    room_id: i64,
+    user_id: i64,
+    pub channel: Arc<RoomChannel>,
+    pub events: broadcast::Receiver<Utf8Bytes>,
+}
+
+/// Encodes an event once, into the bytes every socket is sent.
+pub fn encode(event: &ServerEvent) -> Utf8Bytes {
+    Utf8Bytes::from(event.to_json())
+}
+
+impl Hub {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// The room's channel, if anyone has it open (used to publish from outside a socket).
+    pub fn channel(&self, room_id: i64, room_name: &str) -> Arc<RoomChannel> {
+        let mut rooms = self.rooms.lock().expect("hub lock poisoned");
+        rooms
+            .entry(room_id)
+            .or_insert_with(|| {
+                Arc::new(RoomChannel {
+                    name: room_name.to_owned(),
+                    sender: broadcast::channel(ROOM_BUFFER).0,
+                    present: Mutex::new(HashMap::new()),
+                    write_lock: tokio::sync::Mutex::new(()),
+                })
+            })
+            .clone()
+    }
+
+    /// Joins a socket to a room. The new socket always learns the current online count: by
+    /// the broadcast when its arrival changed it, else in `Membership::initial_count`.
+    pub fn join(self: &Arc<Self>, room_id: i64, room_name: &str, user_id: i64) -> (Membership, Option<Utf8Bytes>) {
+        let channel = self.channel(room_id, room_name);
+        // Subscribe before counting, so the count broadcast below reaches this socket too.
+        let events = channel.sender.subscribe();
+        let (changed, count) = {
+            let mut present = channel.present.lock().expect("presence lock poisoned");
+            let sockets = present.entry(user_id).or_insert(0);
+            *sockets += 1;
+            (*sockets == 1, present.len() as u32)
+        };
+        let count_event = encode(&ServerEvent::OnlineCount { room: room_name.to_owned(), count });
+        let direct = if changed {
+            channel.publish(count_event);
+            None
+        } else {
+            Some(count_event)
+        };
+        (Membership { hub: self.clone(), room_id, user_id, channel, events }, direct)
+    }
+
+    /// The number of distinct people with the room open.
+    pub fn online_count(&self, room_id: i64) -> u32 {
+        let rooms = self.rooms.lock().expect("hub lock poisoned");
+        rooms.get(&room_id).map_or(0, |channel| channel.present.lock().expect("presence lock poisoned").len() as u32)
+    }
+
+    fn leave(&self, room_id: i64, user_id: i64) {
+        let mut rooms = self.rooms.lock().expect("hub lock poisoned");
+        let Some(channel) = rooms.get(&room_id).cloned() else { return };
+        let (changed, count) = {
+            let mut present = channel.present.lock().expect("presence lock poisoned");
+            let gone = match present.get_mut(&user_id) {
+                Some(sockets) if *sockets > 1 => {
+                    *sockets -= 1;
+                    false
+                }
+                Some(_) => true,
+                None => false,
+            };
+            if gone {
+                present.remove(&user_id);
+            }
+            (gone, present.len() as u32)
+        };
+        if changed {
+            channel.publish(encode(&ServerEvent::OnlineCount { room: channel.name.clone(), count }));
+        }
+        // Forget rooms nobody has open, so memory follows the open rooms, not all rooms ever.
+        if count == 0 && channel.sender.receiver_count() == 0 {
+            rooms.remove(&room_id);
+        }
+    }
+}
+
+impl RoomChannel {
+    /// Hands the same bytes to every socket in the room.
+    pub fn publish(&self, frame: Utf8Bytes) {
+        // An error only means nobody is listening right now, which is fine.
+        let _ = self.sender.send(frame);
+    }
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        self.hub.leave(self.room_id, self.user_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count_of(frame: &Utf8Bytes) -> u32 {
+        match serde_json::from_str::<ServerEvent>(frame.as_str()).unwrap() {
+            ServerEvent::OnlineCount { count, .. } => count,
+            other => panic!("expected an online count, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn online_counts_distinct_people_not_sockets() {
+        let hub = Hub::new();
+        let (mut ana, direct) = hub.join(1, "r", 10);
+        assert!(direct.is_none());
+        assert_eq!(count_of(&ana.events.recv().await.unwrap()), 1);
+
+        let (_bob, _) = hub.join(1, "r", 20);
+        assert_eq!(count_of(&ana.events.recv().await.unwrap()), 2);
+
+        // Ana's second tab: nothing broadcast, the new socket is told directly.
+        let (ana_tab, direct) = hub.join(1, "r", 10);
+        assert_eq!(count_of(&direct.unwrap()), 2);
+        drop(ana_tab);
+        assert_eq!(hub.online_count(1), 2);
+        assert!(ana.events.try_recv().is_err(), "no count change, no event");
+
+        drop(_bob);
+        assert_eq!(count_of(&ana.events.recv().await.unwrap()), 1);
+        drop(ana);
+        assert_eq!(hub.online_count(1), 0);
+        assert!(hub.rooms.lock().unwrap().is_empty(), "an empty room is forgotten");
+    }
+
+    #[tokio::test]
+    async fn every_subscriber_gets_the_same_bytes() {
+        let hub = Hub::new();
+        let (mut a, _) = hub.join(7, "r", 1);
+        let (mut b, _) = hub.join(7, "r", 2);
+        while a.events.try_recv().is_ok() {}
+        while b.events.try_recv().is_ok() {}
+        a.channel.publish(Utf8Bytes::from_static("hello"));
+        let (x, y) = (a.events.recv().await.unwrap(), b.events.recv().await.unwrap());
+        assert_eq!(x.as_str().as_ptr(), y.as_str().as_ptr(), "one allocation shared, not copied");
+    }
+
+    #[tokio::test]
+    async fn a_socket_that_does_not_read_lags_without_blocking_others() {
+        let hub = Hub::new();
+        let (mut slow, _) = hub.join(3, "r", 1);
+        let (mut fast, _) = hub.join(3, "r", 2);
+        for i in 0..(ROOM_BUFFER + 10) {
+            fast.channel.publish(Utf8Bytes::from(i.to_string()));
+            while fast.events.try_recv().is_ok() {}
+        }
+        assert!(matches!(slow.events.recv().await, Err(broadcast::error::RecvError::Lagged(_))));
+    }
+}

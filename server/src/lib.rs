@@ -1,0 +1,126 @@
+//! The chat server. `Application::build` wires configuration, storage, the hub and the HTTP
+//! routes; `main` only parses the command line and calls it. Integration tests build the same
+//! application on port 0.
+
+pub mod auth;
+mod backend;
+pub mod config;
+mod error;
+pub mod hub;
+mod http_guards;
+pub mod origin;
+mod room_socket;
+pub mod state;
+pub mod store;
+
+use std::sync::Arc;
+
+use app::backend::SharedBackend;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use tokio::net::TcpListener;
+use tower::Layer;
+use tower_http::normalize_path::NormalizePathLayer;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::hub::Hub;
+use crate::state::AppState;
+use crate::store::Store;
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let store = Store::connect(&config.database_url).await?;
+        let listener = TcpListener::bind(config.site_addr).await?;
+        let leptos_options = LeptosOptions::builder()
+            .output_name(app::OUTPUT_NAME)
+            .site_root(config.site_root.to_string_lossy().into_owned())
+            .site_pkg_dir("pkg")
+            .site_addr(listener.local_addr()?)
+            .build();
+        let state = AppState { store, hub: Hub::new(), config: Arc::new(config), leptos_options };
+        let router = router(state.clone());
+        Ok(Self { listener, router, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        // Strip trailing slashes before routing, so `/chat/room/x/` and `/chat/room/x` (and the
+        // same for sockets) reach one handler.
+        let service = NormalizePathLayer::trim_trailing_slash().layer(self.router);
+        axum::serve(self.listener, axum::ServiceExt::<Request>::into_make_service(service))
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    }
+}
+
+fn router(state: AppState) -> Router {
+    let backend: SharedBackend = Arc::new(state.clone());
+    let provide_backend = move || provide_context(backend.clone());
+    let pkg_dir = state.config.site_root.join("pkg");
+    let options = state.leptos_options.clone();
+
+    let assets = Router::new().fallback_service(ServeDir::new(pkg_dir)).layer(SetResponseHeaderLayer::overriding(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-cache"),
+    ));
+
+    Router::new()
+        .route("/api/{*fn_name}", post(server_fn_handler))
+        .route("/ws/chatroom/{name}", get(room_socket::upgrade))
+        .route("/healthz", get(|| async { "ok" }))
+        .leptos_routes_with_context(&state, generate_route_list(app::App), provide_backend, move || {
+            app::shell(options.clone())
+        })
+        .nest_service("/pkg", assets)
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), http_guards::same_origin_posts))
+        .layer(axum::middleware::from_fn(http_guards::limit_body))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {
+    let backend: SharedBackend = Arc::new(state);
+    handle_server_fns_with_context(move || provide_context(backend.clone()), request).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,42 @@
+use clap::{Parser, Subcommand};
+use server::config::{redact_url, Config};
+use server::Application;
+use tracing_subscriber::EnvFilter;
+
+/// A self-hosted real-time chat.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the chat (the default).
+    Serve,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    // A missing .env is normal; a broken one is worth saying.
+    if let Err(error) = dotenvy::dotenv() {
+        if !error.not_found() {
+            eprintln!("warning: could not read .env: {error}");
+        }
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn")))
+        .init();
+
+    match Cli::parse().command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let config = Config::from_env()?;
+            let database = redact_url(&config.database_url);
+            let app = Application::build(config).await?;
+            tracing::info!(%database, "chat listening on http://{}:{}", app.state().config.site_addr.ip(), app.port());
+            app.run_until_stopped().await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,99 @@
+use app::protocol::{Author, ChatMessage};
+use sqlx::FromRow;
+
+use super::{now_ms, Result, Room, Store};
+
+/// A message row joined with its author.
+#[derive(Debug, Clone, FromRow)]
+pub struct StoredMessage {
+    pub id: i64,
+    pub seq: i64,
+    pub body: String,
+    pub created_at: i64,
+    pub author_username: Option<String>,
+    pub author_display_name: Option<String>,
+}
+
+impl StoredMessage {
+    pub fn into_wire(self, room: &str) -> ChatMessage {
+        let username = self.author_username.unwrap_or_else(|| "deleted".to_owned());
+        let display_name = self
+            .author_display_name
+            .filter(|name| !name.trim().is_empty())
+            .unwrap_or_else(|| username.clone());
+        ChatMessage {
+            room: room.to_owned(),
+            seq: self.seq,
+            id: self.id,
+            author: Author { username, display_name },
+            body: self.body,
+            created_at: rfc3339(self.created_at),
+        }
+    }
+}
+
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl Store {
+    /// Stores a message under the room's next `seq`. Taking the seq and inserting happen in
+    /// one transaction, so `seq` has no gaps and no repeats whatever the concurrency.
+    pub async fn insert_message(&self, room: &Room, author_id: i64, body: &str) -> Result<StoredMessage> {
+        let mut tx = self.pool.begin().await?;
+        let seq: i64 = sqlx::query_scalar("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq")
+            .bind(room.id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let created_at = now_ms();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO messages (room_id, seq, author_id, body, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(room.id)
+        .bind(seq)
+        .bind(author_id)
+        .bind(body)
+        .bind(created_at)
+        .fetch_one(&mut *tx)
+        .await?;
+        let (author_username, author_display_name): (String, Option<String>) =
+            sqlx::query_as("SELECT username, display_name FROM users WHERE id = ?")
+                .bind(author_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok(StoredMessage {
+            id,
+            seq,
+            body: body.to_owned(),
+            created_at,
+            author_username: Some(author_username),
+            author_display_name,
+        })
+    }
+
+    /// The newest `limit` messages of a room, oldest first.
+    pub async fn latest_messages(&self, room: &Room, limit: i64) -> Result<Vec<StoredMessage>> {
+        let mut messages = sqlx::query_as::<_, StoredMessage>(
+            "SELECT m.id, m.seq, m.body, m.created_at, u.username AS author_username, \
+                    u.display_name AS author_display_name \
+             FROM messages m LEFT JOIN users u ON u.id = m.author_id \
+             WHERE m.room_id = ? ORDER BY m.seq DESC LIMIT ?",
+        )
+        .bind(room.id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        messages.reverse();
+        Ok(messages)
+    }
+
+    pub async fn count_messages(&self, room: &Room) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE room_id = ?")
+            .bind(room.id)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+}
