@@ -8,7 +8,7 @@ use crate::model::CurrentUser;
 
 #[server(endpoint = "me")]
 pub async fn me() -> Result<Option<CurrentUser>, AppError> {
-    crate::server_fns::current_user().await
+    crate::server_fns::respond(crate::server_fns::current_user().await)
 }
 
 #[server(endpoint = "signup")]

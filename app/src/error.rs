@@ -49,6 +49,18 @@ impl AppError {
         }
     }
 
+    /// The HTTP status a server function answers with when it fails with this error.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Invalid(_) => 422,
+            AppError::UsernameTaken | AppError::EmailTaken => 409,
+            AppError::WrongCredentials | AppError::Unauthorized => 401,
+            AppError::NotFound => 404,
+            AppError::Network => 503,
+            AppError::Internal => 500,
+        }
+    }
+
     /// The inverse of [`AppError::code`]; `detail` carries the text of `Invalid`.
     pub fn from_code(code: &str, detail: Option<String>) -> Option<Self> {
         Some(match code {

@@ -10,8 +10,8 @@ use crate::model::RoomPage;
 pub async fn get_room(name: String) -> Result<RoomPage, AppError> {
     use crate::server_fns::*;
 
-    let user = require_user().await?;
-    backend()?.room_page(&user, &name).await
+    let result = async { backend()?.room_page(&require_user().await?, &name).await }.await;
+    respond(result)
 }
 
 /// The message box's fallback when JavaScript is off: the form posts here and the browser is

@@ -71,7 +71,18 @@ pub fn finish_form<T>(
             query.extend(keep.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, (*v).to_owned())));
             leptos_axum::redirect(&format!("{form_path}?{}", encode_query(&query)));
         }
-        Err(_) => {}
+        Err(_) => return respond(result),
+    }
+    result
+}
+
+/// Gives a failed server function the HTTP status of its error (Leptos answers 500 for every
+/// error otherwise), so that bots and scripts can tell a wrong password from an outage.
+pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let (Err(error), Some(response)) = (&result, use_context::<ResponseOptions>()) {
+        if let Ok(status) = http::StatusCode::from_u16(error.status()) {
+            response.set_status(status);
+        }
     }
     result
 }

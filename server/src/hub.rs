@@ -52,9 +52,13 @@ impl Hub {
         Arc::new(Self::default())
     }
 
-    /// The room's channel, if anyone has it open (used to publish from outside a socket).
+    /// The room's channel, created if nobody has the room open (used to publish).
     pub fn channel(&self, room_id: i64, room_name: &str) -> Arc<RoomChannel> {
         let mut rooms = self.rooms.lock().expect("hub lock poisoned");
+        Self::entry(&mut rooms, room_id, room_name)
+    }
+
+    fn entry(rooms: &mut HashMap<i64, Arc<RoomChannel>>, room_id: i64, room_name: &str) -> Arc<RoomChannel> {
         rooms
             .entry(room_id)
             .or_insert_with(|| {
@@ -69,9 +73,12 @@ impl Hub {
     }
 
     /// Joins a socket to a room. The new socket always learns the current online count: by
-    /// the broadcast when its arrival changed it, else in `Membership::initial_count`.
+    /// the broadcast when its arrival changed it, else by the frame returned beside it.
     pub fn join(self: &Arc<Self>, room_id: i64, room_name: &str, user_id: i64) -> (Membership, Option<Utf8Bytes>) {
-        let channel = self.channel(room_id, room_name);
+        // Joining happens under the hub lock, so a room cannot be forgotten by `leave` between
+        // being looked up here and being joined.
+        let mut rooms = self.rooms.lock().expect("hub lock poisoned");
+        let channel = Self::entry(&mut rooms, room_id, room_name);
         // Subscribe before counting, so the count broadcast below reaches this socket too.
         let events = channel.sender.subscribe();
         let (changed, count) = {
@@ -80,6 +87,7 @@ impl Hub {
             *sockets += 1;
             (*sockets == 1, present.len() as u32)
         };
+        drop(rooms);
         let count_event = encode(&ServerEvent::OnlineCount { room: room_name.to_owned(), count });
         let direct = if changed {
             channel.publish(count_event);
@@ -98,7 +106,7 @@ impl Hub {
 
     fn leave(&self, room_id: i64, user_id: i64) {
         let mut rooms = self.rooms.lock().expect("hub lock poisoned");
-        let Some(channel) = rooms.get(&room_id).cloned() else { return };
+        let Some(channel) = rooms.get(&room_id) else { return };
         let (changed, count) = {
             let mut present = channel.present.lock().expect("presence lock poisoned");
             let gone = match present.get_mut(&user_id) {
@@ -118,7 +126,9 @@ impl Hub {
             channel.publish(encode(&ServerEvent::OnlineCount { room: channel.name.clone(), count }));
         }
         // Forget rooms nobody has open, so memory follows the open rooms, not all rooms ever.
-        if count == 0 && channel.sender.receiver_count() == 0 {
+        // The map and the leaving membership hold the last two references unless a message is
+        // being posted to the room right now, in which case it stays.
+        if count == 0 && Arc::strong_count(channel) <= 2 {
             rooms.remove(&room_id);
         }
     }

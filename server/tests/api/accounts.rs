@@ -1,0 +1,154 @@
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn signup_starts_a_session_in_an_http_only_same_site_cookie() {
+    let app = spawn_app().await;
+    let response = app
+        .post_form("/api/signup", &[("username", "Ana"), ("password", "correct-horse"), ("email", "ana@example.com")], None)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let set_cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+    assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    let cookie = session_cookie(&response).unwrap();
+    assert_eq!(app.whoami(&cookie).await.as_deref(), Some("Ana"));
+}
+
+#[tokio::test]
+async fn a_username_is_taken_whatever_its_case() {
+    let app = spawn_app().await;
+    app.signup("ana").await;
+    let response = app.post_form("/api/signup", &[("username", "ANA"), ("password", "another-pass")], None).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert!(response.text().await.unwrap().contains("UsernameTaken"));
+}
+
+#[tokio::test]
+async fn signup_explains_what_is_wrong_with_the_input() {
+    let app = spawn_app().await;
+    let short = app.post_form("/api/signup", &[("username", "bob"), ("password", "short")], None).await;
+    assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(short.text().await.unwrap().contains("password too short"));
+    let bad_name = app.post_form("/api/signup", &[("username", "b b"), ("password", "long-enough")], None).await;
+    assert_eq!(bad_name.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad_name.text().await.unwrap().contains("letters, digits"));
+}
+
+#[tokio::test]
+async fn a_plain_form_gets_the_error_back_on_the_form_page() {
+    let app = spawn_app().await;
+    app.signup("ana").await;
+    let response = http()
+        .post(app.url("/api/signup"))
+        .header("Accept", "text/html")
+        .header("Referer", app.url("/signup"))
+        .form(&[("username", "ana"), ("password", "correct-horse"), ("email", ""), ("next", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/signup?error=username_taken"), "{location}");
+    let page = app.get(&location, None).await.text().await.unwrap();
+    assert!(page.contains("that username is taken"), "the signup page shows the error");
+}
+
+#[tokio::test]
+async fn login_with_a_wrong_password_or_unknown_user_says_the_same() {
+    let app = spawn_app().await;
+    app.signup("ana").await;
+    let wrong = app.post_form("/api/login", &[("username", "ana"), ("password", "not-the-password")], None).await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(session_cookie(&wrong).is_none());
+    let unknown = app.post_form("/api/login", &[("username", "nobody"), ("password", "not-the-password")], None).await;
+    assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.text().await.unwrap(), unknown.text().await.unwrap());
+}
+
+#[tokio::test]
+async fn login_by_username_or_email_rotates_the_session() {
+    let app = spawn_app().await;
+    let response = app
+        .post_form("/api/signup", &[("username", "ana"), ("password", "correct-horse"), ("email", "Ana@Example.com")], None)
+        .await;
+    let first = session_cookie(&response).unwrap();
+
+    let by_email = app
+        .post_form("/api/login", &[("username", "ana@example.com"), ("password", "correct-horse")], Some(&first))
+        .await;
+    assert_eq!(by_email.status(), StatusCode::OK);
+    let second = session_cookie(&by_email).unwrap();
+    assert_ne!(first, second, "a new token at every login");
+    assert_eq!(app.whoami(&first).await, None, "the session presented at login ends");
+    assert_eq!(app.whoami(&second).await.as_deref(), Some("ana"));
+
+    let by_name = app.post_form("/api/login", &[("username", "ANA"), ("password", "correct-horse")], None).await;
+    assert_eq!(by_name.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn logout_ends_the_session() {
+    let app = spawn_app().await;
+    let ana = app.signup("ana").await;
+    let response = app.post_form("/api/logout", &[], Some(&ana.cookie)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    assert_eq!(app.whoami(&ana.cookie).await, None);
+    assert_eq!(app.open_socket("public-chat", Some(&ana.cookie), None).await.unwrap_err(), StatusCode::UNAUTHORIZED);
+    let page = app.get("/chat/room/public-chat/", Some(&ana.cookie)).await;
+    assert_eq!(page.status(), StatusCode::FOUND);
+}
+
+#[tokio::test]
+async fn pages_that_need_a_user_send_strangers_to_login_and_back() {
+    let app = spawn_app().await;
+    let response = app.get("/chat/room/public-chat/", None).await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(response.headers()["location"], "/login?next=/chat/room/public-chat");
+
+    let login = http()
+        .post(app.url("/api/signup"))
+        .header("Accept", "text/html")
+        .form(&[("username", "ana"), ("password", "correct-horse"), ("next", "/chat/room/public-chat")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::FOUND);
+    assert_eq!(login.headers()["location"], "/chat/room/public-chat");
+
+    let elsewhere = http()
+        .post(app.url("/api/login"))
+        .header("Accept", "text/html")
+        .form(&[("username", "ana"), ("password", "correct-horse"), ("next", "//evil.example/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.headers()["location"], "/", "never redirected off the site");
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused() {
+    let app = spawn_app().await;
+    let response = http()
+        .post(app.url("/api/signup"))
+        .header("Origin", "http://evil.example")
+        .form(&[("username", "mallory"), ("password", "correct-horse")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(response.text().await.unwrap().contains("cross-site request refused"));
+    let nobody = app.post_form("/api/login", &[("username", "mallory"), ("password", "correct-horse")], None).await;
+    assert_eq!(nobody.status(), StatusCode::UNAUTHORIZED, "nothing was created");
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_are_refused_with_a_clear_status() {
+    let app = spawn_app().await;
+    let huge = "x".repeat(100 * 1024);
+    let response = app.post_form("/api/signup", &[("username", "ana"), ("password", &huge)], None).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(response.text().await.unwrap().contains("too large"));
+}

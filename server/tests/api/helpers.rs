@@ -1,0 +1,162 @@
+use std::time::Duration;
+
+use app::protocol::ServerEvent;
+use futures_util::{SinkExt, StreamExt};
+use reqwest::header::{COOKIE, SET_COOKIE};
+use reqwest::StatusCode;
+use server::config::Config;
+use server::state::AppState;
+use server::Application;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub state: AppState,
+    _data: tempfile::TempDir,
+}
+
+/// A signed-in person: their session cookie.
+pub struct TestUser {
+    pub cookie: String,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let data = tempfile::tempdir().expect("temp dir");
+    let config = Config {
+        database_url: format!("sqlite://{}/chat.db", data.path().display()),
+        site_addr: "127.0.0.1:0".parse().unwrap(),
+        site_root: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site"),
+        allowed_origins: vec![],
+        secure_cookies: false,
+    };
+    let app = Application::build(config).await.expect("the app builds");
+    let port = app.port();
+    let state = app.state().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp { address: format!("http://127.0.0.1:{port}"), port, state, _data: data }
+}
+
+/// A client that does not follow redirects, so tests see them.
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("chat_session="))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)], cookie: Option<&str>) -> reqwest::Response {
+        let mut request = http().post(self.url(path)).form(form);
+        if let Some(cookie) = cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> reqwest::Response {
+        let mut request = http().get(self.url(path)).header("Accept", "text/html");
+        if let Some(cookie) = cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn signup(&self, username: &str) -> TestUser {
+        let response = self
+            .post_form("/api/signup", &[("username", username), ("password", "correct-horse"), ("email", "")], None)
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "signup of {username} failed");
+        let cookie = session_cookie(&response).expect("signup sets a session cookie");
+        TestUser { cookie }
+    }
+
+    /// Who `/api/me` says the cookie belongs to.
+    pub async fn whoami(&self, cookie: &str) -> Option<String> {
+        let response = self.post_form("/api/me", &[], Some(cookie)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let me: Option<serde_json::Value> = response.json().await.unwrap();
+        me.map(|user| user["username"].as_str().unwrap().to_owned())
+    }
+
+    pub async fn room_html(&self, room: &str, user: &TestUser) -> String {
+        let response = self.get(&format!("/chat/room/{room}/"), Some(&user.cookie)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.text().await.unwrap()
+    }
+
+    /// Opens a room socket the way a browser on the site's own page does.
+    pub async fn open_socket(&self, room: &str, cookie: Option<&str>, origin: Option<&str>) -> Result<Socket, StatusCode> {
+        let mut request = format!("ws://127.0.0.1:{}/ws/chatroom/{room}/", self.port).into_client_request().unwrap();
+        if let Some(cookie) = cookie {
+            request.headers_mut().insert("Cookie", HeaderValue::from_str(cookie).unwrap());
+        }
+        let origin = origin.map(str::to_owned).unwrap_or_else(|| self.address.clone());
+        request.headers_mut().insert("Origin", HeaderValue::from_str(&origin).unwrap());
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((socket, _)) => Ok(socket),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err(StatusCode::from_u16(response.status().as_u16()).unwrap()),
+            Err(other) => panic!("socket failed: {other}"),
+        }
+    }
+
+    pub async fn socket(&self, room: &str, user: &TestUser) -> Socket {
+        self.open_socket(room, Some(&user.cookie), None).await.expect("the socket opens")
+    }
+}
+
+/// The next event from the server, waiting at most five seconds.
+pub async fn next_event(socket: &mut Socket) -> ServerEvent {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await
+            .expect("an event within 5 s")
+            .expect("the socket is open")
+            .expect("a frame");
+        match frame {
+            Message::Text(text) => return serde_json::from_str(text.as_str()).expect("a protocol event"),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("unexpected frame {other:?}"),
+        }
+    }
+}
+
+/// The next online count, skipping nothing: the test says what it expects next.
+pub async fn next_count(socket: &mut Socket) -> u32 {
+    match next_event(socket).await {
+        ServerEvent::OnlineCount { count, .. } => count,
+        other => panic!("expected an online count, got {other:?}"),
+    }
+}
+
+/// Asserts that nothing arrives for a short while.
+pub async fn assert_quiet(socket: &mut Socket) {
+    if let Ok(Some(frame)) = tokio::time::timeout(Duration::from_millis(300), socket.next()).await {
+        panic!("expected no event, got {frame:?}");
+    }
+}
+
+pub async fn send_text(socket: &mut Socket, text: &str) {
+    socket.send(Message::text(text)).await.expect("frame sent");
+}
+
+pub async fn send_body(socket: &mut Socket, body: &str) {
+    send_text(socket, &serde_json::json!({ "body": body }).to_string()).await;
+}

@@ -1,0 +1,184 @@
+use app::protocol::{ErrorCode, ServerEvent};
+use futures_util::{SinkExt, StreamExt};
+use reqwest::StatusCode;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::helpers::*;
+
+fn message(event: ServerEvent) -> app::protocol::ChatMessage {
+    match event {
+        ServerEvent::Message(message) => message,
+        other => panic!("expected a message, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_message_reaches_everyone_in_the_room_once_stored() {
+    let app = spawn_app().await;
+    let ana = app.signup("ana").await;
+    let bob = app.signup("bob").await;
+    let mut a = app.socket("public-chat", &ana).await;
+    assert_eq!(next_count(&mut a).await, 1);
+    let mut b = app.socket("public-chat", &bob).await;
+    assert_eq!(next_count(&mut a).await, 2);
+    assert_eq!(next_count(&mut b).await, 2);
+
+    send_body(&mut a, "hello bob").await;
+    let to_ana = message(next_event(&mut a).await);
+    let to_bob = message(next_event(&mut b).await);
+    assert_eq!(to_ana, to_bob, "the same id, seq and body for both");
+    assert_eq!(to_ana.seq, 1);
+    assert_eq!(to_ana.room, "public-chat");
+    assert_eq!(to_ana.author.username, "ana");
+    assert!(chrono_like(&to_ana.created_at), "{}", to_ana.created_at);
+
+    send_body(&mut b, "hi ana").await;
+    let reply = message(next_event(&mut a).await);
+    assert_eq!(reply.seq, 2, "seq counts up by one per room");
+    assert_eq!(message(next_event(&mut b).await), reply);
+
+    // A reload shows both, in the server-rendered HTML.
+    let html = app.room_html("public-chat", &bob).await;
+    assert!(html.find("hello bob").unwrap() < html.find("hi ana").unwrap());
+}
+
+fn chrono_like(value: &str) -> bool {
+    value.len() == 24 && value.ends_with('Z') && value.as_bytes()[10] == b'T'
+}
+
+#[tokio::test]
+async fn the_online_count_counts_people_not_tabs() {
+    let app = spawn_app().await;
+    let ana = app.signup("ana").await;
+    let bob = app.signup("bob").await;
+    let mut a = app.socket("public-chat", &ana).await;
+    assert_eq!(next_count(&mut a).await, 1);
+
+    let mut b = app.socket("public-chat", &bob).await;
+    assert_eq!(next_count(&mut a).await, 2);
+    assert_eq!(next_count(&mut b).await, 2);
+
+    // Ana's second tab: it learns the count, nobody else hears a change.
+    let mut a2 = app.socket("public-chat", &ana).await;
+    assert_eq!(next_count(&mut a2).await, 2);
+    assert_quiet(&mut b).await;
+    a2.close(None).await.unwrap();
+    assert_quiet(&mut b).await;
+
+    b.close(None).await.unwrap();
+    assert_eq!(next_count(&mut a).await, 1);
+    let html = app.room_html("public-chat", &ana).await;
+    assert!(html.contains(">1<!> online"), "the page shows the live count");
+}
+
+#[tokio::test]
+async fn the_upgrade_checks_session_origin_and_room() {
+    let app = spawn_app().await;
+    let ana = app.signup("ana").await;
+    assert_eq!(app.open_socket("public-chat", None, None).await.unwrap_err(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.open_socket("public-chat", Some("chat_session=forged"), None).await.unwrap_err(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.open_socket("public-chat", Some(&ana.cookie), Some("http://evil.example")).await.unwrap_err(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(app.open_socket("no-such-room", Some(&ana.cookie), None).await.unwrap_err(), StatusCode::NOT_FOUND);
+    assert_eq!(app.open_socket("Bad%20Name", Some(&ana.cookie), None).await.unwrap_err(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_socket_path_works_without_the_trailing_slash() {
+    let app = spawn_app().await;
+    let ana = app.signup("ana").await;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://127.0.0.1:{}/ws/chatroom/public-chat", app.port).into_client_request().unwrap();
+    request.headers_mut().insert("Cookie", ana.cookie.parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("opens without the slash");
+    assert_eq!(next_count(&mut socket).await, 1);
+}
+
+#[tokio::test]
+async fn bad_frames_get_an_error_event_store_nothing_and_keep_the_socket_open() {
+    let app = spawn_app().await;
+    let ana = app.signup("ana").await;
+    let mut socket = app.socket("public-chat", &ana).await;
+    next_count(&mut socket).await;
+
+    let cases = [
+        ("not json".to_owned(), ErrorCode::MalformedFrame),
+        (r#"{"text":"no body field"}"#.to_owned(), ErrorCode::MalformedFrame),
+        (r#"{"body":"   "}"#.to_owned(), ErrorCode::EmptyBody),
+        (serde_json::json!({ "body": "x".repeat(1001) }).to_string(), ErrorCode::BodyTooLong),
+    ];
+    for (frame, expected) in cases {
+        send_text(&mut socket, &frame).await;
+        match next_event(&mut socket).await {
+            ServerEvent::Error { code, message } => {
+                assert_eq!(code, expected, "for {frame:.40}");
+                assert!(!message.is_empty());
+            }
+            other => panic!("expected an error for {frame:.40}, got {other:?}"),
+        }
+    }
+    socket.send(Message::binary(vec![1, 2, 3])).await.unwrap();
+    assert!(matches!(next_event(&mut socket).await, ServerEvent::Error { code: ErrorCode::BinaryNotSupported, .. }));
+
+    let room = app.state.store.room_by_name("public-chat").await.unwrap().unwrap();
+    assert_eq!(app.state.store.count_messages(&room).await.unwrap(), 0, "nothing stored");
+
+    // Still open and usable; exactly 1000 characters is allowed.
+    send_body(&mut socket, &"y".repeat(1000)).await;
+    assert_eq!(message(next_event(&mut socket).await).body.len(), 1000);
+    assert_eq!(app.state.store.count_messages(&room).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_frame_over_64_kib_closes_the_socket_with_1009() {
+    let app = spawn_app().await;
+    let ana = app.signup("ana").await;
+    let mut socket = app.socket("public-chat", &ana).await;
+    next_count(&mut socket).await;
+    send_body(&mut socket, &"z".repeat(70 * 1024)).await;
+    let close = loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(5), socket.next()).await.expect("closed within 5 s") {
+            Some(Ok(Message::Close(frame))) => break frame.expect("a close code"),
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    assert_eq!(close.code, CloseCode::Size);
+    let room = app.state.store.room_by_name("public-chat").await.unwrap().unwrap();
+    assert_eq!(app.state.store.count_messages(&room).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn concurrent_senders_get_gap_free_seqs_in_order() {
+    let app = spawn_app().await;
+    let ana = app.signup("ana").await;
+    let bob = app.signup("bob").await;
+    let mut watcher = app.socket("public-chat", &ana).await;
+    next_count(&mut watcher).await;
+    let mut senders = Vec::new();
+    for user in [&ana, &bob] {
+        let mut socket = app.socket("public-chat", user).await;
+        senders.push(tokio::spawn(async move {
+            for i in 0..25 {
+                send_body(&mut socket, &format!("msg {i}")).await;
+            }
+            socket
+        }));
+    }
+    let mut seqs = Vec::new();
+    while seqs.len() < 50 {
+        if let ServerEvent::Message(message) = next_event(&mut watcher).await {
+            seqs.push(message.seq);
+        }
+    }
+    assert_eq!(seqs, (1..=50).collect::<Vec<i64>>(), "delivered in seq order, no gap, no repeat");
+    for sender in senders {
+        sender.await.unwrap();
+    }
+}
