@@ -1,0 +1,73 @@
+import { test, expect, Page, Browser } from '@playwright/test';
+
+const password = 'correct-horse-battery';
+
+async function signUp(browser: Browser, username: string): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto('/signup');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  // Signing up leads to the public room.
+  await expect(page).toHaveURL(/\/chat\/room\/public-chat\/?$/);
+  await expect(page.getByRole('heading', { name: 'Public chat' })).toBeVisible();
+  await expect(page.getByTestId('whoami')).toHaveText(username);
+  return page;
+}
+
+test('two people chat live in the public room', async ({ browser }) => {
+  const suffix = Date.now().toString(36);
+  const ana = await signUp(browser, `ana_${suffix}`);
+  const bob = await signUp(browser, `bob_${suffix}`);
+
+  // Both sockets are open: each page shows both people online.
+  await expect(ana.getByTestId('online-count')).toHaveText('2 online');
+  await expect(bob.getByTestId('online-count')).toHaveText('2 online');
+
+  const text = `hello bob, it is ${suffix}`;
+  const box = ana.getByLabel('Message');
+  await box.fill(text);
+  await box.press('Enter');
+  await expect(box).toHaveValue('');
+
+  // Bob sees it without reloading, and so does Ana (her acknowledgement).
+  await expect(bob.locator('.messages .message').filter({ hasText: text })).toHaveCount(1);
+  await expect(ana.locator('.messages .message').filter({ hasText: text })).toHaveCount(1);
+  await expect(bob.locator('.messages .message').last()).toContainText(`ana_${suffix}`);
+
+  // A reload still shows it, from the server-rendered page.
+  await bob.reload();
+  await expect(bob.locator('.messages .message').filter({ hasText: text })).toHaveCount(1);
+
+  // Bob leaves: Ana's count drops.
+  await bob.context().close();
+  await expect(ana.getByTestId('online-count')).toHaveText('1 online');
+});
+
+test('a wrong password is refused with a message that does not say which part was wrong', async ({ browser }) => {
+  const suffix = Date.now().toString(36);
+  const page = await signUp(browser, `cleo_${suffix}`);
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.goto('/login');
+  await page.getByLabel('Username or email').fill(`cleo_${suffix}`);
+  await page.getByLabel('Password').fill('not-my-password');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('alert')).toHaveText('wrong username or password');
+  await expect(page).toHaveURL(/\/login/);
+});
+
+test('without JavaScript the room still reads and the message form still posts', async ({ browser }) => {
+  const suffix = Date.now().toString(36);
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto('/signup');
+  await page.getByLabel('Username').fill(`dora_${suffix}`);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await expect(page).toHaveURL(/\/chat\/room\/public-chat\/?$/);
+  await page.getByLabel('Message').fill(`no script here ${suffix}`);
+  await page.getByRole('button', { name: 'Send' }).click();
+  await expect(page.locator('.messages .message').filter({ hasText: `no script here ${suffix}` })).toHaveCount(1);
+  await context.close();
+});
