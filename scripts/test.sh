@@ -8,7 +8,6 @@ ensure_services
 
 say "Rust unit and integration tests"
 cargo test --workspace --exclude frontend
-cargo test -p app --lib --features ssr
 
 build_site debug
 build_server debug

@@ -40,14 +40,9 @@ async fn signup_explains_what_is_wrong_with_the_input() {
 async fn a_plain_form_gets_the_error_back_on_the_form_page() {
     let app = spawn_app().await;
     app.signup("ana").await;
-    let response = http()
-        .post(app.url("/api/signup"))
-        .header("Accept", "text/html")
-        .header("Referer", app.url("/signup"))
-        .form(&[("username", "ana"), ("password", "correct-horse"), ("email", ""), ("next", "")])
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .post_browser_form("/api/signup", &[("username", "ana"), ("password", "correct-horse"), ("email", ""), ("next", "")], None)
+        .await;
     assert_eq!(response.status(), StatusCode::FOUND);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with("/signup?error=username_taken"), "{location}");
@@ -108,23 +103,15 @@ async fn pages_that_need_a_user_send_strangers_to_login_and_back() {
     assert_eq!(response.status(), StatusCode::FOUND);
     assert_eq!(response.headers()["location"], "/login?next=/chat/room/public-chat");
 
-    let login = http()
-        .post(app.url("/api/signup"))
-        .header("Accept", "text/html")
-        .form(&[("username", "ana"), ("password", "correct-horse"), ("next", "/chat/room/public-chat")])
-        .send()
-        .await
-        .unwrap();
+    let login = app
+        .post_browser_form("/api/signup", &[("username", "ana"), ("password", "correct-horse"), ("next", "/chat/room/public-chat")], None)
+        .await;
     assert_eq!(login.status(), StatusCode::FOUND);
     assert_eq!(login.headers()["location"], "/chat/room/public-chat");
 
-    let elsewhere = http()
-        .post(app.url("/api/login"))
-        .header("Accept", "text/html")
-        .form(&[("username", "ana"), ("password", "correct-horse"), ("next", "//evil.example/")])
-        .send()
-        .await
-        .unwrap();
+    let elsewhere = app
+        .post_browser_form("/api/login", &[("username", "ana"), ("password", "correct-horse"), ("next", "//evil.example/")], None)
+        .await;
     assert_eq!(elsewhere.headers()["location"], "/", "never redirected off the site");
 }
 

@@ -71,6 +71,16 @@ impl TestApp {
         request.send().await.expect("request sent")
     }
 
+    /// Posts a form the way a browser without JavaScript does (`Accept: text/html`), so the
+    /// server answers with a redirect.
+    pub async fn post_browser_form(&self, path: &str, form: &[(&str, &str)], cookie: Option<&str>) -> reqwest::Response {
+        let mut request = http().post(self.url(path)).header("Accept", "text/html").form(form);
+        if let Some(cookie) = cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        request.send().await.expect("request sent")
+    }
+
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> reqwest::Response {
         let mut request = http().get(self.url(path)).header("Accept", "text/html");
         if let Some(cookie) = cookie {
@@ -119,6 +129,18 @@ impl TestApp {
 
     pub async fn socket(&self, room: &str, user: &TestUser) -> Socket {
         self.open_socket(room, Some(&user.cookie), None).await.expect("the socket opens")
+    }
+
+    /// Ana and Bob with the public room open, the online counts they were sent already read.
+    pub async fn ana_and_bob_in_public_chat(&self) -> (TestUser, TestUser, Socket, Socket) {
+        let ana = self.signup("ana").await;
+        let bob = self.signup("bob").await;
+        let mut a = self.socket("public-chat", &ana).await;
+        assert_eq!(next_count(&mut a).await, 1);
+        let mut b = self.socket("public-chat", &bob).await;
+        assert_eq!(next_count(&mut a).await, 2);
+        assert_eq!(next_count(&mut b).await, 2);
+        (ana, bob, a, b)
     }
 }
 

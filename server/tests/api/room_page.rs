@@ -55,14 +55,9 @@ async fn a_message_posted_by_a_plain_form_is_stored_and_broadcast() {
     let mut bob_socket = app.socket("public-chat", &bob).await;
     next_count(&mut bob_socket).await;
 
-    let response = http()
-        .post(app.url("/api/send_message"))
-        .header("Accept", "text/html")
-        .header("Cookie", &ana.cookie)
-        .form(&[("room", "public-chat"), ("body", "  sent without JavaScript  ")])
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .post_browser_form("/api/send_message", &[("room", "public-chat"), ("body", "  sent without JavaScript  ")], Some(&ana.cookie))
+        .await;
     assert_eq!(response.status(), StatusCode::FOUND);
     assert_eq!(response.headers()["location"], "/chat/room/public-chat/");
     match next_event(&mut bob_socket).await {
@@ -74,14 +69,9 @@ async fn a_message_posted_by_a_plain_form_is_stored_and_broadcast() {
     }
     assert!(app.room_html("public-chat", &ana).await.contains("sent without JavaScript"));
 
-    let empty = http()
-        .post(app.url("/api/send_message"))
-        .header("Accept", "text/html")
-        .header("Cookie", &ana.cookie)
-        .form(&[("room", "public-chat"), ("body", "   ")])
-        .send()
-        .await
-        .unwrap();
+    let empty = app
+        .post_browser_form("/api/send_message", &[("room", "public-chat"), ("body", "   ")], Some(&ana.cookie))
+        .await;
     assert!(empty.headers()["location"].to_str().unwrap().contains("error=invalid"));
 }
 

@@ -16,13 +16,7 @@ fn message(event: ServerEvent) -> app::protocol::ChatMessage {
 #[tokio::test]
 async fn a_message_reaches_everyone_in_the_room_once_stored() {
     let app = spawn_app().await;
-    let ana = app.signup("ana").await;
-    let bob = app.signup("bob").await;
-    let mut a = app.socket("public-chat", &ana).await;
-    assert_eq!(next_count(&mut a).await, 1);
-    let mut b = app.socket("public-chat", &bob).await;
-    assert_eq!(next_count(&mut a).await, 2);
-    assert_eq!(next_count(&mut b).await, 2);
+    let (_ana, bob, mut a, mut b) = app.ana_and_bob_in_public_chat().await;
 
     send_body(&mut a, "hello bob").await;
     let to_ana = message(next_event(&mut a).await);
@@ -50,14 +44,7 @@ fn chrono_like(value: &str) -> bool {
 #[tokio::test]
 async fn the_online_count_counts_people_not_tabs() {
     let app = spawn_app().await;
-    let ana = app.signup("ana").await;
-    let bob = app.signup("bob").await;
-    let mut a = app.socket("public-chat", &ana).await;
-    assert_eq!(next_count(&mut a).await, 1);
-
-    let mut b = app.socket("public-chat", &bob).await;
-    assert_eq!(next_count(&mut a).await, 2);
-    assert_eq!(next_count(&mut b).await, 2);
+    let (ana, _bob, mut a, mut b) = app.ana_and_bob_in_public_chat().await;
 
     // Ana's second tab: it learns the count, nobody else hears a change.
     let mut a2 = app.socket("public-chat", &ana).await;
