@@ -106,6 +106,12 @@ impl TestApp {
         me.map(|user| user["username"].as_str().unwrap().to_owned())
     }
 
+    /// How many messages the database holds for a room (what a reload would show).
+    pub async fn stored_messages(&self, room: &str) -> i64 {
+        let room = self.state.store.room_by_name(room).await.unwrap().expect("the room exists");
+        self.state.store.count_messages(&room).await.unwrap()
+    }
+
     pub async fn room_html(&self, room: &str, user: &TestUser) -> String {
         let response = self.get(&format!("/chat/room/{room}/"), Some(&user.cookie)).await;
         assert_eq!(response.status(), StatusCode::OK);

@@ -80,6 +80,5 @@ async fn a_signed_out_form_post_stores_nothing() {
     let app = spawn_app().await;
     let response = app.post_form("/api/send_message", &[("room", "public-chat"), ("body", "hello")], None).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    let room = app.state.store.room_by_name("public-chat").await.unwrap().unwrap();
-    assert_eq!(app.state.store.count_messages(&room).await.unwrap(), 0);
+    assert_eq!(app.stored_messages("public-chat").await, 0);
 }

@@ -113,13 +113,12 @@ async fn bad_frames_get_an_error_event_store_nothing_and_keep_the_socket_open() 
     socket.send(Message::binary(vec![1, 2, 3])).await.unwrap();
     assert!(matches!(next_event(&mut socket).await, ServerEvent::Error { code: ErrorCode::BinaryNotSupported, .. }));
 
-    let room = app.state.store.room_by_name("public-chat").await.unwrap().unwrap();
-    assert_eq!(app.state.store.count_messages(&room).await.unwrap(), 0, "nothing stored");
+    assert_eq!(app.stored_messages("public-chat").await, 0, "nothing stored");
 
     // Still open and usable; exactly 1000 characters is allowed.
     send_body(&mut socket, &"y".repeat(1000)).await;
     assert_eq!(message(next_event(&mut socket).await).body.len(), 1000);
-    assert_eq!(app.state.store.count_messages(&room).await.unwrap(), 1);
+    assert_eq!(app.stored_messages("public-chat").await, 1);
 }
 
 #[tokio::test]
@@ -137,8 +136,7 @@ async fn a_frame_over_64_kib_closes_the_socket_with_1009() {
         }
     };
     assert_eq!(close.code, CloseCode::Size);
-    let room = app.state.store.room_by_name("public-chat").await.unwrap().unwrap();
-    assert_eq!(app.state.store.count_messages(&room).await.unwrap(), 0);
+    assert_eq!(app.stored_messages("public-chat").await, 0);
 }
 
 #[tokio::test]
