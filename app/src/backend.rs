@@ -1,15 +1,15 @@
 //! The server's side of the edge. Server functions in this crate validate their input into
-//! domain types and then call this trait; the `server` crate implements it with the database,
-//! the fan-out hub and the session store. Nothing here touches a database.
+//! domain types and then call these traits; the `server` crate implements them with the
+//! database, the fan-out hub and the session store. Nothing here touches a database.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use http::{HeaderMap, HeaderValue};
 
-use crate::domain::{Email, MessageBody, Password, Username};
+use crate::domain::{Email, MessageBody, Password, RoomTitle, Username, Visibility};
 use crate::error::AppError;
-use crate::model::{CurrentUser, RoomPage};
+use crate::model::{CurrentUser, HistoryPage, Person, PublicRoom, RoomPage, RoomSettings, RoomSummary};
 
 /// A new account, validated.
 #[derive(Debug, Clone)]
@@ -26,8 +26,9 @@ pub struct NewSession {
     pub set_cookie: HeaderValue,
 }
 
+/// Accounts and sessions.
 #[async_trait]
-pub trait Backend: Send + Sync + 'static {
+pub trait Accounts: Send + Sync + 'static {
     /// The signed-in person, from the session cookie in `headers`.
     async fn current_user(&self, headers: &HeaderMap) -> Result<Option<CurrentUser>, AppError>;
 
@@ -40,13 +41,62 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Ends the session in `headers`; gives the `Set-Cookie` value that clears the cookie.
     async fn logout(&self, headers: &HeaderMap) -> Result<HeaderValue, AppError>;
+}
 
-    /// The room and its latest messages, for a person allowed to see it.
-    async fn room_page(&self, user: &CurrentUser, room: &str) -> Result<RoomPage, AppError>;
+/// People and rooms, always as seen by one signed-in person. A room that person may not see
+/// is `AppError::NotFound`, exactly like a room that does not exist.
+#[async_trait]
+pub trait Rooms: Send + Sync + 'static {
+    /// The people `user` may see whose username, display name or a role contains `query`.
+    async fn directory(&self, user: &CurrentUser, query: &str) -> Result<Vec<Person>, AppError>;
+
+    /// The rooms `user` is in, for the sidebar.
+    async fn my_rooms(&self, user: &CurrentUser) -> Result<Vec<RoomSummary>, AppError>;
+
+    /// The one-to-one room of `user` and `username`, created if needed; gives its name.
+    async fn start_chat(&self, user: &CurrentUser, username: &str) -> Result<String, AppError>;
+
+    /// The room page: the latest messages, or a page of older ones before `before`.
+    async fn room_page(&self, user: &CurrentUser, room: &str, before: Option<i64>) -> Result<RoomPage, AppError>;
+
+    /// Older messages: a page of the ones with a `seq` below `before`.
+    async fn history(&self, user: &CurrentUser, room: &str, before: i64) -> Result<HistoryPage, AppError>;
 
     /// Stores a message and delivers it to everyone in the room, exactly as the socket does.
     async fn post_message(&self, user: &CurrentUser, room: &str, body: MessageBody) -> Result<(), AppError>;
+
+    /// Public rooms whose title contains `query`.
+    async fn public_rooms(&self, user: &CurrentUser, query: &str) -> Result<Vec<PublicRoom>, AppError>;
+
+    /// Creates a group room owned by `user`; gives its name (the slug).
+    async fn create_room(&self, user: &CurrentUser, title: RoomTitle, visibility: Visibility) -> Result<String, AppError>;
+
+    async fn join_room(&self, user: &CurrentUser, room: &str) -> Result<(), AppError>;
+
+    async fn leave_room(&self, user: &CurrentUser, room: &str) -> Result<(), AppError>;
+
+    /// The members page of a group room.
+    async fn room_settings(&self, user: &CurrentUser, room: &str) -> Result<RoomSettings, AppError>;
+
+    /// The owner adds someone from their directory.
+    async fn add_member(&self, user: &CurrentUser, room: &str, username: &str) -> Result<(), AppError>;
+
+    /// The owner removes a member.
+    async fn remove_member(&self, user: &CurrentUser, room: &str, username: &str) -> Result<(), AppError>;
+
+    /// The owner hands the room to another member.
+    async fn transfer_room(&self, user: &CurrentUser, room: &str, username: &str) -> Result<(), AppError>;
+
+    async fn rename_room(&self, user: &CurrentUser, room: &str, title: RoomTitle) -> Result<(), AppError>;
+
+    /// The owner deletes the room and its messages; `confirm` must repeat the room's name.
+    async fn delete_room(&self, user: &CurrentUser, room: &str, confirm: &str) -> Result<(), AppError>;
 }
+
+/// Everything server functions call.
+pub trait Backend: Accounts + Rooms {}
+
+impl<T: Accounts + Rooms> Backend for T {}
 
 /// How the server provides its backend to server functions (through Leptos context).
 pub type SharedBackend = Arc<dyn Backend>;

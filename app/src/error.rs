@@ -25,6 +25,9 @@ pub enum AppError {
     WrongCredentials,
     #[error("please log in to continue")]
     Unauthorized,
+    /// Signed in, allowed to see this, but not to do it; the text says why and what to do.
+    #[error("{0}")]
+    NotAllowed(String),
     #[error("this page does not exist, or you do not have access to it")]
     NotFound,
     #[error("could not reach the server: check your connection and try again")]
@@ -43,6 +46,7 @@ impl AppError {
             AppError::EmailTaken => "email_taken",
             AppError::WrongCredentials => "wrong_credentials",
             AppError::Unauthorized => "unauthorized",
+            AppError::NotAllowed(_) => "not_allowed",
             AppError::NotFound => "not_found",
             AppError::Network => "network",
             AppError::Internal => "internal",
@@ -55,13 +59,22 @@ impl AppError {
             AppError::Invalid(_) => 422,
             AppError::UsernameTaken | AppError::EmailTaken => 409,
             AppError::WrongCredentials | AppError::Unauthorized => 401,
+            AppError::NotAllowed(_) => 403,
             AppError::NotFound => 404,
             AppError::Network => 503,
             AppError::Internal => 500,
         }
     }
 
-    /// The inverse of [`AppError::code`]; `detail` carries the text of `Invalid`.
+    /// The text a redirect carries beside the code, for the variants that have one.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            AppError::Invalid(text) | AppError::NotAllowed(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The inverse of [`AppError::code`]; `detail` carries the text of `Invalid` and `NotAllowed`.
     pub fn from_code(code: &str, detail: Option<String>) -> Option<Self> {
         Some(match code {
             "invalid" => AppError::Invalid(detail.unwrap_or_else(|| "please check the form and try again".into())),
@@ -69,6 +82,7 @@ impl AppError {
             "email_taken" => AppError::EmailTaken,
             "wrong_credentials" => AppError::WrongCredentials,
             "unauthorized" => AppError::Unauthorized,
+            "not_allowed" => AppError::NotAllowed(detail.unwrap_or_else(|| "that is not allowed here".into())),
             "not_found" => AppError::NotFound,
             "network" => AppError::Network,
             "internal" => AppError::Internal,
@@ -104,12 +118,13 @@ mod tests {
             AppError::EmailTaken,
             AppError::WrongCredentials,
             AppError::Unauthorized,
+            AppError::NotAllowed("y".into()),
             AppError::NotFound,
             AppError::Network,
             AppError::Internal,
         ] {
             let detail = match &error {
-                AppError::Invalid(text) => Some(text.clone()),
+                AppError::Invalid(text) | AppError::NotAllowed(text) => Some(text.clone()),
                 _ => None,
             };
             assert_eq!(AppError::from_code(error.code(), detail), Some(error));

@@ -10,11 +10,13 @@ pub mod domain;
 pub mod error;
 pub mod model;
 mod pages;
+pub mod people;
 pub mod protocol;
 pub mod rooms;
 #[cfg(feature = "ssr")]
 pub mod server_fns;
 mod socket;
+pub mod url;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -23,7 +25,9 @@ use leptos_router::{path, SsrMode};
 
 use crate::auth::{Login, Logout, Signup};
 use crate::model::CurrentUser;
-use crate::pages::{Header, Home, LoginPage, NotFound, RoomPage, SignupPage};
+use crate::pages::{
+    DirectoryPage, Header, LoginPage, NotFound, RoomPage, RoomSettingsPage, RoomsPage, Sidebar, SignupPage, StartChat,
+};
 
 /// The name the build gives the WASM bundle and the stylesheet under `/pkg/`.
 pub const OUTPUT_NAME: &str = "chat";
@@ -54,6 +58,9 @@ pub struct Session {
     pub signup: ServerAction<Signup>,
     pub logout: ServerAction<Logout>,
     pub user: Resource<Result<Option<CurrentUser>, error::AppError>>,
+    /// Bumped whenever the rooms the person is in may have changed (their own socket says
+    /// so, or they acted on a room), so the sidebar reloads.
+    pub rooms_changed: RwSignal<u32>,
 }
 
 #[component]
@@ -66,25 +73,32 @@ pub fn App() -> impl IntoView {
         move || (login.version().get(), signup.version().get(), logout.version().get()),
         |_| auth::me(),
     );
-    provide_context(Session { login, signup, logout, user });
+    let rooms_changed = RwSignal::new(0);
+    provide_context(Session { login, signup, logout, user, rooms_changed });
 
     view! {
         <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css")/>
         <Title formatter=|title: String| if title.is_empty() { "Chat".to_owned() } else { format!("{title} · Chat") }/>
         <Router>
             <Header/>
-            <main>
-                // Async rendering: every page arrives complete, so it reads (and its forms
-                // work) before the WASM loads, or without JavaScript at all.
-                <Routes fallback=|| view! { <NotFound/> }>
-                    <Route path=path!("/") view=Home ssr=SsrMode::Async/>
-                    <Route path=path!("/profiles") view=Home ssr=SsrMode::Async/>
-                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
-                    <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async/>
-                    <Route path=path!("/chat/room/:name") view=RoomPage ssr=SsrMode::Async/>
-                    <Route path=path!("/chat/room/:name/send") view=RoomPage ssr=SsrMode::Async/>
-                </Routes>
-            </main>
+            <div class="layout">
+                <Sidebar/>
+                <main>
+                    // Async rendering: every page arrives complete, so it reads (and its forms
+                    // work) before the WASM loads, or without JavaScript at all.
+                    <Routes fallback=|| view! { <NotFound/> }>
+                        <Route path=path!("/") view=DirectoryPage ssr=SsrMode::Async/>
+                        <Route path=path!("/profiles") view=DirectoryPage ssr=SsrMode::Async/>
+                        <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                        <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async/>
+                        <Route path=path!("/rooms") view=RoomsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/chat/:username") view=StartChat ssr=SsrMode::Async/>
+                        <Route path=path!("/chat/room/:name") view=RoomPage ssr=SsrMode::Async/>
+                        <Route path=path!("/chat/room/:name/send") view=RoomPage ssr=SsrMode::Async/>
+                        <Route path=path!("/chat/room/:name/settings") view=RoomSettingsPage ssr=SsrMode::Async/>
+                    </Routes>
+                </main>
+            </div>
         </Router>
     }
 }

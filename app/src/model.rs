@@ -10,17 +10,144 @@ pub struct CurrentUser {
     pub id: i64,
     pub username: String,
     pub display_name: String,
+    pub is_admin: bool,
+}
+
+/// Someone as the directory, member lists and chat headers show them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub username: String,
+    pub display_name: String,
+    pub roles: Vec<String>,
+}
+
+impl Person {
+    /// Up to two letters for the avatar circle: the first letters of the first two words of
+    /// the display name (`Ana María` → `AM`), else the first letter.
+    pub fn initials(&self) -> String {
+        initials(&self.display_name)
+    }
+}
+
+pub fn initials(name: &str) -> String {
+    let letters: String = name
+        .split(|c: char| c.is_whitespace() || c == '_' || c == '-')
+        .filter_map(|word| word.chars().next())
+        .take(2)
+        .flat_map(char::to_uppercase)
+        .collect();
+    if letters.is_empty() { "?".to_owned() } else { letters }
+}
+
+/// What kind of room a room is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoomKind {
+    /// Listed; anyone signed in may read and join (the public chat is one).
+    Public,
+    /// A group room only its members can see.
+    Private,
+    /// A one-to-one chat between two people.
+    Direct,
+}
+
+impl RoomKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoomKind::Public => "public",
+            RoomKind::Private => "private",
+            RoomKind::Direct => "direct",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "public" => Some(RoomKind::Public),
+            "private" => Some(RoomKind::Private),
+            "direct" => Some(RoomKind::Direct),
+            _ => None,
+        }
+    }
+}
+
+/// A room in the sidebar: group rooms by title, one-to-one chats by the other person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomSummary {
+    pub name: String,
+    pub title: String,
+    pub kind: RoomKind,
+    /// The other person of a one-to-one chat.
+    pub other: Option<Person>,
 }
 
 /// Everything the room page needs for its first render.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomPage {
+    pub room: RoomSummary,
+    /// The messages shown, oldest first: the latest ones, or a page of older ones when the
+    /// page was asked for messages before a `seq`.
+    pub messages: Vec<ChatMessage>,
+    /// Whether messages older than the first one shown exist.
+    pub has_older: bool,
+    /// Whether this page shows older messages (`?before=`) rather than the latest.
+    pub is_history: bool,
+    pub online: u32,
+    /// False when someone previews a public room they have not joined.
+    pub is_member: bool,
+    pub is_owner: bool,
+}
+
+/// One page of older messages, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryPage {
+    pub messages: Vec<ChatMessage>,
+    pub has_older: bool,
+}
+
+/// A public room under "browse rooms".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicRoom {
     pub name: String,
     pub title: String,
-    /// The latest messages, oldest first.
-    pub messages: Vec<ChatMessage>,
-    pub online: u32,
+    pub members: i64,
+    pub is_member: bool,
+}
+
+/// A group room's settings page: who is in it and who owns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomSettings {
+    pub room: RoomSummary,
+    pub owner: Option<String>,
+    pub members: Vec<Person>,
+    pub is_member: bool,
+    pub is_owner: bool,
 }
 
 /// How many messages a room page shows when it opens.
 pub const ROOM_PAGE_MESSAGES: i64 = 20;
+/// How many older messages each history page holds.
+pub const HISTORY_PAGE_MESSAGES: i64 = 50;
+/// The most people the directory lists at once; a search narrows it.
+pub const DIRECTORY_LIMIT: i64 = 100;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn initials_take_two_words() {
+        assert_eq!(initials("Ana María"), "AM");
+        assert_eq!(initials("bob"), "B");
+        assert_eq!(initials("jo_smith"), "JS");
+        assert_eq!(initials("  "), "?");
+        assert_eq!(initials("élan vital extra"), "ÉV");
+    }
+
+    #[test]
+    fn room_kinds_round_trip() {
+        for kind in [RoomKind::Public, RoomKind::Private, RoomKind::Direct] {
+            assert_eq!(RoomKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(RoomKind::parse("other"), None);
+    }
+}

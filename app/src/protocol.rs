@@ -1,7 +1,10 @@
-//! The wire protocol of the room socket (`/ws/chatroom/<name>/`), written once and compiled
-//! into both the server and the WASM client. Nothing here builds JSON by hand.
+//! The wire protocol of the two sockets, written once and compiled into both the server and
+//! the WASM client: the room socket (`/ws/chatroom/<name>/`, [`ServerEvent`]) and each
+//! person's own socket (`/ws/chat/`, [`UserEvent`]). Nothing here builds JSON by hand.
 
 use serde::{Deserialize, Serialize};
+
+use crate::model::RoomSummary;
 
 /// Frames larger than this close the socket with code 1009 (message too big).
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
@@ -46,6 +49,18 @@ pub enum ErrorCode {
     BinaryNotSupported,
     /// The message could not be stored; nothing was sent. Safe to retry.
     Unavailable,
+    /// Someone previewing a public room tried to post: join the room first.
+    NotMember,
+}
+
+/// Why a room socket was closed by the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClosedReason {
+    /// The owner deleted the room, with its messages.
+    Deleted,
+    /// This person was removed from the room, or left it.
+    Removed,
 }
 
 /// Everything the server sends on the room socket.
@@ -59,6 +74,30 @@ pub enum ServerEvent {
     OnlineCount { room: String, count: u32 },
     /// The last frame from this client was refused; nothing was stored and the socket stays open.
     Error { code: ErrorCode, message: String },
+    /// The owner gave the room a new title (its URL stays the same).
+    RoomRenamed { room: String, title: String },
+    /// This socket's person can no longer see the room; the server closes the socket next.
+    RoomClosed { room: String, reason: ClosedReason },
+}
+
+/// Everything the server sends on a person's own socket, `/ws/chat/` (one per tab): what is
+/// not about the room on screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum UserEvent {
+    /// Someone started a one-to-one chat with this person or added them to a room (or they
+    /// joined or created one in another tab): the sidebar gains it.
+    RoomAdded { room: RoomSummary },
+    /// The person left or was removed from a room, or it was deleted: the sidebar loses it.
+    RoomRemoved { room: String },
+    /// A frame from the client was refused; the socket stays open.
+    Error { code: ErrorCode, message: String },
+}
+
+impl UserEvent {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("user events always serialise")
+    }
 }
 
 impl ServerEvent {
@@ -115,5 +154,21 @@ mod tests {
         let frame: ClientFrame = serde_json::from_str(r#"{"body":"hi"}"#).unwrap();
         assert_eq!(frame.body, "hi");
         assert!(serde_json::from_str::<ClientFrame>(r#"{"text":"hi"}"#).is_err());
+    }
+
+    #[test]
+    fn room_and_user_events_have_the_documented_shape() {
+        let closed = ServerEvent::RoomClosed { room: "rent".into(), reason: ClosedReason::Deleted };
+        assert_eq!(closed.to_json(), r#"{"type":"room_closed","room":"rent","reason":"deleted"}"#);
+        let renamed = ServerEvent::RoomRenamed { room: "rent".into(), title: "Rent!".into() };
+        assert_eq!(renamed.to_json(), r#"{"type":"room_renamed","room":"rent","title":"Rent!"}"#);
+        let added = UserEvent::RoomAdded {
+            room: RoomSummary { name: "rent".into(), title: "Rent".into(), kind: crate::model::RoomKind::Private, other: None },
+        };
+        assert_eq!(
+            added.to_json(),
+            r#"{"type":"room_added","room":{"name":"rent","title":"Rent","kind":"private","other":null}}"#
+        );
+        assert_eq!(UserEvent::RoomRemoved { room: "rent".into() }.to_json(), r#"{"type":"room_removed","room":"rent"}"#);
     }
 }

@@ -1,16 +1,38 @@
-//! Room server functions: the page data (`/api/room`) and the no-JavaScript message form
-//! (`/api/send_message`). Live messages go over the room socket instead.
+//! Room server functions: the room page and its history, the sidebar, browsing and creating
+//! rooms, and everything a group room's owner and members do. The ones a form posts to work
+//! as plain HTML forms too (see `server_fns::finish_form`). Live messages go over the room
+//! socket instead.
 
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::RoomPage;
+use crate::model::{HistoryPage, PublicRoom, RoomPage, RoomSettings, RoomSummary};
 
+#[cfg(feature = "ssr")]
+fn room_path(room: &str) -> String {
+    format!("/chat/room/{room}/")
+}
+
+#[cfg(feature = "ssr")]
+fn settings_path(room: &str) -> String {
+    format!("/chat/room/{room}/settings")
+}
+
+/// The room page: its latest messages, or the page of older ones before `before`.
 #[server(endpoint = "room")]
-pub async fn get_room(name: String) -> Result<RoomPage, AppError> {
+pub async fn get_room(name: String, before: Option<i64>) -> Result<RoomPage, AppError> {
     use crate::server_fns::*;
 
-    let result = async { backend()?.room_page(&require_user().await?, &name).await }.await;
+    let result = async { backend()?.room_page(&require_user().await?, &name, before).await }.await;
+    respond(result)
+}
+
+/// Up to 50 messages of `room` with a `seq` below `before`, oldest first.
+#[server(endpoint = "history")]
+pub async fn history(room: String, before: i64) -> Result<HistoryPage, AppError> {
+    use crate::server_fns::*;
+
+    let result = async { backend()?.history(&require_user().await?, &room, before).await }.await;
     respond(result)
 }
 
@@ -21,12 +43,122 @@ pub async fn send_message(room: String, body: String) -> Result<(), AppError> {
     use crate::domain::MessageBody;
     use crate::server_fns::*;
 
-    let room_path = format!("/chat/room/{room}/");
     let result = async {
         let user = require_user().await?;
         let body = MessageBody::parse(&body).map_err(|e| AppError::Invalid(e.message()))?;
         backend()?.post_message(&user, &room, body).await
     }
     .await;
-    finish_form(result, &room_path, &room_path, &[])
+    finish_form(result, &room_path(&room), &room_path(&room), &[])
+}
+
+/// The rooms the signed-in person is in (empty when signed out).
+#[server(endpoint = "my_rooms")]
+pub async fn my_rooms() -> Result<Vec<RoomSummary>, AppError> {
+    use crate::server_fns::*;
+
+    let result = async {
+        match current_user().await? {
+            Some(user) => backend()?.my_rooms(&user).await,
+            None => Ok(Vec::new()),
+        }
+    }
+    .await;
+    respond(result)
+}
+
+#[server(endpoint = "public_rooms")]
+pub async fn public_rooms(q: Option<String>) -> Result<Vec<PublicRoom>, AppError> {
+    use crate::server_fns::*;
+
+    let result = async { backend()?.public_rooms(&require_user().await?, q.as_deref().unwrap_or_default()).await }.await;
+    respond(result)
+}
+
+/// Creates a group room and opens it.
+#[server(endpoint = "create_room")]
+pub async fn create_room(title: String, visibility: String) -> Result<String, AppError> {
+    use crate::domain::{RoomTitle, Visibility};
+    use crate::server_fns::*;
+
+    let result = async {
+        let user = require_user().await?;
+        let room_title = RoomTitle::parse(&title).map_err(AppError::Invalid)?;
+        let visibility = Visibility::parse(&visibility).map_err(AppError::Invalid)?;
+        backend()?.create_room(&user, room_title, visibility).await
+    }
+    .await;
+    let success = result.as_ref().map(|name| room_path(name)).unwrap_or_default();
+    finish_form(result, &success, "/rooms", &[("title", &title)])
+}
+
+#[server(endpoint = "join_room")]
+pub async fn join_room(room: String) -> Result<(), AppError> {
+    use crate::server_fns::*;
+
+    let result = async { backend()?.join_room(&require_user().await?, &room).await }.await;
+    finish_form(result, &room_path(&room), &room_path(&room), &[])
+}
+
+#[server(endpoint = "leave_room")]
+pub async fn leave_room(room: String) -> Result<(), AppError> {
+    use crate::server_fns::*;
+
+    let result = async { backend()?.leave_room(&require_user().await?, &room).await }.await;
+    finish_form(result, "/rooms", &settings_path(&room), &[])
+}
+
+#[server(endpoint = "room_settings")]
+pub async fn get_room_settings(room: String) -> Result<RoomSettings, AppError> {
+    use crate::server_fns::*;
+
+    let result = async { backend()?.room_settings(&require_user().await?, &room).await }.await;
+    respond(result)
+}
+
+#[server(endpoint = "add_member")]
+pub async fn add_member(room: String, username: String) -> Result<(), AppError> {
+    use crate::server_fns::*;
+
+    let result = async { backend()?.add_member(&require_user().await?, &room, &username).await }.await;
+    finish_form(result, &settings_path(&room), &settings_path(&room), &[("username", &username)])
+}
+
+#[server(endpoint = "remove_member")]
+pub async fn remove_member(room: String, username: String) -> Result<(), AppError> {
+    use crate::server_fns::*;
+
+    let result = async { backend()?.remove_member(&require_user().await?, &room, &username).await }.await;
+    finish_form(result, &settings_path(&room), &settings_path(&room), &[])
+}
+
+#[server(endpoint = "transfer_room")]
+pub async fn transfer_room(room: String, username: String) -> Result<(), AppError> {
+    use crate::server_fns::*;
+
+    let result = async { backend()?.transfer_room(&require_user().await?, &room, &username).await }.await;
+    finish_form(result, &settings_path(&room), &settings_path(&room), &[])
+}
+
+#[server(endpoint = "rename_room")]
+pub async fn rename_room(room: String, title: String) -> Result<(), AppError> {
+    use crate::domain::RoomTitle;
+    use crate::server_fns::*;
+
+    let result = async {
+        let user = require_user().await?;
+        let new_title = RoomTitle::parse(&title).map_err(AppError::Invalid)?;
+        backend()?.rename_room(&user, &room, new_title).await
+    }
+    .await;
+    finish_form(result, &settings_path(&room), &settings_path(&room), &[])
+}
+
+/// Deletes the room and its messages; `confirm` must repeat the room's name.
+#[server(endpoint = "delete_room")]
+pub async fn delete_room(room: String, confirm: String) -> Result<(), AppError> {
+    use crate::server_fns::*;
+
+    let result = async { backend()?.delete_room(&require_user().await?, &room, &confirm).await }.await;
+    finish_form(result, "/rooms", &settings_path(&room), &[])
 }

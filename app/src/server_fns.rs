@@ -65,8 +65,8 @@ pub fn finish_form<T>(
         Ok(_) => leptos_axum::redirect(success_path),
         Err(error) if is_plain_form_post() => {
             let mut query = vec![("error", error.code().to_owned())];
-            if let AppError::Invalid(detail) = error {
-                query.push(("detail", detail.clone()));
+            if let Some(detail) = error.detail() {
+                query.push(("detail", detail.to_owned()));
             }
             query.extend(keep.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, (*v).to_owned())));
             leptos_axum::redirect(&format!("{form_path}?{}", encode_query(&query)));
@@ -90,20 +90,9 @@ pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
 fn encode_query(pairs: &[(&str, String)]) -> String {
     pairs
         .iter()
-        .map(|(key, value)| format!("{key}={}", percent_encode(value)))
+        .map(|(key, value)| format!("{key}={}", crate::url::percent_encode(value)))
         .collect::<Vec<_>>()
         .join("&")
-}
-
-fn percent_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(byte as char),
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

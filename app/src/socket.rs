@@ -1,12 +1,13 @@
-//! The room socket in the browser: one connection per room page, exposed as reactive signals
-//! (messages, online count, connection status) that the page reads. It reconnects by itself
-//! with exponential backoff. On the server (SSR) nothing connects; the signals hold the
+//! The sockets in the browser, exposed as reactive signals. A room page holds one room socket
+//! (`RoomLive`: messages, online count, title, connection status); the signed-in layout holds
+//! one `/ws/chat/` socket whose events refresh the sidebar. Both reconnect by themselves with
+//! exponential backoff. On the server (SSR) nothing connects; the signals hold the
 //! server-rendered state.
 
 use leptos::prelude::*;
 
 use crate::model::RoomPage;
-use crate::protocol::{ChatMessage, ClientFrame, ServerEvent};
+use crate::protocol::{ChatMessage, ClientFrame, ClosedReason, ServerEvent, UserEvent};
 
 // Without `hydrate` nothing connects, so parts of this are only used in the browser.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -24,7 +25,13 @@ pub struct RoomLive {
     room: StoredValue<String>,
     pub messages: RwSignal<Vec<ChatMessage>>,
     pub online: RwSignal<u32>,
+    pub title: RwSignal<String>,
     pub status: RwSignal<Status>,
+    /// Set when the server ends the room for this person (deleted, or removed from it).
+    pub closed: RwSignal<Option<ClosedReason>>,
+    /// Whether messages older than the first one shown exist.
+    pub has_older: RwSignal<bool>,
+    pub loading_older: RwSignal<bool>,
     /// The last problem to show under the message box.
     pub error: RwSignal<Option<String>>,
     connection: StoredValue<Option<browser::Connection>, LocalStorage>,
@@ -34,32 +41,54 @@ pub struct RoomLive {
 impl RoomLive {
     pub fn new(page: &RoomPage) -> Self {
         Self {
-            room: StoredValue::new(page.name.clone()),
+            room: StoredValue::new(page.room.name.clone()),
             messages: RwSignal::new(page.messages.clone()),
             online: RwSignal::new(page.online),
+            title: RwSignal::new(page.room.title.clone()),
             status: RwSignal::new(Status::Connecting),
+            closed: RwSignal::new(None),
+            has_older: RwSignal::new(page.has_older),
+            loading_older: RwSignal::new(false),
             error: RwSignal::new(None),
             connection: StoredValue::new_local(None),
         }
+    }
+
+    fn is_this_room(&self, room: &str) -> bool {
+        self.room.with_value(|current| current == room)
     }
 
     /// Folds one server event into the page state. Messages are kept in `seq` order and a
     /// message already shown (same `seq`) is not shown twice.
     pub fn apply(&self, event: ServerEvent) {
         match event {
-            ServerEvent::Message(message) => {
-                if self.room.with_value(|room| *room != message.room) {
-                    return;
-                }
+            ServerEvent::Message(message) if self.is_this_room(&message.room) => {
                 self.messages.update(|messages| insert_in_order(messages, message));
             }
-            ServerEvent::OnlineCount { room, count } => {
-                if self.room.with_value(|current| *current == room) {
-                    self.online.set(count);
-                }
+            ServerEvent::OnlineCount { room, count } if self.is_this_room(&room) => self.online.set(count),
+            ServerEvent::RoomRenamed { room, title } if self.is_this_room(&room) => self.title.set(title),
+            ServerEvent::RoomClosed { room, reason } if self.is_this_room(&room) => {
+                self.stop();
+                self.closed.set(Some(reason));
             }
             ServerEvent::Error { message, .. } => self.error.set(Some(message)),
+            _ => {}
         }
+    }
+
+    /// Adds a page of older messages in front of the ones shown.
+    pub fn prepend(&self, older: Vec<ChatMessage>, has_older: bool) {
+        self.messages.update(|messages| {
+            for message in older {
+                insert_in_order(messages, message);
+            }
+        });
+        self.has_older.set(has_older);
+    }
+
+    /// The `seq` of the oldest message shown.
+    pub fn first_seq(&self) -> Option<i64> {
+        self.messages.with_untracked(|messages| messages.first().map(|m| m.seq))
     }
 
     /// Sends a message; fails (keeping the text in the box) while disconnected.
@@ -70,6 +99,14 @@ impl RoomLive {
             .with_value(|connection| connection.as_ref().map(|c| c.send(&frame)))
             .unwrap_or(Err(()))
             .map_err(|()| "not connected: reconnecting, try again in a moment".to_owned())
+    }
+
+    fn stop(&self) {
+        self.connection.with_value(|connection| {
+            if let Some(connection) = connection {
+                connection.stop();
+            }
+        });
     }
 }
 
@@ -86,9 +123,45 @@ fn insert_in_order(messages: &mut Vec<ChatMessage>, message: ChatMessage) {
     }
 }
 
-/// Opens the room socket for this page and closes it when the page goes away.
-pub fn connect(live: RoomLive, room: String) {
-    browser::connect(live, room);
+/// Opens the room socket for this page and closes it when the page goes away. Nothing on the
+/// server: there the page is rendered once, and its thread-local state must not be touched
+/// from the thread that later cleans it up.
+pub fn connect_room(live: RoomLive) {
+    if cfg!(not(feature = "hydrate")) {
+        return;
+    }
+    let path = live.room.with_value(|room| format!("/ws/chatroom/{room}/"));
+    let connection = browser::Connection::open(path, live.status, move |text| match serde_json::from_str(text) {
+        Ok(event) => live.apply(event),
+        Err(error) => leptos::logging::warn!("ignoring an event this page does not understand: {error}"),
+    });
+    live.connection.set_value(connection);
+    on_cleanup(move || {
+        if let Some(Some(connection)) = live.connection.try_update_value(|c| c.take()) {
+            connection.stop();
+        }
+    });
+}
+
+/// Opens the signed-in person's own socket (`/ws/chat/`) for as long as the calling component
+/// lives, handing each event to `on_event`.
+pub fn connect_user(on_event: impl Fn(UserEvent) + 'static) {
+    if cfg!(not(feature = "hydrate")) {
+        return;
+    }
+    let status = RwSignal::new(Status::Connecting);
+    let connection = browser::Connection::open("/ws/chat/".to_owned(), status, move |text| {
+        match serde_json::from_str(text) {
+            Ok(event) => on_event(event),
+            Err(error) => leptos::logging::warn!("ignoring an event this page does not understand: {error}"),
+        }
+    });
+    let connection = StoredValue::new_local(connection);
+    on_cleanup(move || {
+        if let Some(Some(connection)) = connection.try_update_value(|c| c.take()) {
+            connection.stop();
+        }
+    });
 }
 
 /// `HH:MM` of an RFC 3339 timestamp in the browser's time zone.
@@ -98,17 +171,23 @@ pub fn local_clock(created_at: &str) -> String {
 
 #[cfg(not(feature = "hydrate"))]
 mod browser {
-    use super::RoomLive;
+    use leptos::prelude::RwSignal;
+
+    use super::Status;
 
     pub struct Connection;
 
     impl Connection {
+        pub fn open(_path: String, _status: RwSignal<Status>, _on_text: impl Fn(&str) + 'static) -> Option<Self> {
+            None
+        }
+
         pub fn send(&self, _frame: &str) -> Result<(), ()> {
             Err(())
         }
-    }
 
-    pub fn connect(_live: RoomLive, _room: String) {}
+        pub fn stop(&self) {}
+    }
 
     pub fn local_clock(created_at: &str) -> String {
         created_at.get(11..16).unwrap_or_default().to_owned()
@@ -126,15 +205,15 @@ mod browser {
     use wasm_bindgen::JsCast;
     use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
-    use super::{RoomLive, Status};
-    use crate::protocol::ServerEvent;
+    use super::Status;
 
-    /// Handle kept by the page; dropping the page stops reconnecting and closes the socket.
+    /// A socket that reopens itself until stopped.
     pub struct Connection(Rc<Inner>);
 
     struct Inner {
         url: String,
-        live: RoomLive,
+        status: RwSignal<Status>,
+        on_text: Box<dyn Fn(&str)>,
         socket: RefCell<Option<Socket>>,
         failures: Cell<u32>,
         stopped: Cell<bool>,
@@ -149,6 +228,23 @@ mod browser {
     }
 
     impl Connection {
+        /// Connects to `path` on this page's host (ws:// or wss:// to match the page).
+        pub fn open(path: String, status: RwSignal<Status>, on_text: impl Fn(&str) + 'static) -> Option<Self> {
+            let location = web_sys::window()?.location();
+            let scheme = if location.protocol().ok().as_deref() == Some("https:") { "wss" } else { "ws" };
+            let host = location.host().ok()?;
+            let inner = Rc::new(Inner {
+                url: format!("{scheme}://{host}{path}"),
+                status,
+                on_text: Box::new(on_text),
+                socket: RefCell::new(None),
+                failures: Cell::new(0),
+                stopped: Cell::new(false),
+            });
+            open(&inner);
+            Some(Connection(inner))
+        }
+
         pub fn send(&self, frame: &str) -> Result<(), ()> {
             let socket = self.0.socket.borrow();
             match socket.as_ref() {
@@ -158,29 +254,16 @@ mod browser {
                 _ => Err(()),
             }
         }
-    }
 
-    pub fn connect(live: RoomLive, room: String) {
-        let Some(location) = web_sys::window().map(|w| w.location()) else { return };
-        let scheme = if location.protocol().ok().as_deref() == Some("https:") { "wss" } else { "ws" };
-        let host = location.host().unwrap_or_default();
-        let inner = Rc::new(Inner {
-            url: format!("{scheme}://{host}/ws/chatroom/{room}/"),
-            live,
-            socket: RefCell::new(None),
-            failures: Cell::new(0),
-            stopped: Cell::new(false),
-        });
-        open(&inner);
-        live.connection.set_value(Some(Connection(inner)));
-        on_cleanup(move || {
-            if let Some(Some(Connection(inner))) = live.connection.try_update_value(|c| c.take()) {
-                inner.stopped.set(true);
-                if let Some(socket) = inner.socket.borrow().as_ref() {
+        /// Closes the socket and stops reconnecting.
+        pub fn stop(&self) {
+            self.0.stopped.set(true);
+            if let Ok(socket) = self.0.socket.try_borrow() {
+                if let Some(socket) = socket.as_ref() {
                     let _ = socket.ws.close();
                 }
             }
-        });
+        }
     }
 
     fn open(inner: &Rc<Inner>) {
@@ -197,25 +280,22 @@ mod browser {
             move || {
                 if let Some(inner) = weak.upgrade() {
                     inner.failures.set(0);
-                    inner.live.status.set(Status::Open);
-                    inner.live.error.set(None);
+                    inner.status.set(Status::Open);
                 }
             }
         });
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new({
             let weak = weak.clone();
             move |event: MessageEvent| {
-                let (Some(inner), Some(text)) = (weak.upgrade(), event.data().as_string()) else { return };
-                match serde_json::from_str::<ServerEvent>(&text) {
-                    Ok(event) => inner.live.apply(event),
-                    Err(error) => leptos::logging::warn!("ignoring an event this page does not understand: {error}"),
+                if let (Some(inner), Some(text)) = (weak.upgrade(), event.data().as_string()) {
+                    (inner.on_text)(&text);
                 }
             }
         });
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_event: CloseEvent| {
             if let Some(inner) = weak.upgrade() {
                 if !inner.stopped.get() {
-                    inner.live.status.set(Status::Reconnecting);
+                    inner.status.set(Status::Reconnecting);
                     retry_later(&inner);
                 }
             }

@@ -9,10 +9,12 @@ async function signUp(browser: Browser, username: string): Promise<Page> {
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign up' }).click();
-  // Signing up leads to the public room.
+  // Signing up leads to the directory; the public room is in the sidebar.
+  await expect(page.getByRole('heading', { name: 'People' })).toBeVisible();
+  await expect(page.getByTestId('whoami')).toHaveText(username);
+  await page.getByTestId('sidebar').getByRole('link', { name: 'Public chat' }).click();
   await expect(page).toHaveURL(/\/chat\/room\/public-chat\/?$/);
   await expect(page.getByRole('heading', { name: 'Public chat' })).toBeVisible();
-  await expect(page.getByTestId('whoami')).toHaveText(username);
   return page;
 }
 
@@ -65,6 +67,8 @@ test('without JavaScript the room still reads and the message form still posts',
   await page.getByLabel('Username').fill(`dora_${suffix}`);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign up' }).click();
+  await expect(page.getByRole('heading', { name: 'People' })).toBeVisible();
+  await page.getByTestId('sidebar').getByRole('link', { name: 'Public chat' }).click();
   await expect(page).toHaveURL(/\/chat\/room\/public-chat\/?$/);
   await page.getByLabel('Message').fill(`no script here ${suffix}`);
   await page.getByRole('button', { name: 'Send' }).click();

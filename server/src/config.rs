@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use app::domain::Role;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `sqlite://…` (the default: a file under `./data/`).
@@ -15,6 +17,8 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// Set the `Secure` flag on the session cookie (turn on behind HTTPS).
     pub secure_cookies: bool,
+    /// The role every new account gets.
+    pub default_role: Role,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -23,11 +27,15 @@ pub enum ConfigError {
     SiteAddr(String),
     #[error("DATABASE_URL must start with sqlite:, not {0:?} (PostgreSQL support is not built in yet)")]
     DatabaseUrl(String),
+    #[error("DEFAULT_ROLE: {0}")]
+    DefaultRole(String),
     #[error("{name} must be true or false, not {value:?}")]
     Flag { name: &'static str, value: String },
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/chat.db";
+/// The role new accounts get unless `DEFAULT_ROLE` says otherwise.
+pub const DEFAULT_ROLE: &str = "member";
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -47,7 +55,9 @@ impl Config {
             Some("true") | Some("1") => true,
             Some(other) => return Err(ConfigError::Flag { name: "SECURE_COOKIES", value: other.to_owned() }),
         };
-        Ok(Self { database_url, site_addr, site_root, allowed_origins, secure_cookies })
+        let default_role = Role::parse(&var("DEFAULT_ROLE").unwrap_or_else(|| DEFAULT_ROLE.to_owned()))
+            .map_err(ConfigError::DefaultRole)?;
+        Ok(Self { database_url, site_addr, site_root, allowed_origins, secure_cookies, default_role })
     }
 }
 

@@ -7,6 +7,9 @@
 //! told it lagged and is dropped by its own task, so it never slows the others down.
 //!
 //! Presence is counted per distinct user: a person with two tabs counts once.
+//!
+//! Besides rooms, each signed-in person with a tab open has a channel of their own, which
+//! their `/ws/chat/` sockets (one per tab) subscribe to.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,14 +21,28 @@ use tokio::sync::broadcast;
 /// How many events a socket may fall behind before it is dropped.
 pub const ROOM_BUFFER: usize = 256;
 
+/// How many events a person's own socket may fall behind before it is dropped.
+pub const USER_BUFFER: usize = 64;
+
 #[derive(Default)]
 pub struct Hub {
     rooms: Mutex<HashMap<i64, Arc<RoomChannel>>>,
+    users: Mutex<HashMap<i64, broadcast::Sender<Utf8Bytes>>>,
+}
+
+/// What a room channel carries to its sockets.
+#[derive(Debug, Clone)]
+pub enum Frame {
+    /// An encoded event, sent as it is.
+    Event(Utf8Bytes),
+    /// The room is gone for `user_id` (for everyone when `None`): the matching sockets send
+    /// `event` (a `room_closed`) and close.
+    Close { user_id: Option<i64>, event: Utf8Bytes },
 }
 
 pub struct RoomChannel {
     name: String,
-    sender: broadcast::Sender<Utf8Bytes>,
+    sender: broadcast::Sender<Frame>,
     /// Open sockets per user id.
     present: Mutex<HashMap<i64, u32>>,
     /// Held while a message is stored and published, so that this instance publishes a room's
@@ -39,6 +56,13 @@ pub struct Membership {
     room_id: i64,
     user_id: i64,
     pub channel: Arc<RoomChannel>,
+    pub events: broadcast::Receiver<Frame>,
+}
+
+/// A `/ws/chat/` socket's subscription to its person's channel; dropping it unsubscribes.
+pub struct UserSubscription {
+    hub: Arc<Hub>,
+    user_id: i64,
     pub events: broadcast::Receiver<Utf8Bytes>,
 }
 
@@ -98,6 +122,37 @@ impl Hub {
         (Membership { hub: self.clone(), room_id, user_id, channel, events }, direct)
     }
 
+    /// Subscribes one of a person's `/ws/chat/` sockets to their channel.
+    pub fn subscribe_user(self: &Arc<Self>, user_id: i64) -> UserSubscription {
+        let mut users = self.users.lock().expect("hub lock poisoned");
+        let events = users.entry(user_id).or_insert_with(|| broadcast::channel(USER_BUFFER).0).subscribe();
+        UserSubscription { hub: self.clone(), user_id, events }
+    }
+
+    /// Sends an event to every open tab of a person (nothing when they have none open).
+    pub fn notify_user(&self, user_id: i64, frame: Utf8Bytes) {
+        if let Some(sender) = self.users.lock().expect("hub lock poisoned").get(&user_id) {
+            let _ = sender.send(frame);
+        }
+    }
+
+    /// Sends an event to the room's sockets, if anyone has it open (creating no channel).
+    pub fn publish(&self, room_id: i64, frame: Utf8Bytes) {
+        let channel = self.rooms.lock().expect("hub lock poisoned").get(&room_id).cloned();
+        if let Some(channel) = channel {
+            channel.publish(frame);
+        }
+    }
+
+    /// Ends a room for one person (removed, or left) or for everyone (deleted): their room
+    /// sockets are sent `event` and closed. Nothing happens when nobody has the room open.
+    pub fn close_room(&self, room_id: i64, user_id: Option<i64>, event: Utf8Bytes) {
+        let channel = self.rooms.lock().expect("hub lock poisoned").get(&room_id).cloned();
+        if let Some(channel) = channel {
+            let _ = channel.sender.send(Frame::Close { user_id, event });
+        }
+    }
+
     /// The number of distinct people with the room open.
     pub fn online_count(&self, room_id: i64) -> u32 {
         let rooms = self.rooms.lock().expect("hub lock poisoned");
@@ -138,7 +193,17 @@ impl RoomChannel {
     /// Hands the same bytes to every socket in the room.
     pub fn publish(&self, frame: Utf8Bytes) {
         // An error only means nobody is listening right now, which is fine.
-        let _ = self.sender.send(frame);
+        let _ = self.sender.send(Frame::Event(frame));
+    }
+}
+
+impl Drop for UserSubscription {
+    fn drop(&mut self) {
+        let mut users = self.hub.users.lock().expect("hub lock poisoned");
+        // This subscription's receiver is still alive here, so 1 means it was the last one.
+        if users.get(&self.user_id).is_some_and(|sender| sender.receiver_count() <= 1) {
+            users.remove(&self.user_id);
+        }
     }
 }
 
@@ -152,7 +217,15 @@ impl Drop for Membership {
 mod tests {
     use super::*;
 
-    fn count_of(frame: &Utf8Bytes) -> u32 {
+    fn text(frame: Frame) -> Utf8Bytes {
+        match frame {
+            Frame::Event(text) => text,
+            other => panic!("expected an event, got {other:?}"),
+        }
+    }
+
+    fn count_of(frame: &Frame) -> u32 {
+        let Frame::Event(frame) = frame else { panic!("expected an event, got {frame:?}") };
         match serde_json::from_str::<ServerEvent>(frame.as_str()).unwrap() {
             ServerEvent::OnlineCount { count, .. } => count,
             other => panic!("expected an online count, got {other:?}"),
@@ -171,7 +244,7 @@ mod tests {
 
         // Ana's second tab: nothing broadcast, the new socket is told directly.
         let (ana_tab, direct) = hub.join(1, "r", 10);
-        assert_eq!(count_of(&direct.unwrap()), 2);
+        assert_eq!(count_of(&Frame::Event(direct.unwrap())), 2);
         drop(ana_tab);
         assert_eq!(hub.online_count(1), 2);
         assert!(ana.events.try_recv().is_err(), "no count change, no event");
@@ -191,7 +264,7 @@ mod tests {
         while a.events.try_recv().is_ok() {}
         while b.events.try_recv().is_ok() {}
         a.channel.publish(Utf8Bytes::from_static("hello"));
-        let (x, y) = (a.events.recv().await.unwrap(), b.events.recv().await.unwrap());
+        let (x, y) = (text(a.events.recv().await.unwrap()), text(b.events.recv().await.unwrap()));
         assert_eq!(x.as_str().as_ptr(), y.as_str().as_ptr(), "one allocation shared, not copied");
     }
 
@@ -205,5 +278,32 @@ mod tests {
             while fast.events.try_recv().is_ok() {}
         }
         assert!(matches!(slow.events.recv().await, Err(broadcast::error::RecvError::Lagged(_))));
+    }
+
+    #[tokio::test]
+    async fn closing_a_room_for_one_person_reaches_every_socket_with_their_id() {
+        let hub = Hub::new();
+        let (mut ana, _) = hub.join(5, "r", 1);
+        while ana.events.try_recv().is_ok() {}
+        hub.close_room(5, Some(2), Utf8Bytes::from_static("bye"));
+        match ana.events.recv().await.unwrap() {
+            Frame::Close { user_id, event } => assert_eq!((user_id, event.as_str()), (Some(2), "bye")),
+            other => panic!("expected a close, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_person_channel_reaches_all_their_tabs_and_is_forgotten_after_the_last() {
+        let hub = Hub::new();
+        let mut tab1 = hub.subscribe_user(9);
+        let mut tab2 = hub.subscribe_user(9);
+        hub.notify_user(9, Utf8Bytes::from_static("hi"));
+        assert_eq!(tab1.events.recv().await.unwrap().as_str(), "hi");
+        assert_eq!(tab2.events.recv().await.unwrap().as_str(), "hi");
+        drop(tab1);
+        assert!(hub.users.lock().unwrap().contains_key(&9));
+        drop(tab2);
+        assert!(hub.users.lock().unwrap().is_empty());
+        hub.notify_user(9, Utf8Bytes::from_static("nobody listens"));
     }
 }

@@ -9,7 +9,7 @@ mod error;
 pub mod hub;
 mod http_guards;
 pub mod origin;
-mod room_socket;
+mod sockets;
 pub mod state;
 pub mod store;
 
@@ -88,7 +88,8 @@ fn router(state: AppState) -> Router {
 
     Router::new()
         .route("/api/{*fn_name}", post(server_fn_handler))
-        .route("/ws/chatroom/{name}", get(room_socket::upgrade))
+        .route("/ws/chatroom/{name}", get(sockets::room::upgrade))
+        .route("/ws/chat", get(sockets::user::upgrade))
         .route("/healthz", get(|| async { "ok" }))
         .leptos_routes_with_context(&state, generate_route_list(app::App), provide_backend, move || {
             app::shell(options.clone())
@@ -96,6 +97,7 @@ fn router(state: AppState) -> Router {
         .nest_service("/pkg", assets)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), http_guards::same_origin_posts))
+        .layer(axum::middleware::from_fn(server_fn_status))
         .layer(axum::middleware::from_fn(http_guards::limit_body))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -104,6 +106,25 @@ fn router(state: AppState) -> Router {
 async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {
     let backend: SharedBackend = Arc::new(state);
     handle_server_fns_with_context(move || provide_context(backend.clone()), request).await
+}
+
+/// Leptos answers 500 for an error raised before a server function's body runs (a missing or
+/// mistyped argument). Such errors are `AppError`s too: give them their own status (422 for
+/// bad input), so that clients are told the request, not the server, was wrong.
+async fn server_fn_status(request: Request, next: axum::middleware::Next) -> axum::response::Response {
+    let is_server_fn = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if !is_server_fn || response.status() != http::StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = http_body_util::BodyExt::collect(body).await.map(|b| b.to_bytes()).unwrap_or_default();
+    if let Ok(error) = serde_json::from_slice::<app::error::AppError>(&bytes) {
+        if let Ok(status) = http::StatusCode::from_u16(error.status()) {
+            parts.status = status;
+        }
+    }
+    axum::response::Response::from_parts(parts, Body::from(bytes))
 }
 
 async fn shutdown_signal() {

@@ -13,6 +13,8 @@ use crate::auth;
 use crate::config::Config;
 use crate::hub::{self, Hub};
 use crate::store::{Room, Store, StoreError, User};
+use app::domain::RoomName;
+use app::model::RoomKind;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -37,13 +39,35 @@ impl AppState {
         }
     }
 
-    /// Stores a message, then sends it to everyone in the room. The room's write lock makes
-    /// this instance publish messages in `seq` order.
-    pub async fn post_message(&self, room: &Room, author: &User, body: &MessageBody) -> Result<ChatMessage, StoreError> {
+    /// The room called `name` and whether `user` is a member, if they may see it: members see
+    /// their rooms, and everyone signed in sees public rooms. For anyone else a private room
+    /// is `None`, exactly like a room that does not exist.
+    pub async fn viewable_room(&self, user: &User, name: &str) -> Result<Option<(Room, bool)>, StoreError> {
+        let Some(name) = RoomName::parse(name) else { return Ok(None) };
+        let Some(room) = self.store.room_by_name(name.as_str()).await? else { return Ok(None) };
+        let is_member = self.store.is_member(room.id, user.id).await?;
+        Ok((is_member || room.kind() == RoomKind::Public).then_some((room, is_member)))
+    }
+
+    /// Stores a message from a member, then sends it to everyone in the room. The room's write
+    /// lock makes this instance publish messages in `seq` order.
+    pub async fn post_message(&self, room: &Room, author: &User, body: &MessageBody) -> Result<ChatMessage, PostError> {
+        if !self.store.is_member(room.id, author.id).await? {
+            return Err(PostError::NotMember);
+        }
         let channel = self.hub.channel(room.id, &room.name);
         let _ordered = channel.write_lock.lock().await;
         let message = self.store.insert_message(room, author.id, body.as_str()).await?.into_wire(&room.name);
         channel.publish(hub::encode(&ServerEvent::Message(message.clone())));
         Ok(message)
     }
+}
+
+/// Why a message was not posted.
+#[derive(Debug, thiserror::Error)]
+pub enum PostError {
+    #[error("join the room to post in it")]
+    NotMember,
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }

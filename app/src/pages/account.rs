@@ -5,35 +5,14 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos::form::ActionForm;
 use leptos_router::components::A;
-use leptos_router::hooks::use_query_map;
 
-use crate::error::AppError;
+use super::{form_error, query_value};
 use crate::Session;
-
-/// The error to show: the hydrated action's own result first, else one carried back in the
-/// query string by a plain form post.
-fn form_error(
-    action_result: impl Fn() -> Option<Result<(), AppError>> + Copy + 'static,
-) -> impl Fn() -> Option<String> + Copy {
-    let query = use_query_map();
-    move || match action_result() {
-        Some(Err(error)) => Some(error.to_string()),
-        Some(Ok(())) => None,
-        None => query.with(|q| {
-            q.get("error").and_then(|code| AppError::from_code(&code, q.get("detail"))).map(|e| e.to_string())
-        }),
-    }
-}
-
-fn query_value(name: &'static str) -> impl Fn() -> String + Copy {
-    let query = use_query_map();
-    move || query.with(|q| q.get(name).unwrap_or_default())
-}
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let session = expect_context::<Session>();
-    let error = form_error(move || session.login.value().get().map(|r| r.map(|_| ())));
+    let error = form_error(move || session.login.value().get());
     let next = query_value("next");
     let username = query_value("username");
     view! {
@@ -59,7 +38,7 @@ pub fn LoginPage() -> impl IntoView {
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let session = expect_context::<Session>();
-    let error = form_error(move || session.signup.value().get().map(|r| r.map(|_| ())));
+    let error = form_error(move || session.signup.value().get());
     let next = query_value("next");
     let username = query_value("username");
     let email = query_value("email");

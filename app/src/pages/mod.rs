@@ -1,17 +1,27 @@
-//! One module per page, plus the pieces every page shares.
+//! One module per page, plus the pieces every page shares: the header, the sidebar of rooms,
+//! avatars, and how forms show their errors.
 
 mod account;
+mod directory;
 mod room;
+mod room_settings;
+mod rooms;
 
 pub use account::{LoginPage, SignupPage};
+pub use directory::{DirectoryPage, StartChat};
 pub use room::RoomPage;
+pub use room_settings::RoomSettingsPage;
+pub use rooms::RoomsPage;
 
-use leptos::prelude::*;
 use leptos::form::ActionForm;
+use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
-use leptos_router::hooks::use_location;
+use leptos_router::hooks::{use_location, use_query_map};
 
-use crate::domain::RoomName;
+use crate::error::AppError;
+use crate::model::{initials, RoomKind, RoomSummary};
+use crate::protocol::UserEvent;
+use crate::rooms::my_rooms;
 use crate::Session;
 
 /// The bar at the top: who you are and how to leave, or how to get in.
@@ -25,6 +35,7 @@ pub fn Header() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match session.user.await {
                         Ok(Some(user)) => view! {
+                            <UserChannel/>
                             <nav class="account">
                                 <span class="whoami" data-testid="whoami">{user.display_name}</span>
                                 <ActionForm action=session.logout attr:class="inline">
@@ -45,10 +56,78 @@ pub fn Header() -> impl IntoView {
     }
 }
 
-/// `/` and `/profiles/` lead to the public room until the directory exists.
+/// The signed-in person's own socket, open while they are signed in: when a room is added to
+/// or removed from their rooms (by them in another tab, or by someone else), the sidebar
+/// reloads.
 #[component]
-pub fn Home() -> impl IntoView {
-    view! { <Redirect path=format!("/chat/room/{}/", RoomName::PUBLIC)/> }
+fn UserChannel() -> impl IntoView {
+    let session = expect_context::<Session>();
+    crate::socket::connect_user(move |event| match event {
+        UserEvent::RoomAdded { .. } | UserEvent::RoomRemoved { .. } => session.rooms_changed.update(|n| *n += 1),
+        UserEvent::Error { message, .. } => leptos::logging::warn!("{message}"),
+    });
+}
+
+/// The rooms the signed-in person is in, on every page: group rooms, then one-to-one chats
+/// named after the other person.
+#[component]
+pub fn Sidebar() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let rooms = Resource::new(
+        move || (session.rooms_changed.get(), session.login.version().get(), session.signup.version().get(), session.logout.version().get()),
+        |_| my_rooms(),
+    );
+    let location = use_location();
+    let current = move || location.pathname.get();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let rooms = rooms.await.unwrap_or_default();
+                if rooms.is_empty() {
+                    return ().into_any();
+                }
+                let (direct, groups): (Vec<RoomSummary>, Vec<RoomSummary>) =
+                    rooms.into_iter().partition(|room| room.kind == RoomKind::Direct);
+                view! {
+                    <nav class="sidebar" aria-label="Your rooms" data-testid="sidebar">
+                        <h2>"Rooms"</h2>
+                        <ul>{groups.into_iter().map(|room| view! { <SidebarRoom room current/> }).collect_view()}</ul>
+                        <p class="sidebar-links"><a href="/rooms">"Browse rooms"</a></p>
+                        <h2>"Private chats"</h2>
+                        {if direct.is_empty() {
+                            view! { <p class="muted small">"Start one from the " <a href="/profiles">"people"</a> " page."</p> }.into_any()
+                        } else {
+                            view! { <ul>{direct.into_iter().map(|room| view! { <SidebarRoom room current/> }).collect_view()}</ul> }.into_any()
+                        }}
+                        <p class="sidebar-links"><a href="/profiles">"People"</a></p>
+                    </nav>
+                }.into_any()
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn SidebarRoom(room: RoomSummary, current: impl Fn() -> String + Send + Sync + Copy + 'static) -> impl IntoView {
+    let href = format!("/chat/room/{}/", room.name);
+    let target = StoredValue::new(href.clone());
+    let here = move || target.with_value(|href| current().trim_end_matches('/') == href.trim_end_matches('/'));
+    let marker = match room.kind {
+        RoomKind::Direct => view! { <Avatar name=room.title.clone() small=true/> }.into_any(),
+        RoomKind::Private => view! { <span class="room-mark" title="Private room">"🔒"</span> }.into_any(),
+        RoomKind::Public => view! { <span class="room-mark" aria-hidden="true">"#"</span> }.into_any(),
+    };
+    view! {
+        <li class:current=here>
+            <a href=href aria-current=move || here().then_some("page")>{marker}<span>{room.title}</span></a>
+        </li>
+    }
+}
+
+/// A person's picture: their initials in a circle (uploaded avatars come later).
+#[component]
+pub fn Avatar(name: String, #[prop(optional)] small: bool) -> impl IntoView {
+    view! { <span class="avatar" class:small=small aria-hidden="true">{initials(&name)}</span> }
 }
 
 /// Sends the browser to the login page, coming back here afterwards.
@@ -73,4 +152,31 @@ pub fn NotFound() -> impl IntoView {
             <p><a href="/">"Back to the chat"</a></p>
         </section>
     }
+}
+
+/// What a page shows for an error that is not "log in" or "not found".
+#[component]
+pub fn ErrorCard(error: AppError) -> impl IntoView {
+    view! { <section class="card narrow"><p class="form-error" role="alert">{error.to_string()}</p></section> }
+}
+
+/// The error to show beside a form: the hydrated action's own result first, else one carried
+/// back in the query string by a plain form post.
+pub fn form_error<T: 'static>(
+    action_result: impl Fn() -> Option<Result<T, AppError>> + Copy + 'static,
+) -> impl Fn() -> Option<String> + Copy {
+    let query = use_query_map();
+    move || match action_result() {
+        Some(Err(error)) => Some(error.to_string()),
+        Some(Ok(_)) => None,
+        None => query.with(|q| {
+            q.get("error").and_then(|code| AppError::from_code(&code, q.get("detail"))).map(|e| e.to_string())
+        }),
+    }
+}
+
+/// A value from the query string, for refilling a form after a plain form post failed.
+pub fn query_value(name: &'static str) -> impl Fn() -> String + Copy {
+    let query = use_query_map();
+    move || query.with(|q| q.get(name).unwrap_or_default())
 }

@@ -1,34 +1,40 @@
 //! `/chat/room/<name>/`: the room's latest messages (in the server-rendered HTML), who is
-//! online, and the message box. Once hydrated, the room socket keeps both live.
+//! online, and the message box. Once hydrated, the room socket keeps both live, and scrolling
+//! up loads older messages in pages of 50. Without JavaScript, "Load older messages" is a link
+//! to `?before=<seq>`, a still page of the 50 before it.
 
+use leptos::form::ActionForm;
 use leptos::html;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::{LoginRedirect, NotFound};
-use crate::domain::MessageBody;
+use super::{form_error, Avatar, ErrorCard, LoginRedirect, NotFound};
+use crate::domain::{MessageBody, RoomName};
 use crate::error::AppError;
-use crate::model::RoomPage as RoomData;
-use crate::protocol::ChatMessage;
-use crate::rooms::get_room;
+use crate::model::{RoomKind, RoomPage as RoomData};
+use crate::protocol::{ChatMessage, ClosedReason};
+use crate::rooms::{get_room, history, JoinRoom};
 use crate::socket::{self, RoomLive, Status};
 
 #[component]
 pub fn RoomPage() -> impl IntoView {
     let params = use_params_map();
-    let name = move || params.read().get("name").unwrap_or_default();
-    let page = Resource::new(name, get_room);
+    let query = use_query_map();
+    let join = ServerAction::<JoinRoom>::new();
+    let key = move || {
+        let before = query.read().get("before").and_then(|b| b.parse::<i64>().ok());
+        (params.read().get("name").unwrap_or_default(), before, join.version().get())
+    };
+    let page = Resource::new(key, |(name, before, _)| get_room(name, before));
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(page) => view! { <Room page/> }.into_any(),
+                    Ok(page) => view! { <Room page join/> }.into_any(),
                     Err(AppError::Unauthorized) => view! { <LoginRedirect/> }.into_any(),
                     Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
-                    Err(error) => view! {
-                        <section class="card narrow"><p class="form-error" role="alert">{error.to_string()}</p></section>
-                    }.into_any(),
+                    Err(error) => view! { <ErrorCard error/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -36,45 +42,147 @@ pub fn RoomPage() -> impl IntoView {
 }
 
 #[component]
-fn Room(page: RoomData) -> impl IntoView {
+fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
     let live = RoomLive::new(&page);
-    socket::connect(live, page.name.clone());
+    // A page of older messages stays still; the latest messages stay live.
+    if !page.is_history {
+        socket::connect_room(live);
+    }
 
     let list: NodeRef<html::Ol> = NodeRef::new();
-    // Keep the newest message in view as messages arrive (and once after hydration).
-    Effect::new(move |_| {
-        live.messages.with(|messages| messages.len());
-        if let Some(last) = list.get().and_then(|ol| ol.last_element_child()) {
-            last.scroll_into_view_with_bool(false);
+    // Keep the newest message in view when one arrives (and once after hydration), but not
+    // when older ones are added at the top.
+    Effect::new(move |previous: Option<Option<i64>>| {
+        let last = live.messages.with(|messages| messages.last().map(|m| m.seq));
+        if previous != Some(last) && !page.is_history {
+            if let Some(element) = list.get().and_then(|ol| ol.last_element_child()) {
+                element.scroll_into_view_with_bool(false);
+            }
         }
+        last
     });
     // Times are rendered in UTC on the server; after hydration the browser shows local time.
     let local_time = RwSignal::new(false);
     Effect::new(move |_| local_time.set(true));
 
-    let room = page.name.clone();
+    let name = page.room.name.clone();
+    let load_older = {
+        let name = name.clone();
+        move || {
+            if live.loading_older.get_untracked() || !live.has_older.get_untracked() {
+                return;
+            }
+            let Some(before) = live.first_seq() else { return };
+            live.loading_older.set(true);
+            let name = name.clone();
+            leptos::task::spawn_local(async move {
+                match history(name, before).await {
+                    Ok(older) => {
+                        // Keep the message that was at the top where it was on screen.
+                        let height_before = list.get_untracked().map(|ol| ol.scroll_height()).unwrap_or_default();
+                        live.prepend(older.messages, older.has_older);
+                        request_animation_frame(move || {
+                            if let Some(ol) = list.get_untracked() {
+                                ol.set_scroll_top(ol.scroll_top() + ol.scroll_height() - height_before);
+                            }
+                        });
+                    }
+                    Err(error) => live.error.set(Some(error.to_string())),
+                }
+                live.loading_older.set(false);
+            });
+        }
+    };
+    let on_scroll = {
+        let load_older = load_older.clone();
+        move |_| {
+            if list.get_untracked().is_some_and(|ol| ol.scroll_top() < 80) {
+                load_older();
+            }
+        }
+    };
+    let older_href = move || format!("?before={}", live.messages.with(|m| m.first().map_or(0, |m| m.seq)));
+    let on_older_click = move |event: leptos::ev::MouseEvent| {
+        event.prevent_default();
+        load_older();
+    };
+
+    let heading = match (&page.room.kind, &page.room.other) {
+        (RoomKind::Direct, Some(other)) => view! {
+            <Avatar name=other.display_name.clone()/>
+            <h1>{other.display_name.clone()}</h1>
+            <a class="muted" href=format!("/profiles?q={}", other.username)>"@"{other.username.clone()}</a>
+        }.into_any(),
+        (kind, _) => {
+            let private = *kind == RoomKind::Private;
+            view! {
+                <h1>{move || live.title.get()}</h1>
+                {private.then(|| view! { <span class="badge">"private"</span> })}
+            }.into_any()
+        }
+    };
+    let settings = (page.room.kind != RoomKind::Direct && page.room.name != RoomName::PUBLIC)
+        .then(|| view! { <a class="settings-link" href=format!("/chat/room/{}/settings", page.room.name)>"Members"</a> });
+    let title = page.room.title.clone();
+    let is_member = page.is_member;
+    let is_history = page.is_history;
+    let room = name.clone();
     view! {
-        <Title text=page.title.clone()/>
+        <Title text=move || live.title.get()/>
         <section class="room">
             <header class="room-header">
-                <h1>{page.title.clone()}</h1>
+                {heading}
                 <p class="online" data-testid="online-count">
                     <span class="dot" aria-hidden="true"></span>
                     {move || live.online.get()} " online"
                 </p>
-                <Show when=move || live.status.get() == Status::Reconnecting>
+                {settings}
+                <Show when=move || live.status.get() == Status::Reconnecting && live.closed.get().is_none()>
                     <p class="status" role="status">"reconnecting…"</p>
                 </Show>
             </header>
-            <ol class="messages" node_ref=list aria-live="polite">
+            <ol class="messages" node_ref=list aria-live="polite" on:scroll=on_scroll>
+                <Show when=move || live.has_older.get()>
+                    <li class="older">
+                        <a href=older_href on:click=on_older_click.clone()>
+                            {move || if live.loading_older.get() { "Loading older messages…" } else { "Load older messages" }}
+                        </a>
+                    </li>
+                </Show>
                 <For
                     each=move || live.messages.get()
                     key=|message| message.seq
                     children=move |message| view! { <MessageItem message local_time/> }
                 />
             </ol>
-            <MessageBox room live/>
+            {move || match live.closed.get() {
+                Some(ClosedReason::Deleted) => view! {
+                    <p class="notice" role="alert">"This room was deleted. " <a href="/rooms">"Browse rooms"</a></p>
+                }.into_any(),
+                Some(ClosedReason::Removed) => view! {
+                    <p class="notice" role="alert">"You are no longer in this room. " <a href="/">"Back to the directory"</a></p>
+                }.into_any(),
+                None if is_history => view! {
+                    <p class="notice"><a href=format!("/chat/room/{}/", room)>"Back to the latest messages"</a></p>
+                }.into_any(),
+                None if is_member => view! { <MessageBox room=room.clone() live/> }.into_any(),
+                None => view! { <JoinBox room=room.clone() title=title.clone() join/> }.into_any(),
+            }}
         </section>
+    }
+}
+
+/// Shown instead of the message box to someone previewing a public room.
+#[component]
+fn JoinBox(room: String, title: String, join: ServerAction<JoinRoom>) -> impl IntoView {
+    let error = form_error(move || join.value().get());
+    view! {
+        <ActionForm action=join attr:class="message-box join">
+            <input type="hidden" name="room" value=room/>
+            <p>"You are reading " <strong>{title}</strong> ". Join to post and to find it in your sidebar."</p>
+            <button type="submit">"Join room"</button>
+            {move || error().map(|text| view! { <p class="form-error" role="alert">{text}</p> })}
+        </ActionForm>
     }
 }
 

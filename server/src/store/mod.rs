@@ -7,8 +7,8 @@ mod sessions;
 mod users;
 
 pub use messages::StoredMessage;
-pub use rooms::Room;
-pub use users::{NewUser, User};
+pub use rooms::{ListedRoom, MemberRoom, Room};
+pub use users::{Listed, NewUser, User};
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -26,6 +26,8 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("could not prepare the data folder {path}: {source}")]
     DataDir { path: String, source: std::io::Error },
+    #[error("no free URL for a room of that name")]
+    NoFreeName,
     #[error("could not apply migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

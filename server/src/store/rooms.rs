@@ -1,19 +1,276 @@
+use app::domain::{RoomName, RoomTitle, Visibility};
+use app::model::RoomKind;
+use rand::distributions::Alphanumeric;
+use rand::Rng;
 use sqlx::FromRow;
 
-use super::{Result, Store};
+use super::users::{Listed, User};
+use super::{now_ms, Result, Store, StoreError};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct Room {
     pub id: i64,
     pub name: String,
     pub title: String,
+    #[sqlx(try_from = "String")]
+    pub kind: Kind,
+    pub owner_id: Option<i64>,
 }
+
+/// [`RoomKind`] as stored in the `kind` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kind(pub RoomKind);
+
+impl TryFrom<String> for Kind {
+    type Error = String;
+
+    fn try_from(value: String) -> std::result::Result<Self, Self::Error> {
+        RoomKind::parse(&value).map(Kind).ok_or_else(|| format!("unknown room kind {value:?}"))
+    }
+}
+
+impl Room {
+    pub fn kind(&self) -> RoomKind {
+        self.kind.0
+    }
+
+    /// The public chat: everyone is in it; nobody owns, renames, leaves or deletes it.
+    pub fn is_public_chat(&self) -> bool {
+        self.name == RoomName::PUBLIC
+    }
+}
+
+/// A room someone is in, for their sidebar: the room and, for a one-to-one chat, the other
+/// person.
+#[derive(Debug, Clone)]
+pub struct MemberRoom {
+    pub room: Room,
+    pub other: Option<Listed>,
+}
+
+/// A public room under "browse rooms".
+#[derive(Debug, Clone, FromRow)]
+pub struct ListedRoom {
+    pub name: String,
+    pub title: String,
+    pub members: i64,
+    pub is_member: bool,
+}
+
+const ROOM_COLUMNS: &str = "r.id, r.name, r.title, r.kind, r.owner_id";
+const ROOM_RETURNING: &str = "id, name, title, kind, owner_id";
 
 impl Store {
     pub async fn room_by_name(&self, name: &str) -> Result<Option<Room>> {
-        Ok(sqlx::query_as::<_, Room>("SELECT id, name, title FROM rooms WHERE name = ?")
-            .bind(name)
-            .fetch_optional(&self.pool)
+        let sql = format!("SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.name = ?");
+        Ok(sqlx::query_as::<_, Room>(&sql).bind(name).fetch_optional(&self.pool).await?)
+    }
+
+    pub async fn is_member(&self, room_id: i64, user_id: i64) -> Result<bool> {
+        Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM room_members WHERE room_id = ? AND user_id = ?)")
+            .bind(room_id)
+            .bind(user_id)
+            .fetch_one(&self.pool)
             .await?)
     }
+
+    /// Adds a member; false when they already were one.
+    pub async fn add_member(&self, room_id: i64, user_id: i64) -> Result<bool> {
+        let added = sqlx::query("INSERT INTO room_members (room_id, user_id, joined_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+            .bind(room_id)
+            .bind(user_id)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
+        Ok(added.rows_affected() == 1)
+    }
+
+    /// Removes a member; false when they were not one.
+    pub async fn remove_member(&self, room_id: i64, user_id: i64) -> Result<bool> {
+        let removed = sqlx::query("DELETE FROM room_members WHERE room_id = ? AND user_id = ?")
+            .bind(room_id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(removed.rows_affected() == 1)
+    }
+
+    /// A room's members, by username.
+    pub async fn members(&self, room_id: i64) -> Result<Vec<Listed>> {
+        let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT u.id, u.username, u.display_name FROM room_members m JOIN users u ON u.id = m.user_id \
+             WHERE m.room_id = ? ORDER BY lower(u.username)",
+        )
+        .bind(room_id)
+        .fetch_all(&self.pool)
+        .await?;
+        self.with_roles(rows).await
+    }
+
+    /// The rooms `user_id` is in: the public chat first, then group rooms by title, then
+    /// one-to-one chats with the other person attached.
+    pub async fn rooms_of(&self, user_id: i64) -> Result<Vec<MemberRoom>> {
+        let sql = format!(
+            "SELECT {ROOM_COLUMNS} FROM room_members m JOIN rooms r ON r.id = m.room_id WHERE m.user_id = ? \
+             ORDER BY r.name <> ?, r.kind = 'direct', lower(r.title), r.id"
+        );
+        let rooms: Vec<Room> = sqlx::query_as(&sql).bind(user_id).bind(RoomName::PUBLIC).fetch_all(&self.pool).await?;
+        // The other person of every one-to-one chat, in one query.
+        let others: Vec<(i64, i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT m.room_id, u.id, u.username, u.display_name FROM room_members mine \
+             JOIN rooms r ON r.id = mine.room_id AND r.kind = 'direct' \
+             JOIN room_members m ON m.room_id = r.id AND m.user_id <> mine.user_id \
+             JOIN users u ON u.id = m.user_id WHERE mine.user_id = ?",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let listed = self.with_roles(others.iter().map(|(_, id, u, d)| (*id, u.clone(), d.clone())).collect()).await?;
+        Ok(rooms
+            .into_iter()
+            .map(|room| {
+                let other = others
+                    .iter()
+                    .zip(&listed)
+                    .find(|((room_id, ..), _)| *room_id == room.id)
+                    .map(|(_, person)| person.clone());
+                MemberRoom { room, other }
+            })
+            .collect())
+    }
+
+    /// The other person of a one-to-one chat, seen from `user_id`.
+    pub async fn other_member(&self, room: &Room, user_id: i64) -> Result<Option<Listed>> {
+        let row: Option<(i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT u.id, u.username, u.display_name FROM room_members m JOIN users u ON u.id = m.user_id \
+             WHERE m.room_id = ? AND m.user_id <> ?",
+        )
+        .bind(room.id)
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(self.with_roles(row.into_iter().collect()).await?.pop())
+    }
+
+    /// Public rooms whose title contains `query`, with member counts, most members first.
+    pub async fn public_rooms(&self, user_id: i64, query: &str, limit: i64) -> Result<Vec<ListedRoom>> {
+        let pattern = format!("%{}%", query.trim().to_lowercase().replace(['%', '_'], ""));
+        Ok(sqlx::query_as::<_, ListedRoom>(
+            "SELECT r.name, r.title, \
+                    (SELECT COUNT(*) FROM room_members c WHERE c.room_id = r.id) AS members, \
+                    EXISTS (SELECT 1 FROM room_members me WHERE me.room_id = r.id AND me.user_id = ?) AS is_member \
+             FROM rooms r WHERE r.kind = 'public' AND lower(r.title) LIKE ? \
+             ORDER BY r.name <> ?, members DESC, lower(r.title) LIMIT ?",
+        )
+        .bind(user_id)
+        .bind(pattern)
+        .bind(RoomName::PUBLIC)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Creates a group room owned (and joined) by `owner`. Its slug comes from the title; when
+    /// taken, `-2`, `-3`… are tried, relying on the unique index rather than a check first.
+    pub async fn create_group_room(&self, title: &RoomTitle, visibility: Visibility, owner: &User) -> Result<Room> {
+        let kind = match visibility {
+            Visibility::Public => RoomKind::Public,
+            Visibility::Private => RoomKind::Private,
+        };
+        let base = title.slug();
+        for attempt in 1..=MAX_SLUG_ATTEMPTS {
+            let name = match attempt {
+                1 => base.clone(),
+                n if n < MAX_SLUG_ATTEMPTS => format!("{base}-{n}"),
+                _ => format!("{base}-{}", random_suffix(6)),
+            };
+            let mut tx = self.pool.begin().await?;
+            let sql = format!(
+                "INSERT INTO rooms (name, title, kind, owner_id, created_at) VALUES (?, ?, ?, ?, ?) \
+                 ON CONFLICT (name) DO NOTHING RETURNING {ROOM_RETURNING}"
+            );
+            let room: Option<Room> = sqlx::query_as(&sql)
+                .bind(&name)
+                .bind(title.as_str())
+                .bind(kind.as_str())
+                .bind(owner.id)
+                .bind(now_ms())
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(room) = room else { continue };
+            sqlx::query("INSERT INTO room_members (room_id, user_id, joined_at) VALUES (?, ?, ?)")
+                .bind(room.id)
+                .bind(owner.id)
+                .bind(now_ms())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(room);
+        }
+        Err(StoreError::NoFreeName)
+    }
+
+    /// The one-to-one room of two people, created (with both as members) if they have none.
+    /// Returns whether it was created by this call. Two simultaneous calls for the same pair
+    /// meet at the unique index on `direct_key`: one inserts, the other finds its row.
+    pub async fn direct_room(&self, a: &User, b: &User) -> Result<(Room, bool)> {
+        let (low, high) = if a.id < b.id { (a.id, b.id) } else { (b.id, a.id) };
+        let key = format!("{low}:{high}");
+        let mut tx = self.pool.begin().await?;
+        // A write first, so this transaction takes the write lock before it reads anything.
+        let sql = format!(
+            "INSERT INTO rooms (name, title, kind, direct_key, created_at) VALUES (?, ?, 'direct', ?, ?) \
+             ON CONFLICT (direct_key) WHERE direct_key IS NOT NULL DO NOTHING RETURNING {ROOM_RETURNING}"
+        );
+        let name = format!("{}{}", RoomName::DIRECT_PREFIX, random_suffix(12).to_lowercase());
+        let created: Option<Room> = sqlx::query_as(&sql)
+            .bind(&name)
+            .bind(format!("{} and {}", a.username, b.username))
+            .bind(&key)
+            .bind(now_ms())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let (room, is_new) = match created {
+            Some(room) => {
+                for user in [low, high] {
+                    sqlx::query("INSERT INTO room_members (room_id, user_id, joined_at) VALUES (?, ?, ?)")
+                        .bind(room.id)
+                        .bind(user)
+                        .bind(now_ms())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                (room, true)
+            }
+            None => {
+                let sql = format!("SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.direct_key = ?");
+                (sqlx::query_as::<_, Room>(&sql).bind(&key).fetch_one(&mut *tx).await?, false)
+            }
+        };
+        tx.commit().await?;
+        Ok((room, is_new))
+    }
+
+    pub async fn rename_room(&self, room_id: i64, title: &RoomTitle) -> Result<()> {
+        sqlx::query("UPDATE rooms SET title = ? WHERE id = ?").bind(title.as_str()).bind(room_id).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn set_owner(&self, room_id: i64, user_id: i64) -> Result<()> {
+        sqlx::query("UPDATE rooms SET owner_id = ? WHERE id = ?").bind(user_id).bind(room_id).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Deletes a room; its messages and memberships go with it (foreign keys cascade).
+    pub async fn delete_room(&self, room_id: i64) -> Result<()> {
+        sqlx::query("DELETE FROM rooms WHERE id = ?").bind(room_id).execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+/// After this many taken slugs (`name`, `name-2` … `name-19`), a random suffix is used.
+const MAX_SLUG_ATTEMPTS: u32 = 20;
+
+fn random_suffix(len: usize) -> String {
+    rand::thread_rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect::<String>().to_lowercase()
 }

@@ -1,3 +1,4 @@
+use super::users::USER_COLUMNS;
 use super::{now_ms, Result, Store, User};
 
 impl Store {
@@ -14,11 +15,11 @@ impl Store {
 
     /// The user of a live (unexpired) session.
     pub async fn session_user(&self, token_hash: &[u8]) -> Result<Option<User>> {
-        Ok(sqlx::query_as::<_, User>(
-            "SELECT u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at \
-             FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = ? AND s.expires_at > ?",
-        )
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = ? AND s.expires_at > ?"
+        );
+        Ok(sqlx::query_as::<_, User>(&sql)
         .bind(token_hash)
         .bind(now_ms())
         .fetch_optional(&self.pool)

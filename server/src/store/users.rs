@@ -1,4 +1,5 @@
-use sqlx::FromRow;
+use app::domain::{Role, RoomName};
+use sqlx::{FromRow, QueryBuilder, Sqlite};
 
 use super::{now_ms, Result, Store, StoreError};
 
@@ -11,7 +12,12 @@ pub struct User {
     pub display_name: Option<String>,
     pub password_hash: String,
     pub created_at: i64,
+    pub is_admin: bool,
 }
+
+/// The columns of [`User`], for every query that loads one (aliased as `u`).
+pub(super) const USER_COLUMNS: &str =
+    "u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.is_admin";
 
 impl User {
     /// The name shown on messages: the chosen display name, else the username.
@@ -20,23 +26,42 @@ impl User {
     }
 }
 
+/// Someone in the directory, a member list or a chat header, with their roles.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub id: i64,
+    pub username: String,
+    pub display_name: Option<String>,
+    pub roles: Vec<String>,
+}
+
 pub struct NewUser<'a> {
     pub username: &'a str,
     pub email: Option<&'a str>,
     pub password_hash: &'a str,
+    /// The role every new person gets.
+    pub role: &'a Role,
 }
 
+/// The visibility rule of the directory, for the person `?1` (an admin, when `?2` is true)
+/// looking at the person `u`: admins see everyone, others the people who share one of their
+/// roles. Used for listing and for every single-person lookup, so the two never disagree.
+const VISIBLE_TO: &str = "(?2 OR EXISTS (SELECT 1 FROM user_roles mine JOIN user_roles theirs \
+     ON theirs.role = mine.role WHERE mine.user_id = ?1 AND theirs.user_id = u.id))";
+
 impl Store {
+    /// Creates the account with the default role, in the public chat, in one transaction.
     pub async fn create_user(&self, new: NewUser<'_>) -> Result<User> {
-        sqlx::query_as::<_, User>(
+        let mut tx = self.pool.begin().await?;
+        let user = sqlx::query_as::<_, User>(
             "INSERT INTO users (username, email, password_hash, created_at) VALUES (?, ?, ?, ?) \
-             RETURNING id, username, email, display_name, password_hash, created_at",
+             RETURNING id, username, email, display_name, password_hash, created_at, is_admin",
         )
         .bind(new.username)
         .bind(new.email)
         .bind(new.password_hash)
         .bind(now_ms())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await
         .map_err(|error| match &error {
             sqlx::Error::Database(db) if db.is_unique_violation() => {
@@ -44,26 +69,144 @@ impl Store {
                 if db.message().contains("email") { StoreError::EmailTaken } else { StoreError::UsernameTaken }
             }
             _ => StoreError::Database(error),
-        })
+        })?;
+        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES (?, ?)")
+            .bind(user.id)
+            .bind(new.role.as_str())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO room_members (room_id, user_id, joined_at) SELECT id, ?, ? FROM rooms WHERE name = ?")
+            .bind(user.id)
+            .bind(now_ms())
+            .bind(RoomName::PUBLIC)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(user)
     }
 
     /// Finds an account by username or email, ignoring case.
     pub async fn find_user_by_login(&self, login: &str) -> Result<Option<User>> {
         let login = login.trim();
         let column = if login.contains('@') { "email" } else { "username" };
-        let sql = format!(
-            "SELECT id, username, email, display_name, password_hash, created_at FROM users \
-             WHERE lower({column}) = lower(?)"
-        );
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE lower(u.{column}) = lower(?)");
         Ok(sqlx::query_as::<_, User>(&sql).bind(login).fetch_optional(&self.pool).await?)
     }
 
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
-        Ok(sqlx::query_as::<_, User>(
-            "SELECT id, username, email, display_name, password_hash, created_at FROM users WHERE id = ?",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?)
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?");
+        Ok(sqlx::query_as::<_, User>(&sql).bind(id).fetch_optional(&self.pool).await?)
+    }
+
+    /// The person called `username` (ignoring case), if `viewer` may see them in the directory.
+    pub async fn visible_user(&self, viewer: &User, username: &str) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE lower(u.username) = lower(?3) AND {VISIBLE_TO}");
+        Ok(sqlx::query_as::<_, User>(&sql)
+            .bind(viewer.id)
+            .bind(viewer.is_admin)
+            .bind(username.trim())
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// The people `viewer` may see, except themselves, whose username, display name or one of
+    /// whose roles contains `query` (ignoring ASCII case), by username, at most `limit`.
+    pub async fn directory(&self, viewer: &User, query: &str, limit: i64) -> Result<Vec<Listed>> {
+        let pattern = format!("%{}%", escape_like(&query.trim().to_lowercase()));
+        let sql = format!(
+            "SELECT u.id, u.username, u.display_name FROM users u \
+             WHERE u.id <> ?1 AND {VISIBLE_TO} \
+               AND (lower(u.username) LIKE ?3 ESCAPE '\\' \
+                    OR lower(coalesce(u.display_name, '')) LIKE ?3 ESCAPE '\\' \
+                    OR EXISTS (SELECT 1 FROM user_roles s WHERE s.user_id = u.id AND s.role LIKE ?3 ESCAPE '\\')) \
+             ORDER BY lower(u.username) LIMIT ?4"
+        );
+        let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(&sql)
+            .bind(viewer.id)
+            .bind(viewer.is_admin)
+            .bind(pattern)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        self.with_roles(rows).await
+    }
+
+    /// Attaches each person's roles (one query for all of them).
+    pub(super) async fn with_roles(&self, rows: Vec<(i64, String, Option<String>)>) -> Result<Vec<Listed>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT user_id, role FROM user_roles WHERE user_id IN (");
+        let mut ids = query.separated(", ");
+        for (id, _, _) in &rows {
+            ids.push_bind(*id);
+        }
+        query.push(") ORDER BY role");
+        let roles: Vec<(i64, String)> = query.build_query_as().fetch_all(&self.pool).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, username, display_name)| Listed {
+                id,
+                username,
+                display_name,
+                roles: roles.iter().filter(|(user, _)| *user == id).map(|(_, role)| role.clone()).collect(),
+            })
+            .collect())
+    }
+
+    pub async fn roles_of(&self, user_id: i64) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = ? ORDER BY role")
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Replaces a person's roles.
+    pub async fn set_roles(&self, user_id: i64, roles: &[Role]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM user_roles WHERE user_id = ?").bind(user_id).execute(&mut *tx).await?;
+        for role in roles {
+            sqlx::query("INSERT INTO user_roles (user_id, role) VALUES (?, ?) ON CONFLICT DO NOTHING")
+                .bind(user_id)
+                .bind(role.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn set_display_name(&self, user_id: i64, display_name: Option<&str>) -> Result<()> {
+        sqlx::query("UPDATE users SET display_name = ? WHERE id = ?")
+            .bind(display_name)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_admin(&self, user_id: i64, is_admin: bool) -> Result<()> {
+        sqlx::query("UPDATE users SET is_admin = ? WHERE id = ?").bind(is_admin).bind(user_id).execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+/// Makes `%`, `_` and `\` in a search match themselves.
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(super::escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
     }
 }

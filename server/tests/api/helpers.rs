@@ -4,6 +4,7 @@ use app::protocol::ServerEvent;
 use futures_util::{SinkExt, StreamExt};
 use reqwest::header::{COOKIE, SET_COOKIE};
 use reqwest::StatusCode;
+use app::domain::Role;
 use server::config::Config;
 use server::state::AppState;
 use server::Application;
@@ -22,8 +23,9 @@ pub struct TestApp {
     _data: tempfile::TempDir,
 }
 
-/// A signed-in person: their session cookie.
+/// A signed-in person: their username and session cookie.
 pub struct TestUser {
+    pub username: String,
     pub cookie: String,
 }
 
@@ -35,6 +37,7 @@ pub async fn spawn_app() -> TestApp {
         site_root: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site"),
         allowed_origins: vec![],
         secure_cookies: false,
+        default_role: app::domain::Role::parse("member").unwrap(),
     };
     let app = Application::build(config).await.expect("the app builds");
     let port = app.port();
@@ -95,7 +98,60 @@ impl TestApp {
             .await;
         assert_eq!(response.status(), StatusCode::OK, "signup of {username} failed");
         let cookie = session_cookie(&response).expect("signup sets a session cookie");
-        TestUser { cookie }
+        TestUser { username: username.to_owned(), cookie }
+    }
+
+    /// Signs someone up and gives them exactly these roles.
+    pub async fn signup_with_roles(&self, username: &str, roles: &[&str]) -> TestUser {
+        let user = self.signup(username).await;
+        let roles: Vec<Role> = roles.iter().map(|r| Role::parse(r).unwrap()).collect();
+        self.state.store.set_roles(self.user_id(username).await, &roles).await.unwrap();
+        user
+    }
+
+    pub async fn user_id(&self, username: &str) -> i64 {
+        self.state.store.find_user_by_login(username).await.unwrap().expect("the user exists").id
+    }
+
+    /// Calls a server function the way the hydrated app does; `user` signs the call.
+    pub async fn call(&self, function: &str, form: &[(&str, &str)], user: Option<&TestUser>) -> reqwest::Response {
+        self.post_form(&format!("/api/{function}"), form, user.map(|u| u.cookie.as_str())).await
+    }
+
+    /// Calls a server function that must succeed, and decodes its JSON answer.
+    pub async fn call_ok<T: serde::de::DeserializeOwned>(&self, function: &str, form: &[(&str, &str)], user: &TestUser) -> T {
+        let response = self.call(function, form, Some(user)).await;
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{function} {form:?} as {}: {text}", user.username);
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{function} answered {text}: {e}"))
+    }
+
+    /// Creates a group room as `owner`; gives its name.
+    pub async fn create_room(&self, owner: &TestUser, title: &str, visibility: &str) -> String {
+        self.call_ok("create_room", &[("title", title), ("visibility", visibility)], owner).await
+    }
+
+    /// `GET /chat/<username>/` as `user`: the status and where it redirects to.
+    pub async fn start_chat(&self, user: &TestUser, username: &str) -> (StatusCode, Option<String>) {
+        let response = self.get(&format!("/chat/{username}/"), Some(&user.cookie)).await;
+        let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+        (response.status(), location)
+    }
+
+    /// The name of the one-to-one room of `user` and `username`, started from the directory.
+    pub async fn direct_room(&self, user: &TestUser, username: &str) -> String {
+        let (status, location) = self.start_chat(user, username).await;
+        assert_eq!(status, StatusCode::FOUND, "starting a chat redirects");
+        let location = location.unwrap();
+        location.trim_start_matches("/chat/room/").trim_end_matches('/').to_owned()
+    }
+
+    /// Opens a person's own socket, `/ws/chat/`.
+    pub async fn user_socket(&self, user: &TestUser) -> Socket {
+        self.open_path(&format!("ws://127.0.0.1:{}/ws/chat/", self.port), Some(&user.cookie), None)
+            .await
+            .expect("the user socket opens")
     }
 
     /// Who `/api/me` says the cookie belongs to.
@@ -120,7 +176,11 @@ impl TestApp {
 
     /// Opens a room socket the way a browser on the site's own page does.
     pub async fn open_socket(&self, room: &str, cookie: Option<&str>, origin: Option<&str>) -> Result<Socket, StatusCode> {
-        let mut request = format!("ws://127.0.0.1:{}/ws/chatroom/{room}/", self.port).into_client_request().unwrap();
+        self.open_path(&format!("ws://127.0.0.1:{}/ws/chatroom/{room}/", self.port), cookie, origin).await
+    }
+
+    async fn open_path(&self, url: &str, cookie: Option<&str>, origin: Option<&str>) -> Result<Socket, StatusCode> {
+        let mut request = url.into_client_request().unwrap();
         if let Some(cookie) = cookie {
             request.headers_mut().insert("Cookie", HeaderValue::from_str(cookie).unwrap());
         }
@@ -150,8 +210,8 @@ impl TestApp {
     }
 }
 
-/// The next event from the server, waiting at most five seconds.
-pub async fn next_event(socket: &mut Socket) -> ServerEvent {
+/// The next text frame from the server, waiting at most five seconds.
+async fn next_text(socket: &mut Socket) -> String {
     loop {
         let frame = tokio::time::timeout(Duration::from_secs(5), socket.next())
             .await
@@ -159,9 +219,32 @@ pub async fn next_event(socket: &mut Socket) -> ServerEvent {
             .expect("the socket is open")
             .expect("a frame");
         match frame {
-            Message::Text(text) => return serde_json::from_str(text.as_str()).expect("a protocol event"),
+            Message::Text(text) => return text.as_str().to_owned(),
             Message::Ping(_) | Message::Pong(_) => continue,
             other => panic!("unexpected frame {other:?}"),
+        }
+    }
+}
+
+/// The next event on a room socket.
+pub async fn next_event(socket: &mut Socket) -> ServerEvent {
+    let text = next_text(socket).await;
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not a room event: {text}: {e}"))
+}
+
+/// The next event on a person's own socket.
+pub async fn next_user_event(socket: &mut Socket) -> app::protocol::UserEvent {
+    let text = next_text(socket).await;
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not a user event: {text}: {e}"))
+}
+
+/// Reads until the server closes the socket; gives the close code.
+pub async fn closed_with(socket: &mut Socket) -> u16 {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), socket.next()).await.expect("closed within 5 s") {
+            Some(Ok(Message::Close(frame))) => return frame.map_or(1005, |f| u16::from(f.code)),
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return 1006,
         }
     }
 }

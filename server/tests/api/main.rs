@@ -5,3 +5,8 @@ mod accounts;
 mod helpers;
 mod room_page;
 mod room_socket;
+mod access;
+mod directory;
+mod group_rooms;
+mod history;
+mod one_to_one;

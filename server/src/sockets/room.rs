@@ -1,27 +1,20 @@
 //! `/ws/chatroom/<name>/`: the room socket. Authenticated by the session cookie at the upgrade;
-//! receives `{"body": "..."}` frames; sends the room's events (see `app::protocol`).
+//! open to whoever may see the room (members, and anyone signed in for a public room);
+//! receives `{"body": "..."}` frames from members; sends the room's events (see `app::protocol`).
 
-use std::time::Duration;
-
-use app::domain::{BodyError, MessageBody, RoomName};
-use app::protocol::{ClientFrame, ErrorCode, ServerEvent, MAX_FRAME_BYTES};
-use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use app::domain::{BodyError, MessageBody};
+use app::protocol::{ClientFrame, ErrorCode, ServerEvent};
+use axum::extract::ws::{close_code, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use http::HeaderMap;
 use tokio::sync::broadcast::error::RecvError;
 
+use super::{authorize, close, close_after_read_error, close_lagging, limited, send};
 use crate::error::Error;
-use crate::hub;
-use crate::origin::{check_origin, OriginCheck};
-use crate::state::AppState;
+use crate::hub::{self, Frame};
+use crate::state::{AppState, PostError};
 use crate::store::{Room, User};
-
-/// A socket whose peer does not take a frame within this time is dropped.
-const SEND_TIMEOUT: Duration = Duration::from_secs(10);
-/// Per-socket read buffer: small, because most frames are a line of text and there may be
-/// tens of thousands of sockets (the library default is 128 KiB).
-const READ_BUFFER_BYTES: usize = 4 * 1024;
 
 pub async fn upgrade(
     State(state): State<AppState>,
@@ -29,20 +22,10 @@ pub async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, Error> {
-    if check_origin(&headers, &state.config.allowed_origins) == OriginCheck::Foreign {
-        return Err(Error::Forbidden("this socket only accepts connections from the chat's own pages"));
-    }
-    let user = state.user_from_headers(&headers).await?.ok_or(Error::Unauthorized)?;
-    let name = RoomName::parse(name.trim_end_matches('/')).ok_or(Error::NotFound)?;
-    let room = state.store.room_by_name(name.as_str()).await?.ok_or(Error::NotFound)?;
-    Ok(ws
-        .read_buffer_size(READ_BUFFER_BYTES)
-        .write_buffer_size(0)
-        .max_write_buffer_size(MAX_FRAME_BYTES * 4)
-        .max_frame_size(MAX_FRAME_BYTES)
-        .max_message_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| serve(socket, state, room, user))
-        .into_response())
+    let user = authorize(&state, &headers).await?;
+    // A private room of others answers exactly like a room that does not exist.
+    let (room, _) = state.viewable_room(&user, name.trim_end_matches('/')).await?.ok_or(Error::NotFound)?;
+    Ok(limited(ws).on_upgrade(move |socket| serve(socket, state, room, user)).into_response())
 }
 
 #[tracing::instrument(name = "room_socket", skip_all, fields(room = %room.name, user = %user.username))]
@@ -73,26 +56,25 @@ async fn serve(mut socket: WebSocket, state: AppState, room: Room, user: User) {
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                 Some(Ok(Message::Close(_))) | None => break,
                 Some(Err(error)) => {
-                    if is_too_large(&error) {
-                        let limit = format!("frame too large: the limit is {} KiB", MAX_FRAME_BYTES / 1024);
-                        let close = CloseFrame { code: close_code::SIZE, reason: Utf8Bytes::from(limit) };
-                        let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Close(Some(close)))).await;
-                    } else {
-                        tracing::debug!(%error, "socket read failed");
-                    }
+                    close_after_read_error(&mut socket, &error).await;
                     break;
                 }
             },
-            event = membership.events.recv() => match event {
-                Ok(frame) => {
-                    if send(&mut socket, frame).await.is_err() {
+            frame = membership.events.recv() => match frame {
+                Ok(Frame::Event(text)) => {
+                    if send(&mut socket, text).await.is_err() {
+                        break;
+                    }
+                }
+                Ok(Frame::Close { user_id, event }) => {
+                    if user_id.is_none_or(|id| id == user.id) {
+                        let _ = send(&mut socket, event).await;
+                        close(&mut socket, close_code::NORMAL, Utf8Bytes::from_static("room closed")).await;
                         break;
                     }
                 }
                 Err(RecvError::Lagged(missed)) => {
-                    tracing::info!(missed, "dropping a socket that fell behind");
-                    let close = CloseFrame { code: close_code::AGAIN, reason: Utf8Bytes::from_static("too slow: reconnect") };
-                    let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(Message::Close(Some(close)))).await;
+                    close_lagging(&mut socket, missed).await;
                     break;
                 }
                 Err(RecvError::Closed) => break,
@@ -125,32 +107,12 @@ async fn handle_frame(state: &AppState, room: &Room, user: &User, text: &str) ->
     };
     match state.post_message(room, user, &body).await {
         Ok(_) => None,
-        Err(error) => {
+        Err(PostError::NotMember) => {
+            Some(ServerEvent::error(ErrorCode::NotMember, "join the room to post in it"))
+        }
+        Err(PostError::Store(error)) => {
             tracing::error!(%error, "could not store a message");
             Some(ServerEvent::error(ErrorCode::Unavailable, "the message could not be saved: please send it again"))
         }
     }
-}
-
-async fn send(socket: &mut WebSocket, frame: Utf8Bytes) -> Result<(), ()> {
-    match tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(frame))).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(_)) => Err(()),
-        Err(_) => {
-            tracing::info!("dropping a socket that stopped reading");
-            Err(())
-        }
-    }
-}
-
-fn is_too_large(error: &axum::Error) -> bool {
-    let inner: &(dyn std::error::Error + 'static) = error;
-    let mut source = Some(inner);
-    while let Some(error) = source {
-        if let Some(tungstenite::Error::Capacity(_)) = error.downcast_ref::<tungstenite::Error>() {
-            return true;
-        }
-        source = error.source();
-    }
-    false
 }

@@ -1,25 +1,17 @@
-//! The server's implementation of `app::backend::Backend`: what server functions call.
+//! Accounts and sessions: signup, login, logout, and who the cookie belongs to.
 
-use app::backend::{Backend, NewAccount, NewSession};
-use app::domain::{MessageBody, Password, RoomName};
+use app::backend::{Accounts, NewAccount, NewSession};
+use app::domain::Password;
 use app::error::AppError;
-use app::model::{CurrentUser, RoomPage, ROOM_PAGE_MESSAGES};
+use app::model::CurrentUser;
 use async_trait::async_trait;
 use http::{HeaderMap, HeaderValue};
 
+use super::{current, internal};
 use crate::auth;
 use crate::error::to_app_error;
 use crate::state::AppState;
-use crate::store::{NewUser, Room, User};
-
-fn current(user: &User) -> CurrentUser {
-    CurrentUser { id: user.id, username: user.username.clone(), display_name: user.shown_name() }
-}
-
-fn internal(error: anyhow::Error) -> AppError {
-    tracing::error!(error = format!("{error:#}"), "internal error");
-    AppError::Internal
-}
+use crate::store::{NewUser, User};
 
 impl AppState {
     /// Starts a session for `user`, ending the one the request carried: a new token at every
@@ -38,19 +30,10 @@ impl AppState {
         }
         Ok(())
     }
-
-    async fn visible_room(&self, name: &str) -> Result<Room, AppError> {
-        let name = RoomName::parse(name).ok_or(AppError::NotFound)?;
-        self.store.room_by_name(name.as_str()).await.map_err(to_app_error)?.ok_or(AppError::NotFound)
-    }
-
-    async fn user(&self, user: &CurrentUser) -> Result<User, AppError> {
-        self.store.user_by_id(user.id).await.map_err(to_app_error)?.ok_or(AppError::Unauthorized)
-    }
 }
 
 #[async_trait]
-impl Backend for AppState {
+impl Accounts for AppState {
     async fn current_user(&self, headers: &HeaderMap) -> Result<Option<CurrentUser>, AppError> {
         Ok(self.user_from_headers(headers).await.map_err(to_app_error)?.as_ref().map(current))
     }
@@ -63,6 +46,7 @@ impl Backend for AppState {
                 username: account.username.as_str(),
                 email: account.email.as_ref().map(|e| e.as_str()),
                 password_hash: &hash,
+                role: &self.config.default_role,
             })
             .await
             .map_err(to_app_error)?;
@@ -90,23 +74,5 @@ impl Backend for AppState {
     async fn logout(&self, headers: &HeaderMap) -> Result<HeaderValue, AppError> {
         self.end_session(headers).await?;
         Ok(auth::clear_session_cookie(self.config.secure_cookies))
-    }
-
-    async fn room_page(&self, _user: &CurrentUser, room: &str) -> Result<RoomPage, AppError> {
-        let room = self.visible_room(room).await?;
-        let messages = self.store.latest_messages(&room, ROOM_PAGE_MESSAGES).await.map_err(to_app_error)?;
-        Ok(RoomPage {
-            online: self.hub.online_count(room.id),
-            messages: messages.into_iter().map(|m| m.into_wire(&room.name)).collect(),
-            name: room.name,
-            title: room.title,
-        })
-    }
-
-    async fn post_message(&self, user: &CurrentUser, room: &str, body: MessageBody) -> Result<(), AppError> {
-        let room = self.visible_room(room).await?;
-        let author = self.user(user).await?;
-        AppState::post_message(self, &room, &author, &body).await.map_err(to_app_error)?;
-        Ok(())
     }
 }

@@ -1,0 +1,97 @@
+//! `/` and `/profiles/`: the people the signed-in person may see, with a search that runs on
+//! the server. Without JavaScript the search is a plain GET form (`?q=`); once hydrated it
+//! filters as you type, keeping the URL in step. `/chat/<username>/` starts a one-to-one chat.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::NavigateOptions;
+
+use super::{query_value, Avatar, ErrorCard, LoginRedirect, NotFound};
+use crate::error::AppError;
+use crate::model::Person;
+use crate::people::{directory, start_chat};
+use crate::url::with_query;
+
+#[component]
+pub fn DirectoryPage() -> impl IntoView {
+    let q = query_value("q");
+    let people = Resource::new(q, |q| directory(Some(q)));
+    let navigate = use_navigate();
+    let on_input = move |event: leptos::ev::Event| {
+        let query = event_target_value(&event);
+        navigate(&with_query("/profiles", &query), NavigateOptions { replace: true, scroll: false, ..Default::default() });
+    };
+    view! {
+        <Title text="People"/>
+        <section class="card directory">
+            <h1>"People"</h1>
+            <form class="search" method="get" action="/profiles" role="search"
+                on:submit=|event: leptos::ev::SubmitEvent| event.prevent_default()>
+                <input type="search" name="q" value=q on:input=on_input aria-label="Search people"
+                    placeholder="Search by name, username or role" autocomplete="off"/>
+                <button type="submit">"Search"</button>
+            </form>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match people.await {
+                        Ok(people) if people.is_empty() => view! {
+                            <p class="muted" data-testid="directory-empty">
+                                {if q().is_empty() { "Nobody else shares a role with you yet." } else { "Nobody matches that search." }}
+                            </p>
+                        }.into_any(),
+                        Ok(people) => view! {
+                            <ul class="people" data-testid="directory">
+                                {people.into_iter().map(|person| view! { <PersonRow person/> }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(AppError::Unauthorized) => view! { <LoginRedirect/> }.into_any(),
+                        Err(error) => view! { <ErrorCard error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn PersonRow(person: Person) -> impl IntoView {
+    let chat = format!("/chat/{}/", person.username);
+    let label = format!("Message {}", person.display_name);
+    view! {
+        <li class="person" data-username=person.username.clone()>
+            <Avatar name=person.display_name.clone()/>
+            <div class="who">
+                <span class="name">{person.display_name.clone()}</span>
+                <span class="muted">"@"{person.username.clone()}</span>
+            </div>
+            <ul class="roles" aria-label="Roles">
+                {person.roles.into_iter().map(|role| view! { <li class="role">{role}</li> }).collect_view()}
+            </ul>
+            <a class="button" href=chat aria-label=label>"Message"</a>
+        </li>
+    }
+}
+
+/// `/chat/<username>/`: finds or creates the one-to-one room and goes there. Yourself leads to
+/// the directory; someone unknown (or not in your directory) is a 404.
+#[component]
+pub fn StartChat() -> impl IntoView {
+    let params = use_params_map();
+    let username = move || params.read().get("username").unwrap_or_default();
+    let room = Resource::new(username, start_chat);
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Opening the chat…"</p> }>
+            {move || Suspend::new(async move {
+                match room.await {
+                    Ok(Some(room)) => view! { <Redirect path=format!("/chat/room/{room}/")/> }.into_any(),
+                    Ok(None) => view! { <Redirect path="/profiles/"/> }.into_any(),
+                    Err(AppError::Unauthorized) => view! { <LoginRedirect/> }.into_any(),
+                    Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
+                    Err(error) => view! { <ErrorCard error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,72 @@
+//! `/rooms`: browse the public rooms and create a room (public or private).
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::{form_error, query_value, ErrorCard, LoginRedirect};
+use crate::domain::RoomTitle;
+use crate::error::AppError;
+use crate::model::PublicRoom;
+use crate::rooms::{public_rooms, CreateRoom};
+
+#[component]
+pub fn RoomsPage() -> impl IntoView {
+    let q = query_value("q");
+    let rooms = Resource::new(q, |q| public_rooms(Some(q)));
+    let create = ServerAction::<CreateRoom>::new();
+    let error = form_error(move || create.value().get());
+    let title = query_value("title");
+    view! {
+        <Title text="Rooms"/>
+        <section class="card stack">
+            <h1>"Create a room"</h1>
+            <ActionForm action=create attr:class="stack">
+                <label>"Name"
+                    <input name="title" required maxlength=RoomTitle::MAX_CHARS value=title placeholder="Rent and repairs"/>
+                </label>
+                <fieldset class="choice">
+                    <legend>"Who can find it"</legend>
+                    <label class="inline-label"><input type="radio" name="visibility" value="public" checked/>
+                        "Public: listed here, anyone can join"</label>
+                    <label class="inline-label"><input type="radio" name="visibility" value="private"/>
+                        "Private: only the people you add"</label>
+                </fieldset>
+                {move || error().map(|text| view! { <p class="form-error" role="alert">{text}</p> })}
+                <button type="submit" disabled=move || create.pending().get()>"Create room"</button>
+            </ActionForm>
+        </section>
+        <section class="card stack">
+            <h1>"Public rooms"</h1>
+            <form class="search" method="get" action="/rooms" role="search">
+                <input type="search" name="q" value=q aria-label="Search rooms" placeholder="Search rooms"/>
+                <button type="submit">"Search"</button>
+            </form>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match rooms.await {
+                        Ok(rooms) => view! {
+                            <ul class="room-list" data-testid="public-rooms">
+                                {rooms.into_iter().map(|room| view! { <RoomRow room/> }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(AppError::Unauthorized) => view! { <LoginRedirect/> }.into_any(),
+                        Err(error) => view! { <ErrorCard error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn RoomRow(room: PublicRoom) -> impl IntoView {
+    let members = if room.members == 1 { "1 member".to_owned() } else { format!("{} members", room.members) };
+    view! {
+        <li class="room-row">
+            <a href=format!("/chat/room/{}/", room.name)>{room.title}</a>
+            <span class="muted">{members}</span>
+            {room.is_member.then(|| view! { <span class="badge">"joined"</span> })}
+        </li>
+    }
+}

@@ -1,0 +1,24 @@
+//! The server's implementation of `app::backend`: what server functions call. `accounts`
+//! holds signup, login and sessions; `rooms` the directory, rooms and their members.
+
+mod accounts;
+mod rooms;
+
+use app::error::AppError;
+use app::model::{CurrentUser, Person};
+
+use crate::store::{Listed, User};
+
+fn current(user: &User) -> CurrentUser {
+    CurrentUser { id: user.id, username: user.username.clone(), display_name: user.shown_name(), is_admin: user.is_admin }
+}
+
+fn person(listed: Listed) -> Person {
+    let display_name = listed.display_name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| listed.username.clone());
+    Person { username: listed.username, display_name, roles: listed.roles }
+}
+
+fn internal(error: anyhow::Error) -> AppError {
+    tracing::error!(error = format!("{error:#}"), "internal error");
+    AppError::Internal
+}

@@ -1,0 +1,294 @@
+//! The directory, rooms, members and history, as one signed-in person sees them. Every method
+//! starts from "which rooms may this person see": a room they may not see is `NotFound`,
+//! answered exactly as for a room that does not exist.
+
+use app::backend::Rooms;
+use app::domain::{MessageBody, RoomTitle, Visibility};
+use app::error::AppError;
+use app::model::{
+    CurrentUser, HistoryPage, Person, PublicRoom, RoomKind, RoomPage, RoomSettings, RoomSummary, DIRECTORY_LIMIT,
+    HISTORY_PAGE_MESSAGES, ROOM_PAGE_MESSAGES,
+};
+use app::protocol::{ClosedReason, ServerEvent, UserEvent};
+use async_trait::async_trait;
+use axum::extract::ws::Utf8Bytes;
+
+use super::person;
+use crate::error::to_app_error;
+use crate::hub;
+use crate::state::{AppState, PostError};
+use crate::store::{Listed, Room, StoredMessage, User};
+
+/// How many public rooms "browse rooms" lists at once; a search narrows it.
+const PUBLIC_ROOMS_LIMIT: i64 = 200;
+
+fn summary(room: &Room, other: Option<Listed>) -> RoomSummary {
+    let other = other.map(person);
+    let title = match (room.kind(), &other) {
+        (RoomKind::Direct, Some(other)) => other.display_name.clone(),
+        (RoomKind::Direct, None) => "deleted user".to_owned(),
+        _ => room.title.clone(),
+    };
+    RoomSummary { name: room.name.clone(), title, kind: room.kind(), other }
+}
+
+fn not_owner() -> AppError {
+    AppError::NotAllowed("only the room's owner can do that".into())
+}
+
+/// Splits off the extra row fetched to learn whether older messages exist.
+fn page(mut messages: Vec<StoredMessage>, limit: i64, room: &str) -> (Vec<app::protocol::ChatMessage>, bool) {
+    let has_older = messages.len() as i64 > limit;
+    if has_older {
+        messages.remove(0);
+    }
+    (messages.into_iter().map(|m| m.into_wire(room)).collect(), has_older)
+}
+
+impl AppState {
+    /// The person behind a session, fresh from the database.
+    async fn me(&self, user: &CurrentUser) -> Result<User, AppError> {
+        self.store.user_by_id(user.id).await.map_err(to_app_error)?.ok_or(AppError::Unauthorized)
+    }
+
+    async fn seen_room(&self, me: &User, name: &str) -> Result<(Room, bool), AppError> {
+        self.viewable_room(me, name).await.map_err(to_app_error)?.ok_or(AppError::NotFound)
+    }
+
+    /// A group room `me` owns (never the public chat or a one-to-one chat).
+    async fn owned_room(&self, me: &User, name: &str) -> Result<Room, AppError> {
+        let (room, is_member) = self.seen_room(me, name).await?;
+        if room.kind() == RoomKind::Direct || room.is_public_chat() || !is_member || room.owner_id != Some(me.id) {
+            return Err(not_owner());
+        }
+        Ok(room)
+    }
+
+    /// Someone `me` may see in the directory, by username.
+    async fn visible_person(&self, me: &User, username: &str) -> Result<User, AppError> {
+        let other = self.store.visible_user(me, username).await.map_err(to_app_error)?;
+        other.ok_or_else(|| AppError::Invalid(format!("nobody called {username:?} is in your directory")))
+    }
+
+    async fn summary_for(&self, room: &Room, user_id: i64) -> Result<RoomSummary, AppError> {
+        let other = match room.kind() {
+            RoomKind::Direct => self.store.other_member(room, user_id).await.map_err(to_app_error)?,
+            _ => None,
+        };
+        Ok(summary(room, other))
+    }
+
+    /// Tells every open tab of `user_id` that they are now in `room` (their sidebar gains it).
+    async fn announce_added(&self, room: &Room, user_id: i64) -> Result<(), AppError> {
+        let event = UserEvent::RoomAdded { room: self.summary_for(room, user_id).await? };
+        self.hub.notify_user(user_id, Utf8Bytes::from(event.to_json()));
+        Ok(())
+    }
+
+    /// Tells every open tab of `user_id` they are no longer in `room`, and closes their
+    /// sockets on it unless anyone may still read it (a public room).
+    fn announce_removed(&self, room: &Room, user_id: i64, reason: ClosedReason) {
+        self.hub.notify_user(user_id, Utf8Bytes::from(UserEvent::RoomRemoved { room: room.name.clone() }.to_json()));
+        if room.kind() != RoomKind::Public {
+            let closed = ServerEvent::RoomClosed { room: room.name.clone(), reason };
+            self.hub.close_room(room.id, Some(user_id), hub::encode(&closed));
+        }
+    }
+}
+
+#[async_trait]
+impl Rooms for AppState {
+    async fn directory(&self, user: &CurrentUser, query: &str) -> Result<Vec<Person>, AppError> {
+        let me = self.me(user).await?;
+        let people = self.store.directory(&me, query, DIRECTORY_LIMIT).await.map_err(to_app_error)?;
+        Ok(people.into_iter().map(person).collect())
+    }
+
+    async fn my_rooms(&self, user: &CurrentUser) -> Result<Vec<RoomSummary>, AppError> {
+        let rooms = self.store.rooms_of(user.id).await.map_err(to_app_error)?;
+        Ok(rooms.into_iter().map(|r| summary(&r.room, r.other)).collect())
+    }
+
+    async fn start_chat(&self, user: &CurrentUser, username: &str) -> Result<String, AppError> {
+        let me = self.me(user).await?;
+        // Someone not in your directory gets the same answer as someone who does not exist.
+        let other = self.store.visible_user(&me, username).await.map_err(to_app_error)?.ok_or(AppError::NotFound)?;
+        if other.id == me.id {
+            return Err(AppError::Invalid("that is you: pick someone else from the directory".into()));
+        }
+        let (room, created) = self.store.direct_room(&me, &other).await.map_err(to_app_error)?;
+        if created {
+            tracing::info!(room = %room.name, "one-to-one chat started");
+            self.announce_added(&room, other.id).await?;
+            self.announce_added(&room, me.id).await?;
+        }
+        Ok(room.name)
+    }
+
+    async fn room_page(&self, user: &CurrentUser, name: &str, before: Option<i64>) -> Result<RoomPage, AppError> {
+        let me = self.me(user).await?;
+        let (room, is_member) = self.seen_room(&me, name).await?;
+        let limit = if before.is_some() { HISTORY_PAGE_MESSAGES } else { ROOM_PAGE_MESSAGES };
+        let stored = self.store.messages_before(&room, before, limit + 1).await.map_err(to_app_error)?;
+        let (messages, has_older) = page(stored, limit, &room.name);
+        Ok(RoomPage {
+            room: self.summary_for(&room, me.id).await?,
+            messages,
+            has_older,
+            is_history: before.is_some(),
+            online: self.hub.online_count(room.id),
+            is_member,
+            is_owner: is_member && room.owner_id == Some(me.id),
+        })
+    }
+
+    async fn history(&self, user: &CurrentUser, name: &str, before: i64) -> Result<HistoryPage, AppError> {
+        let me = self.me(user).await?;
+        let (room, _) = self.seen_room(&me, name).await?;
+        let stored =
+            self.store.messages_before(&room, Some(before), HISTORY_PAGE_MESSAGES + 1).await.map_err(to_app_error)?;
+        let (messages, has_older) = page(stored, HISTORY_PAGE_MESSAGES, &room.name);
+        Ok(HistoryPage { messages, has_older })
+    }
+
+    async fn post_message(&self, user: &CurrentUser, name: &str, body: MessageBody) -> Result<(), AppError> {
+        let me = self.me(user).await?;
+        let (room, _) = self.seen_room(&me, name).await?;
+        match AppState::post_message(self, &room, &me, &body).await {
+            Ok(_) => Ok(()),
+            Err(PostError::NotMember) => Err(AppError::NotAllowed("join the room to post in it".into())),
+            Err(PostError::Store(error)) => Err(to_app_error(error)),
+        }
+    }
+
+    async fn public_rooms(&self, user: &CurrentUser, query: &str) -> Result<Vec<PublicRoom>, AppError> {
+        let rooms = self.store.public_rooms(user.id, query, PUBLIC_ROOMS_LIMIT).await.map_err(to_app_error)?;
+        Ok(rooms
+            .into_iter()
+            .map(|r| PublicRoom { name: r.name, title: r.title, members: r.members, is_member: r.is_member })
+            .collect())
+    }
+
+    async fn create_room(&self, user: &CurrentUser, title: RoomTitle, visibility: Visibility) -> Result<String, AppError> {
+        let me = self.me(user).await?;
+        let room = self.store.create_group_room(&title, visibility, &me).await.map_err(to_app_error)?;
+        tracing::info!(room = %room.name, "room created");
+        self.announce_added(&room, me.id).await?;
+        Ok(room.name)
+    }
+
+    async fn join_room(&self, user: &CurrentUser, name: &str) -> Result<(), AppError> {
+        let me = self.me(user).await?;
+        let (room, _) = self.seen_room(&me, name).await?;
+        if self.store.add_member(room.id, me.id).await.map_err(to_app_error)? {
+            self.announce_added(&room, me.id).await?;
+        }
+        Ok(())
+    }
+
+    async fn leave_room(&self, user: &CurrentUser, name: &str) -> Result<(), AppError> {
+        let me = self.me(user).await?;
+        let (room, is_member) = self.seen_room(&me, name).await?;
+        if room.is_public_chat() {
+            return Err(AppError::NotAllowed("everyone stays in the public chat".into()));
+        }
+        if room.kind() == RoomKind::Direct {
+            return Err(AppError::NotAllowed("one-to-one chats cannot be left".into()));
+        }
+        if room.owner_id == Some(me.id) {
+            return Err(AppError::NotAllowed(
+                "you own this room: hand it to another member first, or delete it".into(),
+            ));
+        }
+        if is_member && self.store.remove_member(room.id, me.id).await.map_err(to_app_error)? {
+            self.announce_removed(&room, me.id, ClosedReason::Removed);
+        }
+        Ok(())
+    }
+
+    async fn room_settings(&self, user: &CurrentUser, name: &str) -> Result<RoomSettings, AppError> {
+        let me = self.me(user).await?;
+        let (room, is_member) = self.seen_room(&me, name).await?;
+        if room.kind() == RoomKind::Direct || room.is_public_chat() {
+            return Err(AppError::NotAllowed("only group rooms have members to manage".into()));
+        }
+        let members = self.store.members(room.id).await.map_err(to_app_error)?;
+        let owner = members.iter().find(|m| Some(m.id) == room.owner_id).map(|m| m.username.clone());
+        Ok(RoomSettings {
+            room: summary(&room, None),
+            owner,
+            members: members.into_iter().map(person).collect(),
+            is_member,
+            is_owner: is_member && room.owner_id == Some(me.id),
+        })
+    }
+
+    async fn add_member(&self, user: &CurrentUser, name: &str, username: &str) -> Result<(), AppError> {
+        let me = self.me(user).await?;
+        let room = self.owned_room(&me, name).await?;
+        let other = self.visible_person(&me, username).await?;
+        if self.store.add_member(room.id, other.id).await.map_err(to_app_error)? {
+            self.announce_added(&room, other.id).await?;
+        }
+        Ok(())
+    }
+
+    async fn remove_member(&self, user: &CurrentUser, name: &str, username: &str) -> Result<(), AppError> {
+        let me = self.me(user).await?;
+        let room = self.owned_room(&me, name).await?;
+        let members = self.store.members(room.id).await.map_err(to_app_error)?;
+        let other = members
+            .iter()
+            .find(|m| m.username.eq_ignore_ascii_case(username.trim()))
+            .ok_or_else(|| AppError::Invalid(format!("{username:?} is not a member of this room")))?;
+        if other.id == me.id {
+            return Err(AppError::NotAllowed("you own this room: hand it to another member first, or delete it".into()));
+        }
+        if self.store.remove_member(room.id, other.id).await.map_err(to_app_error)? {
+            self.announce_removed(&room, other.id, ClosedReason::Removed);
+        }
+        Ok(())
+    }
+
+    async fn transfer_room(&self, user: &CurrentUser, name: &str, username: &str) -> Result<(), AppError> {
+        let me = self.me(user).await?;
+        let room = self.owned_room(&me, name).await?;
+        let members = self.store.members(room.id).await.map_err(to_app_error)?;
+        let other = members
+            .iter()
+            .find(|m| m.username.eq_ignore_ascii_case(username.trim()))
+            .ok_or_else(|| AppError::Invalid(format!("{username:?} is not a member: add them first")))?;
+        self.store.set_owner(room.id, other.id).await.map_err(to_app_error)
+    }
+
+    async fn rename_room(&self, user: &CurrentUser, name: &str, title: RoomTitle) -> Result<(), AppError> {
+        let me = self.me(user).await?;
+        let room = self.owned_room(&me, name).await?;
+        self.store.rename_room(room.id, &title).await.map_err(to_app_error)?;
+        let renamed = ServerEvent::RoomRenamed { room: room.name.clone(), title: title.as_str().to_owned() };
+        self.hub.publish(room.id, hub::encode(&renamed));
+        Ok(())
+    }
+
+    async fn delete_room(&self, user: &CurrentUser, name: &str, confirm: &str) -> Result<(), AppError> {
+        let me = self.me(user).await?;
+        let room = self.owned_room(&me, name).await?;
+        let confirm = confirm.trim();
+        if confirm != room.title && confirm != room.name {
+            return Err(AppError::Invalid(format!(
+                "to delete the room and all its messages, type its name ({}) exactly",
+                room.title
+            )));
+        }
+        let members = self.store.members(room.id).await.map_err(to_app_error)?;
+        self.store.delete_room(room.id).await.map_err(to_app_error)?;
+        tracing::info!(room = %room.name, "room deleted");
+        let closed = ServerEvent::RoomClosed { room: room.name.clone(), reason: ClosedReason::Deleted };
+        self.hub.close_room(room.id, None, hub::encode(&closed));
+        let removed = Utf8Bytes::from(UserEvent::RoomRemoved { room: room.name.clone() }.to_json());
+        for member in members {
+            self.hub.notify_user(member.id, removed.clone());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,89 @@
+//! The two WebSockets: `/ws/chatroom/<name>/` (a room: its messages and online count) and
+//! `/ws/chat/` (a person's own channel: rooms added and removed). Both are upgraded by the same
+//! rules (Origin, then session cookie) with the same limits, and write the same way.
+
+pub mod room;
+pub mod user;
+
+use std::time::Duration;
+
+use app::protocol::MAX_FRAME_BYTES;
+use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use http::HeaderMap;
+
+use crate::error::Error;
+use crate::origin::{check_origin, OriginCheck};
+use crate::state::AppState;
+use crate::store::User;
+
+/// A socket whose peer does not take a frame within this time is dropped.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// Per-socket read buffer: small, because most frames are a line of text and there may be
+/// tens of thousands of sockets (the library default is 128 KiB).
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+
+/// The checks every upgrade makes, in this order: a page of another site gets 403, a request
+/// without a live session 401.
+async fn authorize(state: &AppState, headers: &HeaderMap) -> Result<User, Error> {
+    if check_origin(headers, &state.config.allowed_origins) == OriginCheck::Foreign {
+        return Err(Error::Forbidden("this socket only accepts connections from the chat's own pages"));
+    }
+    state.user_from_headers(headers).await?.ok_or(Error::Unauthorized)
+}
+
+/// The limits every socket has: frames and messages over [`MAX_FRAME_BYTES`] close it (1009),
+/// and a bounded write buffer.
+fn limited(ws: WebSocketUpgrade) -> WebSocketUpgrade {
+    ws.read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(0)
+        .max_write_buffer_size(MAX_FRAME_BYTES * 4)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .max_message_size(MAX_FRAME_BYTES)
+}
+
+async fn send(socket: &mut WebSocket, frame: Utf8Bytes) -> Result<(), ()> {
+    match tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(frame))).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(()),
+        Err(_) => {
+            tracing::info!("dropping a socket that stopped reading");
+            Err(())
+        }
+    }
+}
+
+/// Closes with a code and reason, not waiting long for a peer that does not read.
+async fn close(socket: &mut WebSocket, code: u16, reason: Utf8Bytes) {
+    let frame = CloseFrame { code, reason };
+    let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(Message::Close(Some(frame)))).await;
+}
+
+/// What to do after a read error: a frame over the limit is told so (1009); anything else
+/// (a vanished peer) just ends the socket.
+async fn close_after_read_error(socket: &mut WebSocket, error: &axum::Error) {
+    if is_too_large(error) {
+        let limit = format!("frame too large: the limit is {} KiB", MAX_FRAME_BYTES / 1024);
+        close(socket, close_code::SIZE, Utf8Bytes::from(limit)).await;
+    } else {
+        tracing::debug!(%error, "socket read failed");
+    }
+}
+
+/// A socket that fell too far behind the events of its channel is closed with 1013, "try
+/// again later": its client reconnects and reloads what it missed.
+async fn close_lagging(socket: &mut WebSocket, missed: u64) {
+    tracing::info!(missed, "dropping a socket that fell behind");
+    close(socket, close_code::AGAIN, Utf8Bytes::from_static("too slow: reconnect")).await;
+}
+
+fn is_too_large(error: &axum::Error) -> bool {
+    let inner: &(dyn std::error::Error + 'static) = error;
+    let mut source = Some(inner);
+    while let Some(error) = source {
+        if let Some(tungstenite::Error::Capacity(_)) = error.downcast_ref::<tungstenite::Error>() {
+            return true;
+        }
+        source = error.source();
+    }
+    false
+}

@@ -1,0 +1,57 @@
+//! `/ws/chat/`: a signed-in person's own socket, one per open tab. It carries what is not
+//! about the room on screen (see `app::protocol::UserEvent`); clients send nothing on it yet.
+
+use app::protocol::{ErrorCode, UserEvent};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use http::HeaderMap;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::{authorize, close_after_read_error, close_lagging, limited, send};
+use crate::error::Error;
+use crate::state::AppState;
+use crate::store::User;
+
+pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Result<Response, Error> {
+    let user = authorize(&state, &headers).await?;
+    Ok(limited(ws).on_upgrade(move |socket| serve(socket, state, user)).into_response())
+}
+
+#[tracing::instrument(name = "user_socket", skip_all, fields(user = %user.username))]
+async fn serve(mut socket: WebSocket, state: AppState, user: User) {
+    let mut subscription = state.hub.subscribe_user(user.id);
+    loop {
+        tokio::select! {
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(_) | Message::Binary(_))) => {
+                    let reply = UserEvent::Error {
+                        code: ErrorCode::MalformedFrame,
+                        message: "this socket only sends events: post messages on the room's socket".into(),
+                    };
+                    if send(&mut socket, Utf8Bytes::from(reply.to_json())).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Ok(Message::Close(_))) | None => break,
+                Some(Err(error)) => {
+                    close_after_read_error(&mut socket, &error).await;
+                    break;
+                }
+            },
+            event = subscription.events.recv() => match event {
+                Ok(frame) => {
+                    if send(&mut socket, frame).await.is_err() {
+                        break;
+                    }
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    close_lagging(&mut socket, missed).await;
+                    break;
+                }
+                Err(RecvError::Closed) => break,
+            },
+        }
+    }
+}
