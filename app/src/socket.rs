@@ -34,7 +34,7 @@ pub struct RoomLive {
     pub loading_older: RwSignal<bool>,
     /// The last problem to show under the message box.
     pub error: RwSignal<Option<String>>,
-    connection: StoredValue<Option<browser::Connection>, LocalStorage>,
+    connection: StoredValue<Option<browser::Connection>, browser::Storage>,
 }
 
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -50,7 +50,7 @@ impl RoomLive {
             has_older: RwSignal::new(page.has_older),
             loading_older: RwSignal::new(false),
             error: RwSignal::new(None),
-            connection: StoredValue::new_local(None),
+            connection: StoredValue::new_with_storage(None),
         }
     }
 
@@ -156,7 +156,7 @@ pub fn connect_user(on_event: impl Fn(UserEvent) + 'static) {
             Err(error) => leptos::logging::warn!("ignoring an event this page does not understand: {error}"),
         }
     });
-    let connection = StoredValue::new_local(connection);
+    let connection = StoredValue::<_, browser::Storage>::new_with_storage(connection);
     on_cleanup(move || {
         if let Some(Some(connection)) = connection.try_update_value(|c| c.take()) {
             connection.stop();
@@ -174,6 +174,10 @@ mod browser {
     use leptos::prelude::RwSignal;
 
     use super::Status;
+
+    /// Where a page keeps its connection. On the server a page may be dropped on another
+    /// thread than the one that rendered it, so nothing there may be thread-local.
+    pub type Storage = leptos::prelude::SyncStorage;
 
     pub struct Connection;
 
@@ -206,6 +210,9 @@ mod browser {
     use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
     use super::Status;
+
+    /// In the browser a connection holds JS handles, which live on the one thread there is.
+    pub type Storage = LocalStorage;
 
     /// A socket that reopens itself until stopped.
     pub struct Connection(Rc<Inner>);
