@@ -7,9 +7,7 @@ ensure_browser
 ensure_services
 
 say "Rust unit and integration tests"
-# One test at a time: each test serves its own app on its own runtime, and with several
-# running at once a server-rendered page has been seen to stall (see README, "Known issues").
-cargo test --workspace --exclude frontend -- --test-threads 1
+cargo test --workspace --exclude frontend
 
 build_site debug
 build_server debug

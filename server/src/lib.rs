@@ -13,7 +13,7 @@ mod sockets;
 pub mod state;
 pub mod store;
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use app::backend::SharedBackend;
 use axum::body::Body;
@@ -22,7 +22,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
@@ -75,6 +75,11 @@ impl Application {
     }
 }
 
+/// The app's routes, worked out once per process. Leptos suppresses resource loading
+/// process-wide while it walks the app to list them, so a page rendering at that moment (say,
+/// on another server in the same test binary) would wait forever (leptos#4773).
+static ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route_list(app::App));
+
 fn router(state: AppState) -> Router {
     let backend: SharedBackend = Arc::new(state.clone());
     let provide_backend = move || provide_context(backend.clone());
@@ -91,7 +96,7 @@ fn router(state: AppState) -> Router {
         .route("/ws/chatroom/{name}", get(sockets::room::upgrade))
         .route("/ws/chat", get(sockets::user::upgrade))
         .route("/healthz", get(|| async { "ok" }))
-        .leptos_routes_with_context(&state, generate_route_list(app::App), provide_backend, move || {
+        .leptos_routes_with_context(&state, ROUTES.clone(), provide_backend, move || {
             app::shell(options.clone())
         })
         .nest_service("/pkg", assets)
