@@ -90,6 +90,8 @@ pub enum UserEvent {
     RoomAdded { room: RoomSummary },
     /// The person left or was removed from a room, or it was deleted: the sidebar loses it.
     RoomRemoved { room: String },
+    /// The owner renamed a room this person is in: the sidebar shows the new name.
+    RoomRenamed { room: String, title: String },
     /// A frame from the client was refused; the socket stays open.
     Error { code: ErrorCode, message: String },
 }

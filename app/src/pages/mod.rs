@@ -63,7 +63,9 @@ pub fn Header() -> impl IntoView {
 fn UserChannel() -> impl IntoView {
     let session = expect_context::<Session>();
     crate::socket::connect_user(move |event| match event {
-        UserEvent::RoomAdded { .. } | UserEvent::RoomRemoved { .. } => session.rooms_changed.update(|n| *n += 1),
+        UserEvent::RoomAdded { .. } | UserEvent::RoomRemoved { .. } | UserEvent::RoomRenamed { .. } => {
+            session.rooms_changed.update(|n| *n += 1)
+        }
         UserEvent::Error { message, .. } => leptos::logging::warn!("{message}"),
     });
 }

@@ -267,6 +267,12 @@ impl Rooms for AppState {
         self.store.rename_room(room.id, &title).await.map_err(to_app_error)?;
         let renamed = ServerEvent::RoomRenamed { room: room.name.clone(), title: title.as_str().to_owned() };
         self.hub.publish(room.id, hub::encode(&renamed));
+        let renamed = Utf8Bytes::from(
+            UserEvent::RoomRenamed { room: room.name.clone(), title: title.as_str().to_owned() }.to_json(),
+        );
+        for member in self.store.members(room.id).await.map_err(to_app_error)? {
+            self.hub.notify_user(member.id, renamed.clone());
+        }
         Ok(())
     }
 

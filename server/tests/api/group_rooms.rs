@@ -92,9 +92,12 @@ async fn the_owner_manages_a_private_room_and_sockets_follow() {
     let mut bob_room = app.socket(&room, &bob).await;
     assert_eq!(next_count(&mut bob_room).await, 1);
 
-    // Renaming reaches the open room.
+    // Renaming reaches the open room and every member's sidebar; the URL stays.
     let _: () = app.call_ok("rename_room", &[("room", &room), ("title", "The Board")], &ana).await;
     assert_eq!(next_event(&mut bob_room).await, ServerEvent::RoomRenamed { room: room.clone(), title: "The Board".into() });
+    assert_eq!(next_user_event(&mut bob_tab).await, UserEvent::RoomRenamed { room: room.clone(), title: "The Board".into() });
+    let bobs_rooms: Vec<RoomSummary> = app.call_ok("my_rooms", &[], &bob).await;
+    assert!(bobs_rooms.iter().any(|r| r.name == room && r.title == "The Board"), "{bobs_rooms:?}");
 
     // Removing Bob closes his socket on the room, tells his sidebar, and hides the room.
     let _: () = app.call_ok("remove_member", &[("room", &room), ("username", "bob")], &ana).await;
