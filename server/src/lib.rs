@@ -2,6 +2,7 @@
 //! routes; `main` only parses the command line and calls it. Integration tests build the same
 //! application on port 0.
 
+pub mod admin;
 pub mod auth;
 mod backend;
 pub mod config;

@@ -1,5 +1,7 @@
 use clap::{Parser, Subcommand};
 use server::config::{redact_url, Config};
+use server::admin::AdminCommand;
+use server::store::Store;
 use server::Application;
 use tracing_subscriber::EnvFilter;
 
@@ -15,6 +17,11 @@ struct Cli {
 enum Command {
     /// Serve the chat (the default).
     Serve,
+    /// Manage people from the shell (runs against DATABASE_URL; the server may be running).
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
 }
 
 #[tokio::main]
@@ -36,6 +43,17 @@ async fn main() -> anyhow::Result<()> {
             let app = Application::build(config).await?;
             tracing::info!(%database, "chat listening on http://{}:{}", app.state().config.site_addr.ip(), app.port());
             app.run_until_stopped().await?;
+        }
+        Command::Admin { command } => {
+            let config = Config::from_env()?;
+            let store = Store::connect(&config.database_url).await?;
+            match server::admin::run(&store, command).await {
+                Ok(done) => println!("{done}"),
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    std::process::exit(1);
+                }
+            }
         }
     }
     Ok(())

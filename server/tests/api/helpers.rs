@@ -20,6 +20,7 @@ pub struct TestApp {
     pub address: String,
     pub port: u16,
     pub state: AppState,
+    pub database_url: String,
     _data: tempfile::TempDir,
 }
 
@@ -31,8 +32,9 @@ pub struct TestUser {
 
 pub async fn spawn_app() -> TestApp {
     let data = tempfile::tempdir().expect("temp dir");
+    let database_url = format!("sqlite://{}/chat.db", data.path().display());
     let config = Config {
-        database_url: format!("sqlite://{}/chat.db", data.path().display()),
+        database_url: database_url.clone(),
         site_addr: "127.0.0.1:0".parse().unwrap(),
         site_root: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site"),
         allowed_origins: vec![],
@@ -43,7 +45,7 @@ pub async fn spawn_app() -> TestApp {
     let port = app.port();
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address: format!("http://127.0.0.1:{port}"), port, state, _data: data }
+    TestApp { address: format!("http://127.0.0.1:{port}"), port, state, database_url, _data: data }
 }
 
 /// A client that does not follow redirects, so tests see them.
