@@ -69,7 +69,12 @@ pub trait Rooms: Send + Sync + 'static {
     async fn public_rooms(&self, user: &CurrentUser, query: &str) -> Result<Vec<PublicRoom>, AppError>;
 
     /// Creates a group room owned by `user`; gives its name (the slug).
-    async fn create_room(&self, user: &CurrentUser, title: RoomTitle, visibility: Visibility) -> Result<String, AppError>;
+    async fn create_room(
+        &self,
+        user: &CurrentUser,
+        title: RoomTitle,
+        visibility: Visibility,
+    ) -> Result<String, AppError>;
 
     async fn join_room(&self, user: &CurrentUser, room: &str) -> Result<(), AppError>;
 

@@ -15,11 +15,7 @@ impl Username {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let name = raw.trim();
         if name.len() < Self::MIN_CHARS || name.len() > Self::MAX_CHARS {
-            return Err(format!(
-                "usernames are {} to {} characters long",
-                Self::MIN_CHARS,
-                Self::MAX_CHARS
-            ));
+            return Err(format!("usernames are {} to {} characters long", Self::MIN_CHARS, Self::MAX_CHARS));
         }
         if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
             return Err("usernames may only use letters, digits, '_' and '-'".into());
@@ -79,8 +75,11 @@ impl Email {
         }
         let valid_shape = match email.split_once('@') {
             Some((local, domain)) => {
-                !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
-                    && !domain.ends_with('.') && !domain.contains('@')
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !domain.contains('@')
             }
             None => false,
         };
@@ -110,10 +109,9 @@ impl BodyError {
     pub fn message(self) -> String {
         match self {
             BodyError::Empty => "write something before sending".into(),
-            BodyError::TooLong => format!(
-                "messages are at most {} characters: shorten it or split it in two",
-                MessageBody::MAX_CHARS
-            ),
+            BodyError::TooLong => {
+                format!("messages are at most {} characters: shorten it or split it in two", MessageBody::MAX_CHARS)
+            }
         }
     }
 }

@@ -134,9 +134,7 @@ mod tests {
 
     #[test]
     fn internal_errors_do_not_leak_details() {
-        let error = AppError::from_server_fn_error(ServerFnErrorErr::ServerError(
-            "SQL: no such table users".into(),
-        ));
+        let error = AppError::from_server_fn_error(ServerFnErrorErr::ServerError("SQL: no such table users".into()));
         assert_eq!(error, AppError::Internal);
         assert!(!error.to_string().contains("SQL"));
     }

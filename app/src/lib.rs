@@ -69,10 +69,8 @@ pub fn App() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let signup = ServerAction::<Signup>::new();
     let logout = ServerAction::<Logout>::new();
-    let user = Resource::new(
-        move || (login.version().get(), signup.version().get(), logout.version().get()),
-        |_| auth::me(),
-    );
+    let user =
+        Resource::new(move || (login.version().get(), signup.version().get(), logout.version().get()), |_| auth::me());
     let rooms_changed = RwSignal::new(0);
     provide_context(Session { login, signup, logout, user, rooms_changed });
 

@@ -36,7 +36,11 @@ pub fn initials(name: &str) -> String {
         .take(2)
         .flat_map(char::to_uppercase)
         .collect();
-    if letters.is_empty() { "?".to_owned() } else { letters }
+    if letters.is_empty() {
+        "?".to_owned()
+    } else {
+        letters
+    }
 }
 
 /// What kind of room a room is.

@@ -145,10 +145,7 @@ mod tests {
         let count = ServerEvent::OnlineCount { room: "public-chat".into(), count: 2 };
         assert_eq!(count.to_json(), r#"{"type":"online_count","room":"public-chat","count":2}"#);
         let error = ServerEvent::error(ErrorCode::BodyTooLong, "too long");
-        assert_eq!(
-            error.to_json(),
-            r#"{"type":"error","code":"body_too_long","message":"too long"}"#
-        );
+        assert_eq!(error.to_json(), r#"{"type":"error","code":"body_too_long","message":"too long"}"#);
     }
 
     #[test]
@@ -165,12 +162,20 @@ mod tests {
         let renamed = ServerEvent::RoomRenamed { room: "rent".into(), title: "Rent!".into() };
         assert_eq!(renamed.to_json(), r#"{"type":"room_renamed","room":"rent","title":"Rent!"}"#);
         let added = UserEvent::RoomAdded {
-            room: RoomSummary { name: "rent".into(), title: "Rent".into(), kind: crate::model::RoomKind::Private, other: None },
+            room: RoomSummary {
+                name: "rent".into(),
+                title: "Rent".into(),
+                kind: crate::model::RoomKind::Private,
+                other: None,
+            },
         };
         assert_eq!(
             added.to_json(),
             r#"{"type":"room_added","room":{"name":"rent","title":"Rent","kind":"private","other":null}}"#
         );
-        assert_eq!(UserEvent::RoomRemoved { room: "rent".into() }.to_json(), r#"{"type":"room_removed","room":"rent"}"#);
+        assert_eq!(
+            UserEvent::RoomRemoved { room: "rent".into() }.to_json(),
+            r#"{"type":"room_removed","room":"rent"}"#
+        );
     }
 }

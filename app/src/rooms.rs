@@ -71,7 +71,8 @@ pub async fn my_rooms() -> Result<Vec<RoomSummary>, AppError> {
 pub async fn public_rooms(q: Option<String>) -> Result<Vec<PublicRoom>, AppError> {
     use crate::server_fns::*;
 
-    let result = async { backend()?.public_rooms(&require_user().await?, q.as_deref().unwrap_or_default()).await }.await;
+    let result =
+        async { backend()?.public_rooms(&require_user().await?, q.as_deref().unwrap_or_default()).await }.await;
     respond(result)
 }
 

@@ -150,12 +150,11 @@ pub fn connect_user(on_event: impl Fn(UserEvent) + 'static) {
         return;
     }
     let status = RwSignal::new(Status::Connecting);
-    let connection = browser::Connection::open("/ws/chat/".to_owned(), status, move |text| {
-        match serde_json::from_str(text) {
+    let connection =
+        browser::Connection::open("/ws/chat/".to_owned(), status, move |text| match serde_json::from_str(text) {
             Ok(event) => on_event(event),
             Err(error) => leptos::logging::warn!("ignoring an event this page does not understand: {error}"),
-        }
-    });
+        });
     let connection = StoredValue::<_, browser::Storage>::new_with_storage(connection);
     on_cleanup(move || {
         if let Some(Some(connection)) = connection.try_update_value(|c| c.take()) {
@@ -312,7 +311,8 @@ mod browser {
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         // Replacing the previous socket drops its callbacks; this runs from a timer, never
         // from inside one of those callbacks.
-        *inner.socket.borrow_mut() = Some(Socket { ws, _on_open: on_open, _on_message: on_message, _on_close: on_close });
+        *inner.socket.borrow_mut() =
+            Some(Socket { ws, _on_open: on_open, _on_message: on_message, _on_close: on_close });
     }
 
     /// Exponential backoff from 0.5 s up to 30 s, with jitter so that a restarted server is

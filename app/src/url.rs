@@ -14,7 +14,11 @@ pub fn percent_encode(value: &str) -> String {
 
 /// `path`, with `?q=<query>` when the query is not empty.
 pub fn with_query(path: &str, query: &str) -> String {
-    if query.trim().is_empty() { path.to_owned() } else { format!("{path}?q={}", percent_encode(query)) }
+    if query.trim().is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?q={}", percent_encode(query))
+    }
 }
 
 #[cfg(test)]

@@ -34,7 +34,8 @@ pub enum AdminError {
 pub async fn run(store: &Store, command: AdminCommand) -> Result<String, AdminError> {
     match command {
         AdminCommand::SetRoles { username, roles } => {
-            let roles = roles.iter().map(|r| Role::parse(r)).collect::<Result<Vec<_>, _>>().map_err(AdminError::Invalid)?;
+            let roles =
+                roles.iter().map(|r| Role::parse(r)).collect::<Result<Vec<_>, _>>().map_err(AdminError::Invalid)?;
             let user = find(store, &username).await?;
             store.set_roles(user.id, &roles).await?;
             let mut roles: Vec<&str> = roles.iter().map(Role::as_str).collect();

@@ -30,7 +30,8 @@ pub async fn hash_password(password: String) -> anyhow::Result<String> {
 pub async fn verify_password(password: String, stored: Option<String>) -> anyhow::Result<bool> {
     tokio::task::spawn_blocking(move || {
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());
-        let parsed = PasswordHash::new(&stored).map_err(|error| anyhow::anyhow!("unreadable password hash: {error}"))?;
+        let parsed =
+            PasswordHash::new(&stored).map_err(|error| anyhow::anyhow!("unreadable password hash: {error}"))?;
         let matches = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
         Ok(matches && stored != DUMMY_HASH)
     })
@@ -39,7 +40,8 @@ pub async fn verify_password(password: String, stored: Option<String>) -> anyhow
 
 /// An Argon2id hash of a random password nobody knows, checked against when the user does
 /// not exist.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2bAOQxP+9c2P1HTrM1jTpyE7AxOXj9ZfFMOYwKXr0yI";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2bAOQxP+9c2P1HTrM1jTpyE7AxOXj9ZfFMOYwKXr0yI";
 
 /// A new session token: 256 random bits, URL-safe. Only its hash is stored.
 pub fn new_session_token() -> String {

@@ -48,7 +48,9 @@ impl Config {
         let site_addr = site_addr.parse().map_err(|_| ConfigError::SiteAddr(site_addr))?;
         let site_root = var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()).into();
         let allowed_origins = var("ALLOWED_ORIGINS")
-            .map(|list| list.split(',').map(|o| o.trim().trim_end_matches('/').to_owned()).filter(|o| !o.is_empty()).collect())
+            .map(|list| {
+                list.split(',').map(|o| o.trim().trim_end_matches('/').to_owned()).filter(|o| !o.is_empty()).collect()
+            })
             .unwrap_or_default();
         let secure_cookies = match var("SECURE_COOKIES").as_deref() {
             None | Some("false") | Some("0") => false,

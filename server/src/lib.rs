@@ -7,8 +7,8 @@ pub mod auth;
 mod backend;
 pub mod config;
 mod error;
-pub mod hub;
 mod http_guards;
+pub mod hub;
 pub mod origin;
 mod sockets;
 pub mod state;
@@ -97,9 +97,7 @@ fn router(state: AppState) -> Router {
         .route("/ws/chatroom/{name}", get(sockets::room::upgrade))
         .route("/ws/chat", get(sockets::user::upgrade))
         .route("/healthz", get(|| async { "ok" }))
-        .leptos_routes_with_context(&state, ROUTES.clone(), provide_backend, move || {
-            app::shell(options.clone())
-        })
+        .leptos_routes_with_context(&state, ROUTES.clone(), provide_backend, move || app::shell(options.clone()))
         .nest_service("/pkg", assets)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), http_guards::same_origin_posts))

@@ -1,6 +1,6 @@
 use clap::{Parser, Subcommand};
-use server::config::{redact_url, Config};
 use server::admin::AdminCommand;
+use server::config::{redact_url, Config};
 use server::store::Store;
 use server::Application;
 use tracing_subscriber::EnvFilter;
@@ -33,7 +33,9 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn")),
+        )
         .init();
 
     match Cli::parse().command.unwrap_or(Command::Serve) {

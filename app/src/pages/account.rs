@@ -1,9 +1,9 @@
 //! `/login` and `/signup`. Both are `ActionForm`s over the account server functions, so they
 //! work as plain HTML forms before (or without) the WASM, and inline once hydrated.
 
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos::form::ActionForm;
 use leptos_router::components::A;
 
 use super::{form_error, query_value};
@@ -69,5 +69,9 @@ pub fn SignupPage() -> impl IntoView {
 }
 
 fn with_next(path: &str, next: &str) -> String {
-    if next.is_empty() { path.to_owned() } else { format!("{path}?next={next}") }
+    if next.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?next={next}")
+    }
 }

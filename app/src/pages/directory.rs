@@ -8,8 +8,7 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use leptos_router::NavigateOptions;
 
-use super::{query_value, Avatar, ErrorCard, LoginRedirect, NotFound};
-use crate::error::AppError;
+use super::{loaded, query_value, PersonSummary};
 use crate::model::Person;
 use crate::people::{directory, start_chat};
 use crate::url::with_query;
@@ -21,7 +20,10 @@ pub fn DirectoryPage() -> impl IntoView {
     let navigate = use_navigate();
     let on_input = move |event: leptos::ev::Event| {
         let query = event_target_value(&event);
-        navigate(&with_query("/profiles", &query), NavigateOptions { replace: true, scroll: false, ..Default::default() });
+        navigate(
+            &with_query("/profiles", &query),
+            NavigateOptions { replace: true, scroll: false, ..Default::default() },
+        );
     };
     view! {
         <Title text="People"/>
@@ -35,20 +37,19 @@ pub fn DirectoryPage() -> impl IntoView {
             </form>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match people.await {
-                        Ok(people) if people.is_empty() => view! {
+                    loaded(people.await, |people| if people.is_empty() {
+                        view! {
                             <p class="muted" data-testid="directory-empty">
                                 {if q().is_empty() { "Nobody else shares a role with you yet." } else { "Nobody matches that search." }}
                             </p>
-                        }.into_any(),
-                        Ok(people) => view! {
+                        }.into_any()
+                    } else {
+                        view! {
                             <ul class="people" data-testid="directory">
                                 {people.into_iter().map(|person| view! { <PersonRow person/> }).collect_view()}
                             </ul>
-                        }.into_any(),
-                        Err(AppError::Unauthorized) => view! { <LoginRedirect/> }.into_any(),
-                        Err(error) => view! { <ErrorCard error/> }.into_any(),
-                    }
+                        }.into_any()
+                    })
                 })}
             </Transition>
         </section>
@@ -61,13 +62,9 @@ fn PersonRow(person: Person) -> impl IntoView {
     let label = format!("Message {}", person.display_name);
     view! {
         <li class="person" data-username=person.username.clone()>
-            <Avatar name=person.display_name.clone()/>
-            <div class="who">
-                <span class="name">{person.display_name.clone()}</span>
-                <span class="muted">"@"{person.username.clone()}</span>
-            </div>
+            <PersonSummary person=person.clone()/>
             <ul class="roles" aria-label="Roles">
-                {person.roles.into_iter().map(|role| view! { <li class="role">{role}</li> }).collect_view()}
+                {person.roles.clone().into_iter().map(|role| view! { <li class="role">{role}</li> }).collect_view()}
             </ul>
             <a class="button" href=chat aria-label=label>"Message"</a>
         </li>
@@ -84,13 +81,10 @@ pub fn StartChat() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Opening the chat…"</p> }>
             {move || Suspend::new(async move {
-                match room.await {
-                    Ok(Some(room)) => view! { <Redirect path=format!("/chat/room/{room}/")/> }.into_any(),
-                    Ok(None) => view! { <Redirect path="/profiles/"/> }.into_any(),
-                    Err(AppError::Unauthorized) => view! { <LoginRedirect/> }.into_any(),
-                    Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
-                    Err(error) => view! { <ErrorCard error/> }.into_any(),
-                }
+                loaded(room.await, |room| match room {
+                    Some(room) => view! { <Redirect path=format!("/chat/room/{room}/")/> }.into_any(),
+                    None => view! { <Redirect path="/profiles/"/> }.into_any(),
+                })
             })}
         </Suspense>
     }

@@ -19,7 +19,7 @@ use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::{use_location, use_query_map};
 
 use crate::error::AppError;
-use crate::model::{initials, RoomKind, RoomSummary};
+use crate::model::{initials, Person, RoomKind, RoomSummary};
 use crate::protocol::UserEvent;
 use crate::rooms::my_rooms;
 use crate::Session;
@@ -76,7 +76,14 @@ fn UserChannel() -> impl IntoView {
 pub fn Sidebar() -> impl IntoView {
     let session = expect_context::<Session>();
     let rooms = Resource::new(
-        move || (session.rooms_changed.get(), session.login.version().get(), session.signup.version().get(), session.logout.version().get()),
+        move || {
+            (
+                session.rooms_changed.get(),
+                session.login.version().get(),
+                session.signup.version().get(),
+                session.logout.version().get(),
+            )
+        },
         |_| my_rooms(),
     );
     let location = use_location();
@@ -126,10 +133,34 @@ fn SidebarRoom(room: RoomSummary, current: impl Fn() -> String + Send + Sync + C
     }
 }
 
+/// A person as lists show them: picture, display name and username.
+#[component]
+pub fn PersonSummary(person: Person) -> impl IntoView {
+    view! {
+        <Avatar name=person.display_name.clone()/>
+        <div class="who">
+            <span class="name">{person.display_name}</span>
+            <span class="muted">"@"{person.username}</span>
+        </div>
+    }
+}
+
 /// A person's picture: their initials in a circle (uploaded avatars come later).
 #[component]
 pub fn Avatar(name: String, #[prop(optional)] small: bool) -> impl IntoView {
     view! { <span class="avatar" class:small=small aria-hidden="true">{initials(&name)}</span> }
+}
+
+/// What a page shows for what its server function answered: `show` on success, the login page
+/// when signed out, the not-found page (with its 404) for a room or person out of reach, and
+/// the error's own message otherwise.
+pub fn loaded<T>(result: Result<T, AppError>, show: impl FnOnce(T) -> AnyView) -> AnyView {
+    match result {
+        Ok(value) => show(value),
+        Err(AppError::Unauthorized) => view! { <LoginRedirect/> }.into_any(),
+        Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
+        Err(error) => view! { <ErrorCard error/> }.into_any(),
+    }
 }
 
 /// Sends the browser to the login page, coming back here afterwards.

@@ -9,9 +9,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::{form_error, Avatar, ErrorCard, LoginRedirect, NotFound};
+use super::{form_error, loaded, Avatar};
 use crate::domain::{MessageBody, RoomName};
-use crate::error::AppError;
 use crate::model::{RoomKind, RoomPage as RoomData};
 use crate::protocol::{ChatMessage, ClosedReason};
 use crate::rooms::{get_room, history, JoinRoom};
@@ -30,12 +29,7 @@ pub fn RoomPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match page.await {
-                    Ok(page) => view! { <Room page join/> }.into_any(),
-                    Err(AppError::Unauthorized) => view! { <LoginRedirect/> }.into_any(),
-                    Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
-                    Err(error) => view! { <ErrorCard error/> }.into_any(),
-                }
+                loaded(page.await, |page| view! { <Room page join/> }.into_any())
             })}
         </Suspense>
     }
@@ -112,17 +106,20 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
             <Avatar name=other.display_name.clone()/>
             <h1>{other.display_name.clone()}</h1>
             <a class="muted" href=format!("/profiles?q={}", other.username)>"@"{other.username.clone()}</a>
-        }.into_any(),
+        }
+        .into_any(),
         (kind, _) => {
             let private = *kind == RoomKind::Private;
             view! {
                 <h1>{move || live.title.get()}</h1>
                 {private.then(|| view! { <span class="badge">"private"</span> })}
-            }.into_any()
+            }
+            .into_any()
         }
     };
-    let settings = (page.room.kind != RoomKind::Direct && page.room.name != RoomName::PUBLIC)
-        .then(|| view! { <a class="settings-link" href=format!("/chat/room/{}/settings", page.room.name)>"Members"</a> });
+    let settings = (page.room.kind != RoomKind::Direct && page.room.name != RoomName::PUBLIC).then(
+        || view! { <a class="settings-link" href=format!("/chat/room/{}/settings", page.room.name)>"Members"</a> },
+    );
     let title = page.room.title.clone();
     let is_member = page.is_member;
     let is_history = page.is_history;
@@ -190,7 +187,11 @@ fn JoinBox(room: String, title: String, join: ServerAction<JoinRoom>) -> impl In
 fn MessageItem(message: ChatMessage, local_time: RwSignal<bool>) -> impl IntoView {
     let created_at = message.created_at.clone();
     let time = move || {
-        if local_time.get() { socket::local_clock(&created_at) } else { utc_clock(&created_at) }
+        if local_time.get() {
+            socket::local_clock(&created_at)
+        } else {
+            utc_clock(&created_at)
+        }
     };
     view! {
         <li class="message" data-seq=message.seq>

@@ -7,9 +7,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::{form_error, Avatar, ErrorCard, LoginRedirect, NotFound};
+use super::{form_error, loaded, PersonSummary};
 use crate::domain::RoomTitle;
-use crate::error::AppError;
 use crate::model::{Person, RoomKind, RoomSettings};
 use crate::people::directory;
 use crate::rooms::{get_room_settings, AddMember, DeleteRoom, LeaveRoom, RemoveMember, RenameRoom, TransferRoom};
@@ -27,7 +26,10 @@ struct Actions {
 
 impl Actions {
     fn version(&self) -> usize {
-        self.add.version().get() + self.remove.version().get() + self.transfer.version().get() + self.rename.version().get()
+        self.add.version().get()
+            + self.remove.version().get()
+            + self.transfer.version().get()
+            + self.rename.version().get()
     }
 }
 
@@ -49,12 +51,7 @@ pub fn RoomSettingsPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match settings.await {
-                    Ok(settings) => view! { <Settings settings actions/> }.into_any(),
-                    Err(AppError::Unauthorized) => view! { <LoginRedirect/> }.into_any(),
-                    Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
-                    Err(error) => view! { <ErrorCard error/> }.into_any(),
-                }
+                loaded(settings.await, |settings| view! { <Settings settings actions/> }.into_any())
             })}
         </Suspense>
     }
@@ -113,11 +110,7 @@ fn MemberRow(person: Person, room: String, is_room_owner: bool, can_manage: bool
     let username = person.username.clone();
     view! {
         <li class="person" data-username=person.username.clone()>
-            <Avatar name=person.display_name.clone()/>
-            <div class="who">
-                <span class="name">{person.display_name.clone()}</span>
-                <span class="muted">"@"{person.username.clone()}</span>
-            </div>
+            <PersonSummary person=person.clone()/>
             {is_room_owner.then(|| view! { <span class="badge">"owner"</span> })}
             {(can_manage && !is_room_owner).then(|| view! {
                 <ActionForm action=actions.transfer attr:class="inline">

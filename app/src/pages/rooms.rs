@@ -4,9 +4,8 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{form_error, query_value, ErrorCard, LoginRedirect};
+use super::{form_error, loaded, query_value};
 use crate::domain::RoomTitle;
-use crate::error::AppError;
 use crate::model::PublicRoom;
 use crate::rooms::{public_rooms, CreateRoom};
 
@@ -44,15 +43,11 @@ pub fn RoomsPage() -> impl IntoView {
             </form>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match rooms.await {
-                        Ok(rooms) => view! {
-                            <ul class="room-list" data-testid="public-rooms">
-                                {rooms.into_iter().map(|room| view! { <RoomRow room/> }).collect_view()}
-                            </ul>
-                        }.into_any(),
-                        Err(AppError::Unauthorized) => view! { <LoginRedirect/> }.into_any(),
-                        Err(error) => view! { <ErrorCard error/> }.into_any(),
-                    }
+                    loaded(rooms.await, |rooms| view! {
+                        <ul class="room-list" data-testid="public-rooms">
+                            {rooms.into_iter().map(|room| view! { <RoomRow room/> }).collect_view()}
+                        </ul>
+                    }.into_any())
                 })}
             </Transition>
         </section>

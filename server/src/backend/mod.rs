@@ -10,7 +10,12 @@ use app::model::{CurrentUser, Person};
 use crate::store::{Listed, User};
 
 fn current(user: &User) -> CurrentUser {
-    CurrentUser { id: user.id, username: user.username.clone(), display_name: user.shown_name(), is_admin: user.is_admin }
+    CurrentUser {
+        id: user.id,
+        username: user.username.clone(),
+        display_name: user.shown_name(),
+        is_admin: user.is_admin,
+    }
 }
 
 fn person(listed: Listed) -> Person {

@@ -32,6 +32,11 @@ fn summary(room: &Room, other: Option<Listed>) -> RoomSummary {
     RoomSummary { name: room.name.clone(), title, kind: room.kind(), other }
 }
 
+/// Owners cannot leave (or be removed from) their own room.
+fn owner_stays() -> AppError {
+    AppError::NotAllowed("you own this room: hand it to another member first, or delete it".into())
+}
+
 fn not_owner() -> AppError {
     AppError::NotAllowed("only the room's owner can do that".into())
 }
@@ -68,6 +73,15 @@ impl AppState {
     async fn visible_person(&self, me: &User, username: &str) -> Result<User, AppError> {
         let other = self.store.visible_user(me, username).await.map_err(to_app_error)?;
         other.ok_or_else(|| AppError::Invalid(format!("nobody called {username:?} is in your directory")))
+    }
+
+    /// A member of the room, by username.
+    async fn member(&self, room: &Room, username: &str) -> Result<Listed, AppError> {
+        let members = self.store.members(room.id).await.map_err(to_app_error)?;
+        members
+            .into_iter()
+            .find(|m| m.username.eq_ignore_ascii_case(username.trim()))
+            .ok_or_else(|| AppError::Invalid(format!("{username:?} is not a member of this room: add them first")))
     }
 
     async fn summary_for(&self, room: &Room, user_id: i64) -> Result<RoomSummary, AppError> {
@@ -169,7 +183,12 @@ impl Rooms for AppState {
             .collect())
     }
 
-    async fn create_room(&self, user: &CurrentUser, title: RoomTitle, visibility: Visibility) -> Result<String, AppError> {
+    async fn create_room(
+        &self,
+        user: &CurrentUser,
+        title: RoomTitle,
+        visibility: Visibility,
+    ) -> Result<String, AppError> {
         let me = self.me(user).await?;
         let room = self.store.create_group_room(&title, visibility, &me).await.map_err(to_app_error)?;
         tracing::info!(room = %room.name, "room created");
@@ -196,9 +215,7 @@ impl Rooms for AppState {
             return Err(AppError::NotAllowed("one-to-one chats cannot be left".into()));
         }
         if room.owner_id == Some(me.id) {
-            return Err(AppError::NotAllowed(
-                "you own this room: hand it to another member first, or delete it".into(),
-            ));
+            return Err(owner_stays());
         }
         if is_member && self.store.remove_member(room.id, me.id).await.map_err(to_app_error)? {
             self.announce_removed(&room, me.id, ClosedReason::Removed);
@@ -236,13 +253,9 @@ impl Rooms for AppState {
     async fn remove_member(&self, user: &CurrentUser, name: &str, username: &str) -> Result<(), AppError> {
         let me = self.me(user).await?;
         let room = self.owned_room(&me, name).await?;
-        let members = self.store.members(room.id).await.map_err(to_app_error)?;
-        let other = members
-            .iter()
-            .find(|m| m.username.eq_ignore_ascii_case(username.trim()))
-            .ok_or_else(|| AppError::Invalid(format!("{username:?} is not a member of this room")))?;
+        let other = self.member(&room, username).await?;
         if other.id == me.id {
-            return Err(AppError::NotAllowed("you own this room: hand it to another member first, or delete it".into()));
+            return Err(owner_stays());
         }
         if self.store.remove_member(room.id, other.id).await.map_err(to_app_error)? {
             self.announce_removed(&room, other.id, ClosedReason::Removed);
@@ -253,11 +266,7 @@ impl Rooms for AppState {
     async fn transfer_room(&self, user: &CurrentUser, name: &str, username: &str) -> Result<(), AppError> {
         let me = self.me(user).await?;
         let room = self.owned_room(&me, name).await?;
-        let members = self.store.members(room.id).await.map_err(to_app_error)?;
-        let other = members
-            .iter()
-            .find(|m| m.username.eq_ignore_ascii_case(username.trim()))
-            .ok_or_else(|| AppError::Invalid(format!("{username:?} is not a member: add them first")))?;
+        let other = self.member(&room, username).await?;
         self.store.set_owner(room.id, other.id).await.map_err(to_app_error)
     }
 

@@ -58,6 +58,30 @@ async fn close(socket: &mut WebSocket, code: u16, reason: Utf8Bytes) {
     let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(Message::Close(Some(frame)))).await;
 }
 
+/// What a read from a client means for the socket's loop.
+enum Read {
+    Text(Utf8Bytes),
+    Binary,
+    /// Control frames: pings are answered by the library, pongs need nothing.
+    Nothing,
+    /// The client closed, vanished or broke the rules; the socket is done.
+    Stop,
+}
+
+/// Sorts what `socket.recv()` gave, closing the socket properly after a read error.
+async fn read(socket: &mut WebSocket, incoming: Option<Result<Message, axum::Error>>) -> Read {
+    match incoming {
+        Some(Ok(Message::Text(text))) => Read::Text(text),
+        Some(Ok(Message::Binary(_))) => Read::Binary,
+        Some(Ok(Message::Ping(_) | Message::Pong(_))) => Read::Nothing,
+        Some(Ok(Message::Close(_))) | None => Read::Stop,
+        Some(Err(error)) => {
+            close_after_read_error(socket, &error).await;
+            Read::Stop
+        }
+    }
+}
+
 /// What to do after a read error: a frame over the limit is told so (1009); anything else
 /// (a vanished peer) just ends the socket.
 async fn close_after_read_error(socket: &mut WebSocket, error: &axum::Error) {

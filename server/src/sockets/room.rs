@@ -4,13 +4,13 @@
 
 use app::domain::{BodyError, MessageBody};
 use app::protocol::{ClientFrame, ErrorCode, ServerEvent};
-use axum::extract::ws::{close_code, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{close_code, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use http::HeaderMap;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::{authorize, close, close_after_read_error, close_lagging, limited, send};
+use super::{authorize, close, close_lagging, limited, read, send, Read};
 use crate::error::Error;
 use crate::hub::{self, Frame};
 use crate::state::{AppState, PostError};
@@ -38,27 +38,22 @@ async fn serve(mut socket: WebSocket, state: AppState, room: Room, user: User) {
     }
     loop {
         tokio::select! {
-            incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Text(text))) => {
+            incoming = socket.recv() => match read(&mut socket, incoming).await {
+                Read::Text(text) => {
                     if let Some(reply) = handle_frame(&state, &room, &user, &text).await {
                         if send(&mut socket, hub::encode(&reply)).await.is_err() {
                             break;
                         }
                     }
                 }
-                Some(Ok(Message::Binary(_))) => {
+                Read::Binary => {
                     let reply = ServerEvent::error(ErrorCode::BinaryNotSupported, "send text frames of JSON, like {\"body\": \"hello\"}");
                     if send(&mut socket, hub::encode(&reply)).await.is_err() {
                         break;
                     }
                 }
-                // Pings are answered by the library; pongs need nothing.
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) | None => break,
-                Some(Err(error)) => {
-                    close_after_read_error(&mut socket, &error).await;
-                    break;
-                }
+                Read::Nothing => {}
+                Read::Stop => break,
             },
             frame = membership.events.recv() => match frame {
                 Ok(Frame::Event(text)) => {
@@ -107,9 +102,7 @@ async fn handle_frame(state: &AppState, room: &Room, user: &User, text: &str) ->
     };
     match state.post_message(room, user, &body).await {
         Ok(_) => None,
-        Err(PostError::NotMember) => {
-            Some(ServerEvent::error(ErrorCode::NotMember, "join the room to post in it"))
-        }
+        Err(PostError::NotMember) => Some(ServerEvent::error(ErrorCode::NotMember, "join the room to post in it")),
         Err(PostError::Store(error)) => {
             tracing::error!(%error, "could not store a message");
             Some(ServerEvent::error(ErrorCode::Unavailable, "the message could not be saved: please send it again"))

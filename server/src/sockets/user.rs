@@ -2,18 +2,22 @@
 //! about the room on screen (see `app::protocol::UserEvent`); clients send nothing on it yet.
 
 use app::protocol::{ErrorCode, UserEvent};
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::HeaderMap;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::{authorize, close_after_read_error, close_lagging, limited, send};
+use super::{authorize, close_lagging, limited, read, send, Read};
 use crate::error::Error;
 use crate::state::AppState;
 use crate::store::User;
 
-pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Result<Response, Error> {
+pub async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Result<Response, Error> {
     let user = authorize(&state, &headers).await?;
     Ok(limited(ws).on_upgrade(move |socket| serve(socket, state, user)).into_response())
 }
@@ -23,8 +27,8 @@ async fn serve(mut socket: WebSocket, state: AppState, user: User) {
     let mut subscription = state.hub.subscribe_user(user.id);
     loop {
         tokio::select! {
-            incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Text(_) | Message::Binary(_))) => {
+            incoming = socket.recv() => match read(&mut socket, incoming).await {
+                Read::Text(_) | Read::Binary => {
                     let reply = UserEvent::Error {
                         code: ErrorCode::MalformedFrame,
                         message: "this socket only sends events: post messages on the room's socket".into(),
@@ -33,12 +37,8 @@ async fn serve(mut socket: WebSocket, state: AppState, user: User) {
                         break;
                     }
                 }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) | None => break,
-                Some(Err(error)) => {
-                    close_after_read_error(&mut socket, &error).await;
-                    break;
-                }
+                Read::Nothing => {}
+                Read::Stop => break,
             },
             event = subscription.events.recv() => match event {
                 Ok(frame) => {

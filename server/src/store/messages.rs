@@ -17,10 +17,8 @@ pub struct StoredMessage {
 impl StoredMessage {
     pub fn into_wire(self, room: &str) -> ChatMessage {
         let username = self.author_username.unwrap_or_else(|| "deleted".to_owned());
-        let display_name = self
-            .author_display_name
-            .filter(|name| !name.trim().is_empty())
-            .unwrap_or_else(|| username.clone());
+        let display_name =
+            self.author_display_name.filter(|name| !name.trim().is_empty()).unwrap_or_else(|| username.clone());
         ChatMessage {
             room: room.to_owned(),
             seq: self.seq,
@@ -38,9 +36,7 @@ const MESSAGES_BEFORE: &str = "SELECT m.id, m.seq, m.body, m.created_at, u.usern
      WHERE m.room_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?";
 
 pub fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 impl Store {

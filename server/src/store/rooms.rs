@@ -76,12 +76,14 @@ impl Store {
 
     /// Adds a member; false when they already were one.
     pub async fn add_member(&self, room_id: i64, user_id: i64) -> Result<bool> {
-        let added = sqlx::query("INSERT INTO room_members (room_id, user_id, joined_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
-            .bind(room_id)
-            .bind(user_id)
-            .bind(now_ms())
-            .execute(&self.pool)
-            .await?;
+        let added = sqlx::query(
+            "INSERT INTO room_members (room_id, user_id, joined_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(room_id)
+        .bind(user_id)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
         Ok(added.rows_affected() == 1)
     }
 
@@ -252,12 +254,20 @@ impl Store {
     }
 
     pub async fn rename_room(&self, room_id: i64, title: &RoomTitle) -> Result<()> {
-        sqlx::query("UPDATE rooms SET title = ? WHERE id = ?").bind(title.as_str()).bind(room_id).execute(&self.pool).await?;
+        sqlx::query("UPDATE rooms SET title = ? WHERE id = ?")
+            .bind(title.as_str())
+            .bind(room_id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     pub async fn set_owner(&self, room_id: i64, user_id: i64) -> Result<()> {
-        sqlx::query("UPDATE rooms SET owner_id = ? WHERE id = ?").bind(user_id).bind(room_id).execute(&self.pool).await?;
+        sqlx::query("UPDATE rooms SET owner_id = ? WHERE id = ?")
+            .bind(user_id)
+            .bind(room_id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

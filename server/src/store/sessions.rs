@@ -19,11 +19,7 @@ impl Store {
             "SELECT {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = ? AND s.expires_at > ?"
         );
-        Ok(sqlx::query_as::<_, User>(&sql)
-        .bind(token_hash)
-        .bind(now_ms())
-        .fetch_optional(&self.pool)
-        .await?)
+        Ok(sqlx::query_as::<_, User>(&sql).bind(token_hash).bind(now_ms()).fetch_optional(&self.pool).await?)
     }
 
     pub async fn delete_session(&self, token_hash: &[u8]) -> Result<()> {

@@ -66,7 +66,11 @@ impl Store {
         .map_err(|error| match &error {
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 // SQLite names the violated index in its message.
-                if db.message().contains("email") { StoreError::EmailTaken } else { StoreError::UsernameTaken }
+                if db.message().contains("email") {
+                    StoreError::EmailTaken
+                } else {
+                    StoreError::UsernameTaken
+                }
             }
             _ => StoreError::Database(error),
         })?;
@@ -136,7 +140,8 @@ impl Store {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT user_id, role FROM user_roles WHERE user_id IN (");
+        let mut query: QueryBuilder<Sqlite> =
+            QueryBuilder::new("SELECT user_id, role FROM user_roles WHERE user_id IN (");
         let mut ids = query.separated(", ");
         for (id, _, _) in &rows {
             ids.push_bind(*id);
@@ -186,7 +191,11 @@ impl Store {
     }
 
     pub async fn set_admin(&self, user_id: i64, is_admin: bool) -> Result<()> {
-        sqlx::query("UPDATE users SET is_admin = ? WHERE id = ?").bind(is_admin).bind(user_id).execute(&self.pool).await?;
+        sqlx::query("UPDATE users SET is_admin = ? WHERE id = ?")
+            .bind(is_admin)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 }

@@ -63,7 +63,9 @@ async fn a_private_room_is_indistinguishable_from_a_missing_one() {
     let direct = app.direct_room(&ana, "cleo").await;
     let dan = app.signup("dan").await;
     for function in ["history", "room", "room_settings", "join_room", "leave_room"] {
-        let missing = app.call(function, &[("room", "no-such-room"), ("name", "no-such-room"), ("before", "5")], Some(&dan)).await;
+        let missing = app
+            .call(function, &[("room", "no-such-room"), ("name", "no-such-room"), ("before", "5")], Some(&dan))
+            .await;
         let (missing_status, missing_body) = (missing.status(), missing.text().await.unwrap());
         for room in [&private, &direct] {
             let hidden = app.call(function, &[("room", room), ("name", room), ("before", "5")], Some(&dan)).await;

@@ -6,7 +6,11 @@ use crate::helpers::*;
 async fn signup_starts_a_session_in_an_http_only_same_site_cookie() {
     let app = spawn_app().await;
     let response = app
-        .post_form("/api/signup", &[("username", "Ana"), ("password", "correct-horse"), ("email", "ana@example.com")], None)
+        .post_form(
+            "/api/signup",
+            &[("username", "Ana"), ("password", "correct-horse"), ("email", "ana@example.com")],
+            None,
+        )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     let set_cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
@@ -41,7 +45,11 @@ async fn a_plain_form_gets_the_error_back_on_the_form_page() {
     let app = spawn_app().await;
     app.signup("ana").await;
     let response = app
-        .post_browser_form("/api/signup", &[("username", "ana"), ("password", "correct-horse"), ("email", ""), ("next", "")], None)
+        .post_browser_form(
+            "/api/signup",
+            &[("username", "ana"), ("password", "correct-horse"), ("email", ""), ("next", "")],
+            None,
+        )
         .await;
     assert_eq!(response.status(), StatusCode::FOUND);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
@@ -66,7 +74,11 @@ async fn login_with_a_wrong_password_or_unknown_user_says_the_same() {
 async fn login_by_username_or_email_rotates_the_session() {
     let app = spawn_app().await;
     let response = app
-        .post_form("/api/signup", &[("username", "ana"), ("password", "correct-horse"), ("email", "Ana@Example.com")], None)
+        .post_form(
+            "/api/signup",
+            &[("username", "ana"), ("password", "correct-horse"), ("email", "Ana@Example.com")],
+            None,
+        )
         .await;
     let first = session_cookie(&response).unwrap();
 
@@ -104,13 +116,21 @@ async fn pages_that_need_a_user_send_strangers_to_login_and_back() {
     assert_eq!(response.headers()["location"], "/login?next=/chat/room/public-chat");
 
     let login = app
-        .post_browser_form("/api/signup", &[("username", "ana"), ("password", "correct-horse"), ("next", "/chat/room/public-chat")], None)
+        .post_browser_form(
+            "/api/signup",
+            &[("username", "ana"), ("password", "correct-horse"), ("next", "/chat/room/public-chat")],
+            None,
+        )
         .await;
     assert_eq!(login.status(), StatusCode::FOUND);
     assert_eq!(login.headers()["location"], "/chat/room/public-chat");
 
     let elsewhere = app
-        .post_browser_form("/api/login", &[("username", "ana"), ("password", "correct-horse"), ("next", "//evil.example/")], None)
+        .post_browser_form(
+            "/api/login",
+            &[("username", "ana"), ("password", "correct-horse"), ("next", "//evil.example/")],
+            None,
+        )
         .await;
     assert_eq!(elsewhere.headers()["location"], "/", "never redirected off the site");
 }

@@ -76,7 +76,9 @@ async fn the_owner_manages_a_private_room_and_sockets_follow() {
     let mut bob_tab = app.user_socket(&bob).await;
     let _: () = app.call_ok("add_member", &[("room", &room), ("username", "bob")], &ana).await;
     match next_user_event(&mut bob_tab).await {
-        UserEvent::RoomAdded { room: added } => assert_eq!((added.name.as_str(), added.title.as_str()), (room.as_str(), "Board")),
+        UserEvent::RoomAdded { room: added } => {
+            assert_eq!((added.name.as_str(), added.title.as_str()), (room.as_str(), "Board"))
+        }
         other => panic!("expected room_added, got {other:?}"),
     }
     let unknown = app.call("add_member", &[("room", &room), ("username", "nobody")], Some(&ana)).await;
@@ -94,14 +96,23 @@ async fn the_owner_manages_a_private_room_and_sockets_follow() {
 
     // Renaming reaches the open room and every member's sidebar; the URL stays.
     let _: () = app.call_ok("rename_room", &[("room", &room), ("title", "The Board")], &ana).await;
-    assert_eq!(next_event(&mut bob_room).await, ServerEvent::RoomRenamed { room: room.clone(), title: "The Board".into() });
-    assert_eq!(next_user_event(&mut bob_tab).await, UserEvent::RoomRenamed { room: room.clone(), title: "The Board".into() });
+    assert_eq!(
+        next_event(&mut bob_room).await,
+        ServerEvent::RoomRenamed { room: room.clone(), title: "The Board".into() }
+    );
+    assert_eq!(
+        next_user_event(&mut bob_tab).await,
+        UserEvent::RoomRenamed { room: room.clone(), title: "The Board".into() }
+    );
     let bobs_rooms: Vec<RoomSummary> = app.call_ok("my_rooms", &[], &bob).await;
     assert!(bobs_rooms.iter().any(|r| r.name == room && r.title == "The Board"), "{bobs_rooms:?}");
 
     // Removing Bob closes his socket on the room, tells his sidebar, and hides the room.
     let _: () = app.call_ok("remove_member", &[("room", &room), ("username", "bob")], &ana).await;
-    assert_eq!(next_event(&mut bob_room).await, ServerEvent::RoomClosed { room: room.clone(), reason: ClosedReason::Removed });
+    assert_eq!(
+        next_event(&mut bob_room).await,
+        ServerEvent::RoomClosed { room: room.clone(), reason: ClosedReason::Removed }
+    );
     assert_eq!(closed_with(&mut bob_room).await, 1000);
     assert!(matches!(next_user_event(&mut bob_tab).await, UserEvent::RoomRemoved { room: r } if r == room));
     assert_eq!(app.get(&format!("/chat/room/{room}/"), Some(&bob.cookie)).await.status(), StatusCode::NOT_FOUND);
@@ -138,7 +149,10 @@ async fn deleting_asks_for_the_name_and_takes_the_messages_with_it() {
     assert_eq!(app.stored_messages(&room).await, 1, "nothing deleted yet");
 
     let _: () = app.call_ok("delete_room", &[("room", &room), ("confirm", "Short lived")], &ana).await;
-    assert_eq!(next_event(&mut bob_room).await, ServerEvent::RoomClosed { room: room.clone(), reason: ClosedReason::Deleted });
+    assert_eq!(
+        next_event(&mut bob_room).await,
+        ServerEvent::RoomClosed { room: room.clone(), reason: ClosedReason::Deleted }
+    );
     assert_eq!(closed_with(&mut bob_room).await, 1000);
     assert!(matches!(next_user_event(&mut bob_tab).await, UserEvent::RoomRemoved { room: r } if r == room));
     assert!(app.state.store.room_by_name(&room).await.unwrap().is_none());
@@ -152,9 +166,8 @@ async fn a_plain_form_gets_owner_errors_back_on_the_settings_page() {
     let app = spawn_app().await;
     let ana = app.signup("ana").await;
     let room = app.create_room(&ana, "Forms", "private").await;
-    let response = app
-        .post_browser_form("/api/delete_room", &[("room", &room), ("confirm", "nope")], Some(&ana.cookie))
-        .await;
+    let response =
+        app.post_browser_form("/api/delete_room", &[("room", &room), ("confirm", "nope")], Some(&ana.cookie)).await;
     assert_eq!(response.status(), StatusCode::FOUND);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with(&format!("/chat/room/{room}/settings?error=invalid")), "{location}");

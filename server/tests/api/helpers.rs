@@ -1,10 +1,10 @@
 use std::time::Duration;
 
+use app::domain::Role;
 use app::protocol::ServerEvent;
 use futures_util::{SinkExt, StreamExt};
 use reqwest::header::{COOKIE, SET_COOKIE};
 use reqwest::StatusCode;
-use app::domain::Role;
 use server::config::Config;
 use server::state::AppState;
 use server::Application;
@@ -78,7 +78,12 @@ impl TestApp {
 
     /// Posts a form the way a browser without JavaScript does (`Accept: text/html`), so the
     /// server answers with a redirect.
-    pub async fn post_browser_form(&self, path: &str, form: &[(&str, &str)], cookie: Option<&str>) -> reqwest::Response {
+    pub async fn post_browser_form(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> reqwest::Response {
         let mut request = http().post(self.url(path)).header("Accept", "text/html").form(form);
         if let Some(cookie) = cookie {
             request = request.header(COOKIE, cookie);
@@ -121,7 +126,12 @@ impl TestApp {
     }
 
     /// Calls a server function that must succeed, and decodes its JSON answer.
-    pub async fn call_ok<T: serde::de::DeserializeOwned>(&self, function: &str, form: &[(&str, &str)], user: &TestUser) -> T {
+    pub async fn call_ok<T: serde::de::DeserializeOwned>(
+        &self,
+        function: &str,
+        form: &[(&str, &str)],
+        user: &TestUser,
+    ) -> T {
         let response = self.call(function, form, Some(user)).await;
         let status = response.status();
         let text = response.text().await.unwrap();
@@ -177,7 +187,12 @@ impl TestApp {
     }
 
     /// Opens a room socket the way a browser on the site's own page does.
-    pub async fn open_socket(&self, room: &str, cookie: Option<&str>, origin: Option<&str>) -> Result<Socket, StatusCode> {
+    pub async fn open_socket(
+        &self,
+        room: &str,
+        cookie: Option<&str>,
+        origin: Option<&str>,
+    ) -> Result<Socket, StatusCode> {
         self.open_path(&format!("ws://127.0.0.1:{}/ws/chatroom/{room}/", self.port), cookie, origin).await
     }
 
@@ -190,7 +205,9 @@ impl TestApp {
         request.headers_mut().insert("Origin", HeaderValue::from_str(&origin).unwrap());
         match tokio_tungstenite::connect_async(request).await {
             Ok((socket, _)) => Ok(socket),
-            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err(StatusCode::from_u16(response.status().as_u16()).unwrap()),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                Err(StatusCode::from_u16(response.status().as_u16()).unwrap())
+            }
             Err(other) => panic!("socket failed: {other}"),
         }
     }

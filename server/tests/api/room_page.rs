@@ -56,7 +56,11 @@ async fn a_message_posted_by_a_plain_form_is_stored_and_broadcast() {
     next_count(&mut bob_socket).await;
 
     let response = app
-        .post_browser_form("/api/send_message", &[("room", "public-chat"), ("body", "  sent without JavaScript  ")], Some(&ana.cookie))
+        .post_browser_form(
+            "/api/send_message",
+            &[("room", "public-chat"), ("body", "  sent without JavaScript  ")],
+            Some(&ana.cookie),
+        )
         .await;
     assert_eq!(response.status(), StatusCode::FOUND);
     assert_eq!(response.headers()["location"], "/chat/room/public-chat/");
