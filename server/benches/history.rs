@@ -1,0 +1,98 @@
+//! How long the queries behind a room page and a history page take in a room of a million
+//! messages, beside a room of twenty: keyset paging should make them the same.
+//!
+//! Run: `cargo bench -p server --bench history` (builds in release; about a minute, most of it
+//! writing the million rows into a temporary SQLite file).
+
+use std::time::{Duration, Instant};
+
+use server::store::{Room, Store};
+
+const BIG_ROOM_MESSAGES: i64 = 1_000_000;
+const SMALL_ROOM_MESSAGES: i64 = 20;
+const ROUNDS: usize = 2_000;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let data = tempfile::tempdir().expect("a temporary folder");
+    let url = format!("sqlite://{}/bench.db", data.path().display());
+    let store = Store::connect(&url).await.expect("the store opens");
+
+    let started = Instant::now();
+    let big = fill(&url, &store, "big", BIG_ROOM_MESSAGES).await;
+    let small = fill(&url, &store, "small", SMALL_ROOM_MESSAGES).await;
+    println!("wrote {BIG_ROOM_MESSAGES} + {SMALL_ROOM_MESSAGES} messages in {:.1?}", started.elapsed());
+
+    // The room page: the newest 20 (and one more, to know whether older ones exist).
+    report("room page, new room (20 messages)", time(|| store.messages_before(&small, None, 21)).await);
+    report("room page, room of 1,000,000", time(|| store.messages_before(&big, None, 21)).await);
+    // History pages of 50: near the top, and half a million messages back.
+    report(
+        "history page, just below the newest",
+        time(|| store.messages_before(&big, Some(BIG_ROOM_MESSAGES - 20), 51)).await,
+    );
+    report(
+        "history page, 500,000 messages back",
+        time(|| store.messages_before(&big, Some(BIG_ROOM_MESSAGES / 2), 51)).await,
+    );
+    report("history page, the oldest", time(|| store.messages_before(&big, Some(60), 51)).await);
+}
+
+/// A room with `count` messages, written in one statement straight into the file.
+async fn fill(url: &str, store: &Store, name: &str, count: i64) -> Room {
+    let pool = sqlx::SqlitePool::connect(url).await.expect("a second connection");
+    let now = server::store::now_ms();
+    sqlx::query("INSERT OR IGNORE INTO users (username, password_hash, created_at) VALUES ('bench', 'x', ?)")
+        .bind(now)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO rooms (name, title, created_at, last_seq) VALUES (?, ?, ?, ?)")
+        .bind(name)
+        .bind(name)
+        .bind(now)
+        .bind(count)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "WITH RECURSIVE n(seq) AS (SELECT 1 UNION ALL SELECT seq + 1 FROM n WHERE seq < ?) \
+         INSERT INTO messages (room_id, seq, author_id, body, created_at) \
+         SELECT (SELECT id FROM rooms WHERE name = ?), seq, (SELECT id FROM users WHERE username = 'bench'), \
+                'message number ' || seq || ', long enough to look like a sentence someone typed', ? + seq \
+         FROM n",
+    )
+    .bind(count)
+    .bind(name)
+    .bind(now)
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    store.room_by_name(name).await.unwrap().expect("the room was just made")
+}
+
+async fn time<F, Fut, T, E>(query: F) -> Vec<Duration>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<T>, E>>,
+    E: std::fmt::Debug,
+{
+    for _ in 0..50 {
+        query().await.unwrap();
+    }
+    let mut samples = Vec::with_capacity(ROUNDS);
+    for _ in 0..ROUNDS {
+        let started = Instant::now();
+        let rows = query().await.unwrap();
+        samples.push(started.elapsed());
+        assert!(!rows.is_empty());
+    }
+    samples.sort_unstable();
+    samples
+}
+
+fn report(what: &str, samples: Vec<Duration>) {
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q) as usize];
+    println!("{what:<40} median {:>8.1?}  p99 {:>8.1?}", at(0.5), at(0.99));
+}
