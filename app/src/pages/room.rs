@@ -44,16 +44,26 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
     }
 
     let list: NodeRef<html::Ol> = NodeRef::new();
-    // Keep the newest message in view when one arrives (and once after hydration), but not
-    // when older ones are added at the top.
-    Effect::new(move |previous: Option<Option<i64>>| {
+    // Whether the reader is at the newest message; scrolling up to read history unsets it, so
+    // arriving messages do not pull them back down.
+    let at_bottom = StoredValue::new(true);
+    // Keep the newest message in view when one arrives (and once the list is on screen) if the
+    // reader was there, but not when older ones are added at the top. The effect remembers the
+    // last message it handled; until the list exists it remembers nothing, so it tries again.
+    Effect::new(move |shown: Option<Option<i64>>| {
         let last = live.messages.with(|messages| messages.last().map(|m| m.seq));
-        if previous != Some(last) && !page.is_history {
-            if let Some(element) = list.get().and_then(|ol| ol.last_element_child()) {
-                element.scroll_into_view_with_bool(false);
-            }
+        if page.is_history || shown == Some(last) {
+            return last;
         }
-        last
+        match list.get() {
+            Some(ol) => {
+                if at_bottom.get_value() {
+                    ol.set_scroll_top(ol.scroll_height());
+                }
+                last
+            }
+            None => None,
+        }
     });
     // Times are rendered in UTC on the server; after hydration the browser shows local time.
     let local_time = RwSignal::new(false);
@@ -90,7 +100,9 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
     let on_scroll = {
         let load_older = load_older.clone();
         move |_| {
-            if list.get_untracked().is_some_and(|ol| ol.scroll_top() < 80) {
+            let Some(ol) = list.get_untracked() else { return };
+            at_bottom.set_value(ol.scroll_height() - ol.client_height() - ol.scroll_top() < 40);
+            if ol.scroll_top() < 80 {
                 load_older();
             }
         }
@@ -125,7 +137,9 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
     let is_history = page.is_history;
     let room = name.clone();
     view! {
-        <Title text=move || live.title.get()/>
+        // The document title outlives this view by a moment when the room reloads (after
+        // joining, say), so it must not insist on the signal still being there.
+        <Title text=move || live.title.try_get().unwrap_or_default()/>
         <section class="room">
             <header class="room-header">
                 {heading}
