@@ -255,6 +255,30 @@ impl Visibility {
     }
 }
 
+/// The name a client gives a message it sends, so that sending it again after a dropped
+/// connection stores it once: 1–64 letters, digits, `-` or `_` (a UUID fits).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ClientId(String);
+
+impl ClientId {
+    pub const MAX_CHARS: usize = 64;
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let valid = !raw.is_empty()
+            && raw.len() <= Self::MAX_CHARS
+            && raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if valid {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(format!("client_id must be 1 to {} letters, digits, '-' or '_' (a UUID works)", Self::MAX_CHARS))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -334,5 +358,14 @@ mod tests {
         assert!(RoomTitle::parse("   ").is_err());
         assert!(RoomTitle::parse("a\nb").is_err());
         assert!(RoomTitle::parse(&"é".repeat(61)).is_err());
+    }
+
+    #[test]
+    fn client_ids_are_short_plain_words() {
+        assert_eq!(ClientId::parse("0b8e0c1e-5a4f-4c8e-9d1a-3f2b7c6d5e4f").unwrap().as_str().len(), 36);
+        assert!(ClientId::parse("").is_err());
+        assert!(ClientId::parse("has space").is_err());
+        assert!(ClientId::parse(&"x".repeat(65)).is_err());
+        assert!(ClientId::parse(&"x".repeat(64)).is_ok());
     }
 }

@@ -9,10 +9,14 @@ use crate::model::RoomSummary;
 /// Frames larger than this close the socket with code 1009 (message too big).
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 
-/// What a client sends on the room socket: the seed app's own message shape, `{"body": "..."}`.
+/// What a client sends on the room socket: the seed app's own message shape, `{"body": "..."}`,
+/// optionally naming the message with a `client_id` of its choosing
+/// ([`crate::domain::ClientId`]): a message resent under the same id is stored once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientFrame {
     pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
 }
 
 /// The person who wrote a message, as every client shows them.
@@ -33,6 +37,9 @@ pub struct ChatMessage {
     pub body: String,
     /// RFC 3339, UTC.
     pub created_at: String,
+    /// The id the sending client gave the message, so it can tell its own message arrived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
 }
 
 /// Machine-readable error codes sent in `{"type":"error"}` events.
@@ -128,6 +135,7 @@ mod tests {
             author: Author { username: "ana".into(), display_name: "Ana".into() },
             body: "hello".into(),
             created_at: "2026-11-24T10:00:00.000Z".into(),
+            client_id: None,
         });
         let value: serde_json::Value = serde_json::from_str(&event.to_json()).unwrap();
         assert_eq!(

@@ -93,7 +93,7 @@ impl RoomLive {
 
     /// Sends a message; fails (keeping the text in the box) while disconnected.
     pub fn send(&self, body: &crate::domain::MessageBody) -> Result<(), String> {
-        let frame = serde_json::to_string(&ClientFrame { body: body.as_str().to_owned() })
+        let frame = serde_json::to_string(&ClientFrame { body: body.as_str().to_owned(), client_id: None })
             .map_err(|_| "could not prepare the message".to_owned())?;
         self.connection
             .with_value(|connection| connection.as_ref().map(|c| c.send(&frame)))
@@ -355,6 +355,7 @@ mod tests {
             author: Author { username: "a".into(), display_name: "A".into() },
             body: format!("m{seq}"),
             created_at: String::new(),
+            client_id: None,
         }
     }
 

@@ -9,6 +9,8 @@ pub enum Error {
     #[error("log in first: this needs a signed-in session")]
     Unauthorized,
     #[error("{0}")]
+    BadRequest(&'static str),
+    #[error("{0}")]
     Forbidden(&'static str),
     #[error("no such room, or you do not have access to it")]
     NotFound,
@@ -28,6 +30,7 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Error::Unauthorized => StatusCode::UNAUTHORIZED,
+            Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use app::protocol::ServerEvent;
+use app::protocol::{ChatMessage, ServerEvent};
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::broadcast;
 
@@ -35,6 +35,9 @@ pub struct Hub {
 pub enum Frame {
     /// An encoded event, sent as it is.
     Event(Utf8Bytes),
+    /// An encoded `message` event and its `seq`, so that a socket catching up from the
+    /// database can skip what it already sent.
+    Message { seq: i64, text: Utf8Bytes },
     /// The room is gone for `user_id` (for everyone when `None`): the matching sockets send
     /// `event` (a `room_closed`) and close.
     Close { user_id: Option<i64>, event: Utf8Bytes },
@@ -194,6 +197,12 @@ impl RoomChannel {
     pub fn publish(&self, frame: Utf8Bytes) {
         // An error only means nobody is listening right now, which is fine.
         let _ = self.sender.send(Frame::Event(frame));
+    }
+
+    /// Hands a stored message to every socket in the room.
+    pub fn publish_message(&self, message: &ChatMessage) {
+        let text = encode(&ServerEvent::Message(message.clone()));
+        let _ = self.sender.send(Frame::Message { seq: message.seq, text });
     }
 }
 

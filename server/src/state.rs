@@ -3,16 +3,16 @@
 
 use std::sync::Arc;
 
-use app::domain::MessageBody;
-use app::protocol::{ChatMessage, ServerEvent};
+use app::domain::{ClientId, MessageBody};
+use app::protocol::ChatMessage;
 use axum::extract::FromRef;
 use http::HeaderMap;
 use leptos::prelude::LeptosOptions;
 
 use crate::auth;
 use crate::config::Config;
-use crate::hub::{self, Hub};
-use crate::store::{Room, Store, StoreError, User};
+use crate::hub::Hub;
+use crate::store::{Inserted, Room, Store, StoreError, User};
 use app::domain::RoomName;
 use app::model::RoomKind;
 
@@ -50,17 +50,36 @@ impl AppState {
     }
 
     /// Stores a message from a member, then sends it to everyone in the room. The room's write
-    /// lock makes this instance publish messages in `seq` order.
-    pub async fn post_message(&self, room: &Room, author: &User, body: &MessageBody) -> Result<ChatMessage, PostError> {
+    /// lock makes this instance publish messages in `seq` order. A message whose client id was
+    /// stored before is not stored or sent again: the first one is returned as `Again`.
+    pub async fn post_message(
+        &self,
+        room: &Room,
+        author: &User,
+        body: &MessageBody,
+        client_id: Option<&ClientId>,
+    ) -> Result<Posted, PostError> {
         if !self.store.is_member(room.id, author.id).await? {
             return Err(PostError::NotMember);
         }
         let channel = self.hub.channel(room.id, &room.name);
         let _ordered = channel.write_lock.lock().await;
-        let message = self.store.insert_message(room, author.id, body.as_str()).await?.into_wire(&room.name);
-        channel.publish(hub::encode(&ServerEvent::Message(message.clone())));
-        Ok(message)
+        match self.store.insert_message(room, author.id, body.as_str(), client_id.map(ClientId::as_str)).await? {
+            Inserted::New(stored) => {
+                let message = stored.into_wire(&room.name);
+                channel.publish_message(&message);
+                Ok(Posted::New(message))
+            }
+            Inserted::Again(stored) => Ok(Posted::Again(stored.into_wire(&room.name))),
+        }
     }
+}
+
+/// A message that was posted: now, or before under the same client id.
+#[derive(Debug)]
+pub enum Posted {
+    New(ChatMessage),
+    Again(ChatMessage),
 }
 
 /// Why a message was not posted.

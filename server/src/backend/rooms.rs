@@ -168,7 +168,7 @@ impl Rooms for AppState {
     async fn post_message(&self, user: &CurrentUser, name: &str, body: MessageBody) -> Result<(), AppError> {
         let me = self.me(user).await?;
         let (room, _) = self.seen_room(&me, name).await?;
-        match AppState::post_message(self, &room, &me, &body).await {
+        match AppState::post_message(self, &room, &me, &body, None).await {
             Ok(_) => Ok(()),
             Err(PostError::NotMember) => Err(AppError::NotAllowed("join the room to post in it".into())),
             Err(PostError::Store(error)) => Err(to_app_error(error)),

@@ -2,10 +2,10 @@
 //! open to whoever may see the room (members, and anyone signed in for a public room);
 //! receives `{"body": "..."}` frames from members; sends the room's events (see `app::protocol`).
 
-use app::domain::{BodyError, MessageBody};
+use app::domain::{BodyError, ClientId, MessageBody};
 use app::protocol::{ClientFrame, ErrorCode, ServerEvent};
 use axum::extract::ws::{close_code, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use http::HeaderMap;
 use tokio::sync::broadcast::error::RecvError;
@@ -13,27 +13,52 @@ use tokio::sync::broadcast::error::RecvError;
 use super::{authorize, close, close_lagging, limited, read, send, Read};
 use crate::error::Error;
 use crate::hub::{self, Frame};
-use crate::state::{AppState, PostError};
+use crate::state::{AppState, PostError, Posted};
 use crate::store::{Room, User};
+
+/// `?after=<seq>`: the last message the client has; it is first sent every later one.
+#[derive(Debug, serde::Deserialize)]
+pub struct Resume {
+    after: Option<String>,
+}
 
 pub async fn upgrade(
     State(state): State<AppState>,
     Path(name): Path<String>,
+    Query(resume): Query<Resume>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, Error> {
     let user = authorize(&state, &headers).await?;
+    let after = match resume.after.as_deref().map(str::parse::<i64>) {
+        None => None,
+        Some(Ok(seq)) if seq >= 0 => Some(seq),
+        Some(_) => return Err(Error::BadRequest("after must be the seq of the last message you have (0 or more)")),
+    };
     // A private room of others answers exactly like a room that does not exist.
     let (room, _) = state.viewable_room(&user, name.trim_end_matches('/')).await?.ok_or(Error::NotFound)?;
-    Ok(limited(ws).on_upgrade(move |socket| serve(socket, state, room, user)).into_response())
+    Ok(limited(ws).on_upgrade(move |socket| serve(socket, state, room, user, after)).into_response())
 }
 
+/// How many missed messages are read from the database at a time while catching up.
+const CATCH_UP_BATCH: i64 = 500;
+
 #[tracing::instrument(name = "room_socket", skip_all, fields(room = %room.name, user = %user.username))]
-async fn serve(mut socket: WebSocket, state: AppState, room: Room, user: User) {
+async fn serve(mut socket: WebSocket, state: AppState, room: Room, user: User, after: Option<i64>) {
+    // Subscribe before reading what was missed: a message stored meanwhile is then both read
+    // and received, and the `seq` check below sends it once. Nothing falls in between.
     let (mut membership, first) = state.hub.join(room.id, &room.name, user.id);
     if let Some(frame) = first {
         if send(&mut socket, frame).await.is_err() {
             return;
+        }
+    }
+    // The last `seq` this socket was sent, when the client said where it was.
+    let mut sent = after;
+    if let Some(after) = after {
+        match catch_up(&mut socket, &state, &room, after).await {
+            Ok(last) => sent = Some(last),
+            Err(()) => return,
         }
     }
     loop {
@@ -56,6 +81,15 @@ async fn serve(mut socket: WebSocket, state: AppState, room: Room, user: User) {
                 Read::Stop => break,
             },
             frame = membership.events.recv() => match frame {
+                Ok(Frame::Message { seq, text }) => {
+                    if sent.is_some_and(|sent| seq <= sent) {
+                        continue;
+                    }
+                    sent = sent.map(|_| seq);
+                    if send(&mut socket, text).await.is_err() {
+                        break;
+                    }
+                }
                 Ok(Frame::Event(text)) => {
                     if send(&mut socket, text).await.is_err() {
                         break;
@@ -74,6 +108,31 @@ async fn serve(mut socket: WebSocket, state: AppState, room: Room, user: User) {
                 }
                 Err(RecvError::Closed) => break,
             },
+        }
+    }
+}
+
+/// Sends every message after `after`, oldest first, and returns the last `seq` sent. `Err`
+/// means the socket is gone (or the database failed, which closes it: the client reconnects
+/// and asks again).
+async fn catch_up(socket: &mut WebSocket, state: &AppState, room: &Room, after: i64) -> Result<i64, ()> {
+    let mut last = after;
+    loop {
+        let batch = match state.store.messages_after(room, last, CATCH_UP_BATCH).await {
+            Ok(batch) => batch,
+            Err(error) => {
+                tracing::error!(%error, "could not read missed messages");
+                close(socket, close_code::AGAIN, Utf8Bytes::from_static("try again")).await;
+                return Err(());
+            }
+        };
+        let done = (batch.len() as i64) < CATCH_UP_BATCH;
+        for stored in batch {
+            last = stored.seq;
+            send(socket, hub::encode(&ServerEvent::Message(stored.into_wire(&room.name)))).await.map_err(|_| ())?;
+        }
+        if done {
+            return Ok(last);
         }
     }
 }
@@ -100,8 +159,14 @@ async fn handle_frame(state: &AppState, room: &Room, user: &User, text: &str) ->
             return Some(ServerEvent::error(code, error.message()));
         }
     };
-    match state.post_message(room, user, &body).await {
-        Ok(_) => None,
+    let client_id = match frame.client_id.as_deref().map(ClientId::parse).transpose() {
+        Ok(client_id) => client_id,
+        Err(message) => return Some(ServerEvent::error(ErrorCode::MalformedFrame, &message)),
+    };
+    match state.post_message(room, user, &body, client_id.as_ref()).await {
+        Ok(Posted::New(_)) => None,
+        // Sent again after a dropped connection: the sender alone is told it is stored.
+        Ok(Posted::Again(message)) => Some(ServerEvent::Message(message)),
         Err(PostError::NotMember) => Some(ServerEvent::error(ErrorCode::NotMember, "join the room to post in it")),
         Err(PostError::Store(error)) => {
             tracing::error!(%error, "could not store a message");

@@ -12,6 +12,13 @@ pub struct StoredMessage {
     pub created_at: i64,
     pub author_username: Option<String>,
     pub author_display_name: Option<String>,
+    pub client_id: Option<String>,
+}
+
+/// What storing a message did: stored it now, or found it stored already under its client id.
+pub enum Inserted {
+    New(StoredMessage),
+    Again(StoredMessage),
 }
 
 impl StoredMessage {
@@ -26,14 +33,25 @@ impl StoredMessage {
             author: Author { username, display_name },
             body: self.body,
             created_at: rfc3339(self.created_at),
+            client_id: self.client_id,
         }
     }
 }
 
-const MESSAGES_BEFORE: &str = "SELECT m.id, m.seq, m.body, m.created_at, u.username AS author_username, \
-            u.display_name AS author_display_name \
-     FROM messages m LEFT JOIN users u ON u.id = m.author_id \
-     WHERE m.room_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?";
+/// The columns a `StoredMessage` is read from (a macro, so queries can be `concat!`ed).
+macro_rules! message_columns {
+    () => {
+        "SELECT m.id, m.seq, m.body, m.created_at, u.username AS author_username, \
+         u.display_name AS author_display_name, m.client_id \
+         FROM messages m LEFT JOIN users u ON u.id = m.author_id "
+    };
+}
+
+const MESSAGES_BEFORE: &str =
+    concat!(message_columns!(), "WHERE m.room_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?");
+const MESSAGES_AFTER: &str = concat!(message_columns!(), "WHERE m.room_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?");
+const MESSAGE_BY_CLIENT_ID: &str =
+    concat!(message_columns!(), "WHERE m.room_id = ? AND m.author_id = ? AND m.client_id = ?");
 
 pub fn rfc3339(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -42,37 +60,69 @@ pub fn rfc3339(ms: i64) -> String {
 impl Store {
     /// Stores a message under the room's next `seq`. Taking the seq and inserting happen in
     /// one transaction, so `seq` has no gaps and no repeats whatever the concurrency.
-    pub async fn insert_message(&self, room: &Room, author_id: i64, body: &str) -> Result<StoredMessage> {
+    pub async fn insert_message(
+        &self,
+        room: &Room,
+        author_id: i64,
+        body: &str,
+        client_id: Option<&str>,
+    ) -> Result<Inserted> {
         let mut tx = self.pool.begin().await?;
         let seq: i64 = sqlx::query_scalar("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq")
             .bind(room.id)
             .fetch_one(&mut *tx)
             .await?;
         let created_at = now_ms();
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO messages (room_id, seq, author_id, body, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        // A client id met before means a resend: the unique index refuses the row, the seq
+        // taken above is given back by the rollback, and the first message stands.
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO messages (room_id, seq, author_id, body, created_at, client_id) VALUES (?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (room_id, author_id, client_id) WHERE client_id IS NOT NULL DO NOTHING RETURNING id",
         )
         .bind(room.id)
         .bind(seq)
         .bind(author_id)
         .bind(body)
         .bind(created_at)
-        .fetch_one(&mut *tx)
+        .bind(client_id)
+        .fetch_optional(&mut *tx)
         .await?;
+        let Some(id) = id else {
+            tx.rollback().await?;
+            let stored = sqlx::query_as::<_, StoredMessage>(MESSAGE_BY_CLIENT_ID)
+                .bind(room.id)
+                .bind(author_id)
+                .bind(client_id)
+                .fetch_one(&self.pool)
+                .await?;
+            return Ok(Inserted::Again(stored));
+        };
         let (author_username, author_display_name): (String, Option<String>) =
             sqlx::query_as("SELECT username, display_name FROM users WHERE id = ?")
                 .bind(author_id)
                 .fetch_one(&mut *tx)
                 .await?;
         tx.commit().await?;
-        Ok(StoredMessage {
+        Ok(Inserted::New(StoredMessage {
             id,
             seq,
             body: body.to_owned(),
             created_at,
             author_username: Some(author_username),
             author_display_name,
-        })
+            client_id: client_id.map(str::to_owned),
+        }))
+    }
+
+    /// Up to `limit` messages of a room with a `seq` above `after`, oldest first: what a
+    /// reconnecting client missed. A keyset read, like [`Store::messages_before`].
+    pub async fn messages_after(&self, room: &Room, after: i64, limit: i64) -> Result<Vec<StoredMessage>> {
+        Ok(sqlx::query_as::<_, StoredMessage>(MESSAGES_AFTER)
+            .bind(room.id)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// The newest `limit` messages of a room with a `seq` below `before` (all of them when

@@ -212,6 +212,13 @@ impl TestApp {
         }
     }
 
+    /// Opens a room socket that resumes after `after` (the raw query value, so tests can send
+    /// bad ones too).
+    pub async fn socket_after(&self, room: &str, user: &TestUser, after: &str) -> Result<Socket, StatusCode> {
+        let url = format!("ws://127.0.0.1:{}/ws/chatroom/{room}/?after={after}", self.port);
+        self.open_path(&url, Some(&user.cookie), None).await
+    }
+
     pub async fn socket(&self, room: &str, user: &TestUser) -> Socket {
         self.open_socket(room, Some(&user.cookie), None).await.expect("the socket opens")
     }

@@ -8,5 +8,6 @@ mod group_rooms;
 mod helpers;
 mod history;
 mod one_to_one;
+mod resume;
 mod room_page;
 mod room_socket;
