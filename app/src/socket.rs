@@ -34,7 +34,24 @@ pub struct RoomLive {
     pub loading_older: RwSignal<bool>,
     /// The last problem to show under the message box.
     pub error: RwSignal<Option<String>>,
+    /// Messages sent but not yet acknowledged, oldest first: shown as "sending…", and sent
+    /// again (under the same client id, so stored once) whenever the socket reopens.
+    pub outbox: RwSignal<Vec<Outgoing>>,
     connection: StoredValue<Option<browser::Connection>, browser::Storage>,
+}
+
+/// A message on its way to the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub client_id: String,
+    pub body: String,
+}
+
+impl Outgoing {
+    fn frame(&self) -> String {
+        let frame = ClientFrame { body: self.body.clone(), client_id: Some(self.client_id.clone()) };
+        serde_json::to_string(&frame).expect("client frames always serialise")
+    }
 }
 
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -50,6 +67,7 @@ impl RoomLive {
             has_older: RwSignal::new(page.has_older),
             loading_older: RwSignal::new(false),
             error: RwSignal::new(None),
+            outbox: RwSignal::new(Vec::new()),
             connection: StoredValue::new_with_storage(None),
         }
     }
@@ -63,6 +81,11 @@ impl RoomLive {
     pub fn apply(&self, event: ServerEvent) {
         match event {
             ServerEvent::Message(message) if self.is_this_room(&message.room) => {
+                if let Some(id) = &message.client_id {
+                    if self.outbox.with_untracked(|outbox| outbox.iter().any(|o| &o.client_id == id)) {
+                        self.outbox.update(|outbox| outbox.retain(|o| &o.client_id != id));
+                    }
+                }
                 self.messages.update(|messages| insert_in_order(messages, message));
             }
             ServerEvent::OnlineCount { room, count } if self.is_this_room(&room) => self.online.set(count),
@@ -91,14 +114,34 @@ impl RoomLive {
         self.messages.with_untracked(|messages| messages.first().map(|m| m.seq))
     }
 
-    /// Sends a message; fails (keeping the text in the box) while disconnected.
-    pub fn send(&self, body: &crate::domain::MessageBody) -> Result<(), String> {
-        let frame = serde_json::to_string(&ClientFrame { body: body.as_str().to_owned(), client_id: None })
-            .map_err(|_| "could not prepare the message".to_owned())?;
-        self.connection
-            .with_value(|connection| connection.as_ref().map(|c| c.send(&frame)))
-            .unwrap_or(Err(()))
-            .map_err(|()| "not connected: reconnecting, try again in a moment".to_owned())
+    /// The `seq` of the newest message shown: where a reconnecting socket resumes.
+    pub fn last_seq(&self) -> Option<i64> {
+        self.messages.with_untracked(|messages| messages.last().map(|m| m.seq))
+    }
+
+    /// Queues a message and sends it now if the socket is open; otherwise it goes out as soon
+    /// as the socket reopens. Either way it shows as "sending…" until the server has it.
+    pub fn send(&self, body: &crate::domain::MessageBody) {
+        let outgoing = Outgoing { client_id: browser::new_client_id(), body: body.as_str().to_owned() };
+        let frame = outgoing.frame();
+        self.outbox.update(|outbox| outbox.push(outgoing));
+        self.connection.with_value(|connection| {
+            if let Some(connection) = connection {
+                let _ = connection.send(&frame);
+            }
+        });
+    }
+
+    /// Sends every queued message again, oldest first (the socket just reopened).
+    fn flush(&self) {
+        let frames: Vec<String> = self.outbox.with_untracked(|outbox| outbox.iter().map(Outgoing::frame).collect());
+        self.connection.with_value(|connection| {
+            if let Some(connection) = connection {
+                for frame in &frames {
+                    let _ = connection.send(frame);
+                }
+            }
+        });
     }
 
     fn stop(&self) {
@@ -130,11 +173,24 @@ pub fn connect_room(live: RoomLive) {
     if cfg!(not(feature = "hydrate")) {
         return;
     }
-    let path = live.room.with_value(|room| format!("/ws/chatroom/{room}/"));
-    let connection = browser::Connection::open(path, live.status, move |text| match serde_json::from_str(text) {
-        Ok(event) => live.apply(event),
-        Err(error) => leptos::logging::warn!("ignoring an event this page does not understand: {error}"),
-    });
+    // Every (re)connection asks for what came after the newest message shown, so nothing
+    // posted while the page loaded or while the network was down goes missing.
+    let path = move || {
+        let room = live.room.get_value();
+        match live.last_seq() {
+            Some(seq) => format!("/ws/chatroom/{room}/?after={seq}"),
+            None => format!("/ws/chatroom/{room}/?after=0"),
+        }
+    };
+    let connection = browser::Connection::open(
+        path,
+        live.status,
+        move || live.flush(),
+        move |text| match serde_json::from_str(text) {
+            Ok(event) => live.apply(event),
+            Err(error) => leptos::logging::warn!("ignoring an event this page does not understand: {error}"),
+        },
+    );
     live.connection.set_value(connection);
     on_cleanup(move || {
         if let Some(Some(connection)) = live.connection.try_update_value(|c| c.take()) {
@@ -150,11 +206,15 @@ pub fn connect_user(on_event: impl Fn(UserEvent) + 'static) {
         return;
     }
     let status = RwSignal::new(Status::Connecting);
-    let connection =
-        browser::Connection::open("/ws/chat/".to_owned(), status, move |text| match serde_json::from_str(text) {
+    let connection = browser::Connection::open(
+        || "/ws/chat/".to_owned(),
+        status,
+        || {},
+        move |text| match serde_json::from_str(text) {
             Ok(event) => on_event(event),
             Err(error) => leptos::logging::warn!("ignoring an event this page does not understand: {error}"),
-        });
+        },
+    );
     let connection = StoredValue::<_, browser::Storage>::new_with_storage(connection);
     on_cleanup(move || {
         if let Some(Some(connection)) = connection.try_update_value(|c| c.take()) {
@@ -181,7 +241,12 @@ mod browser {
     pub struct Connection;
 
     impl Connection {
-        pub fn open(_path: String, _status: RwSignal<Status>, _on_text: impl Fn(&str) + 'static) -> Option<Self> {
+        pub fn open(
+            _path: impl Fn() -> String + 'static,
+            _status: RwSignal<Status>,
+            _on_open: impl Fn() + 'static,
+            _on_text: impl Fn(&str) + 'static,
+        ) -> Option<Self> {
             None
         }
 
@@ -194,6 +259,10 @@ mod browser {
 
     pub fn local_clock(created_at: &str) -> String {
         created_at.get(11..16).unwrap_or_default().to_owned()
+    }
+
+    pub fn new_client_id() -> String {
+        String::new()
     }
 }
 
@@ -217,12 +286,24 @@ mod browser {
     pub struct Connection(Rc<Inner>);
 
     struct Inner {
-        url: String,
+        /// Where to connect, worked out again for every attempt.
+        url: Box<dyn Fn() -> String>,
         status: RwSignal<Status>,
+        on_open: Box<dyn Fn()>,
         on_text: Box<dyn Fn(&str)>,
         socket: RefCell<Option<Socket>>,
         failures: Cell<u32>,
         stopped: Cell<bool>,
+        /// The window's `offline` and `online` listeners, removed when stopped.
+        network: RefCell<Option<NetworkListeners>>,
+    }
+
+    /// A socket does not notice a lost network until a write fails, which can take minutes.
+    /// The browser does: going offline closes the socket at once (so the page shows it is
+    /// reconnecting, and queues what is written), coming back reconnects at once.
+    struct NetworkListeners {
+        on_offline: Closure<dyn FnMut()>,
+        on_online: Closure<dyn FnMut()>,
     }
 
     /// A socket and the callbacks it calls, which must live exactly as long as it does.
@@ -234,19 +315,28 @@ mod browser {
     }
 
     impl Connection {
-        /// Connects to `path` on this page's host (ws:// or wss:// to match the page).
-        pub fn open(path: String, status: RwSignal<Status>, on_text: impl Fn(&str) + 'static) -> Option<Self> {
+        /// Connects to `path()` on this page's host (ws:// or wss:// to match the page), calling
+        /// `on_open` each time the socket (re)opens and `on_text` for each text frame.
+        pub fn open(
+            path: impl Fn() -> String + 'static,
+            status: RwSignal<Status>,
+            on_open: impl Fn() + 'static,
+            on_text: impl Fn(&str) + 'static,
+        ) -> Option<Self> {
             let location = web_sys::window()?.location();
             let scheme = if location.protocol().ok().as_deref() == Some("https:") { "wss" } else { "ws" };
             let host = location.host().ok()?;
             let inner = Rc::new(Inner {
-                url: format!("{scheme}://{host}{path}"),
+                url: Box::new(move || format!("{scheme}://{host}{}", path())),
                 status,
+                on_open: Box::new(on_open),
                 on_text: Box::new(on_text),
                 socket: RefCell::new(None),
                 failures: Cell::new(0),
                 stopped: Cell::new(false),
+                network: RefCell::new(None),
             });
+            listen_to_network(&inner);
             open(&inner);
             Some(Connection(inner))
         }
@@ -264,6 +354,12 @@ mod browser {
         /// Closes the socket and stops reconnecting.
         pub fn stop(&self) {
             self.0.stopped.set(true);
+            if let (Some(window), Some(listeners)) = (web_sys::window(), self.0.network.borrow_mut().take()) {
+                let _ = window
+                    .remove_event_listener_with_callback("offline", listeners.on_offline.as_ref().unchecked_ref());
+                let _ =
+                    window.remove_event_listener_with_callback("online", listeners.on_online.as_ref().unchecked_ref());
+            }
             if let Ok(socket) = self.0.socket.try_borrow() {
                 if let Some(socket) = socket.as_ref() {
                     let _ = socket.ws.close();
@@ -272,11 +368,44 @@ mod browser {
         }
     }
 
+    fn listen_to_network(inner: &Rc<Inner>) {
+        let Some(window) = web_sys::window() else { return };
+        let weak = Rc::downgrade(inner);
+        let on_offline = Closure::<dyn FnMut()>::new({
+            let weak = weak.clone();
+            move || {
+                if let Some(inner) = weak.upgrade() {
+                    if let Ok(socket) = inner.socket.try_borrow() {
+                        if let Some(socket) = socket.as_ref() {
+                            let _ = socket.ws.close();
+                        }
+                    }
+                }
+            }
+        });
+        let on_online = Closure::<dyn FnMut()>::new(move || {
+            if let Some(inner) = weak.upgrade() {
+                inner.failures.set(0);
+                open(&inner);
+            }
+        });
+        let _ = window.add_event_listener_with_callback("offline", on_offline.as_ref().unchecked_ref());
+        let _ = window.add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
+        *inner.network.borrow_mut() = Some(NetworkListeners { on_offline, on_online });
+    }
+
     fn open(inner: &Rc<Inner>) {
         if inner.stopped.get() {
             return;
         }
-        let ws = match WebSocket::new(&inner.url) {
+        // One socket at a time: a timer and the `online` event may both ask for one.
+        let busy = inner.socket.try_borrow().map_or(true, |socket| {
+            socket.as_ref().is_some_and(|s| matches!(s.ws.ready_state(), WebSocket::OPEN | WebSocket::CONNECTING))
+        });
+        if busy {
+            return;
+        }
+        let ws = match WebSocket::new(&(inner.url)()) {
             Ok(ws) => ws,
             Err(_) => return retry_later(inner),
         };
@@ -287,6 +416,7 @@ mod browser {
                 if let Some(inner) = weak.upgrade() {
                     inner.failures.set(0);
                     inner.status.set(Status::Open);
+                    (inner.on_open)();
                 }
             }
         });
@@ -309,8 +439,15 @@ mod browser {
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        // Replacing the previous socket drops its callbacks; this runs from a timer, never
-        // from inside one of those callbacks.
+        // Replacing the previous socket drops its callbacks; this runs from a timer or a window
+        // event, never from inside one of those callbacks. A socket still closing is told to
+        // stay quiet first, so its late `close` neither calls a dropped callback nor reports
+        // the new socket as down.
+        if let Some(previous) = inner.socket.borrow_mut().take() {
+            previous.ws.set_onopen(None);
+            previous.ws.set_onmessage(None);
+            previous.ws.set_onclose(None);
+        }
         *inner.socket.borrow_mut() =
             Some(Socket { ws, _on_open: on_open, _on_message: on_message, _on_close: on_close });
     }
@@ -339,6 +476,11 @@ mod browser {
             return String::new();
         }
         format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
+    }
+
+    /// A fresh name for an outgoing message: 32 random hex digits.
+    pub fn new_client_id() -> String {
+        (0..4).map(|_| format!("{:08x}", (js_sys::Math::random() * 4_294_967_296.0) as u32)).collect()
     }
 }
 

@@ -165,6 +165,16 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
                     key=|message| message.seq
                     children=move |message| view! { <MessageItem message local_time/> }
                 />
+                <For
+                    each=move || live.outbox.get()
+                    key=|outgoing| outgoing.client_id.clone()
+                    children=move |outgoing| view! {
+                        <li class="message pending" data-testid="sending">
+                            <div class="meta"><span class="muted">"sending…"</span></div>
+                            <p class="body">{outgoing.body}</p>
+                        </li>
+                    }
+                />
             </ol>
             {move || match live.closed.get() {
                 Some(ClosedReason::Deleted) => view! {
@@ -234,13 +244,11 @@ fn MessageBox(room: String, live: RoomLive) -> impl IntoView {
         let Some(input) = input.get() else { return };
         match MessageBody::parse(&input.value()) {
             Err(error) => live.error.set(Some(error.message())),
-            Ok(body) => match live.send(&body) {
-                Ok(()) => {
-                    input.set_value("");
-                    live.error.set(None);
-                }
-                Err(error) => live.error.set(Some(error)),
-            },
+            Ok(body) => {
+                live.send(&body);
+                input.set_value("");
+                live.error.set(None);
+            }
         }
     };
     let on_keydown = move |event: leptos::ev::KeyboardEvent| {

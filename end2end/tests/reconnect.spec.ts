@@ -1,0 +1,57 @@
+import { test, expect, Page, Browser } from '@playwright/test';
+
+const password = 'correct-horse-battery';
+
+async function signUp(browser: Browser, username: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto('/signup');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await expect(page.getByRole('heading', { name: 'People' })).toBeVisible();
+  return page;
+}
+
+async function bodies(page: Page, suffix: string): Promise<string[]> {
+  const all = await page.locator('.messages .message:not(.pending) .body').allTextContents();
+  return all.filter((text) => text.endsWith(suffix));
+}
+
+test('a browser cut off the network catches up on reconnect: every message once, in order, and its own sent once', async ({ browser }) => {
+  const suffix = Date.now().toString(36);
+  const ana = await signUp(browser, `ana_${suffix}`);
+  const bob = await signUp(browser, `bob_${suffix}`);
+  // A room of their own, so that nobody else's tabs count.
+  const created = await ana.request.post('/api/create_room', { form: { title: `Away ${suffix}`, visibility: 'public' } });
+  const room: string = await created.json();
+  expect((await bob.request.post('/api/join_room', { form: { room } })).status()).toBe(200);
+  await ana.goto(`/chat/room/${room}/`);
+  await bob.goto(`/chat/room/${room}/`);
+  await expect(bob.getByTestId('online-count')).toHaveText('2 online');
+
+  // Bob's network goes; his page says it is reconnecting.
+  await bob.context().setOffline(true);
+  await expect(bob.getByRole('status')).toHaveText('reconnecting…');
+
+  // Ana writes five messages meanwhile; Bob writes one, which waits as "sending…".
+  for (let n = 1; n <= 5; n++) {
+    await ana.getByLabel('Message').fill(`while away ${n} ${suffix}`);
+    await ana.getByLabel('Message').press('Enter');
+  }
+  await expect.poll(() => bodies(ana, suffix)).toHaveLength(5);
+  await bob.getByLabel('Message').fill(`written offline ${suffix}`);
+  await bob.getByLabel('Message').press('Enter');
+  await expect(bob.getByTestId('sending')).toHaveCount(1);
+
+  // Back online: Bob's page catches up and his message goes out, once.
+  await bob.context().setOffline(false);
+  await expect(bob.getByRole('status')).toHaveCount(0, { timeout: 40_000 });
+  const expected = [1, 2, 3, 4, 5].map((n) => `while away ${n} ${suffix}`).concat(`written offline ${suffix}`);
+  await expect.poll(() => bodies(bob, suffix)).toEqual(expected);
+  await expect.poll(() => bodies(ana, suffix)).toEqual(expected);
+  await expect(bob.getByTestId('sending')).toHaveCount(0);
+
+  // A reload shows the same, from the database.
+  await bob.reload();
+  await expect.poll(() => bodies(bob, suffix)).toEqual(expected);
+});
