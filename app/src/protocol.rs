@@ -19,6 +19,22 @@ pub struct ClientFrame {
     pub client_id: Option<String>,
 }
 
+/// What a client may send on either socket besides messages: `{"type":"ping"}`, answered with
+/// `{"type":"pong"}`. Browsers cannot see WebSocket-level pings, so this is how a page finds out
+/// that its connection died without a close.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientControl {
+    Ping,
+}
+
+impl ClientControl {
+    /// Whether a text frame is a ping.
+    pub fn is_ping(text: &str) -> bool {
+        matches!(serde_json::from_str(text), Ok(ClientControl::Ping))
+    }
+}
+
 /// The person who wrote a message, as every client shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Author {
@@ -85,6 +101,8 @@ pub enum ServerEvent {
     RoomRenamed { room: String, title: String },
     /// This socket's person can no longer see the room; the server closes the socket next.
     RoomClosed { room: String, reason: ClosedReason },
+    /// The answer to a client's `{"type":"ping"}`.
+    Pong,
 }
 
 /// Everything the server sends on a person's own socket, `/ws/chat/` (one per tab): what is
@@ -99,6 +117,8 @@ pub enum UserEvent {
     RoomRemoved { room: String },
     /// The owner renamed a room this person is in: the sidebar shows the new name.
     RoomRenamed { room: String, title: String },
+    /// The answer to a client's `{"type":"ping"}`.
+    Pong,
     /// A frame from the client was refused; the socket stays open.
     Error { code: ErrorCode, message: String },
 }

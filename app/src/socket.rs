@@ -296,7 +296,16 @@ mod browser {
         stopped: Cell<bool>,
         /// The window's `offline` and `online` listeners, removed when stopped.
         network: RefCell<Option<NetworkListeners>>,
+        /// When the server was last heard from (milliseconds, `Date.now()`).
+        last_heard: Cell<f64>,
+        heartbeat: RefCell<Option<IntervalHandle>>,
     }
+
+    /// How often the page pings the server, and how long a silent socket is trusted: a server
+    /// that vanished without closing (a dead proxy, a suspended laptop) is noticed within
+    /// about a minute and the page reconnects.
+    const PING_EVERY: Duration = Duration::from_secs(15);
+    const SILENCE_LIMIT_MS: f64 = 45_000.0;
 
     /// A socket does not notice a lost network until a write fails, which can take minutes.
     /// The browser does: going offline closes the socket at once (so the page shows it is
@@ -335,8 +344,11 @@ mod browser {
                 failures: Cell::new(0),
                 stopped: Cell::new(false),
                 network: RefCell::new(None),
+                last_heard: Cell::new(js_sys::Date::now()),
+                heartbeat: RefCell::new(None),
             });
             listen_to_network(&inner);
+            keep_alive(&inner);
             open(&inner);
             Some(Connection(inner))
         }
@@ -354,6 +366,9 @@ mod browser {
         /// Closes the socket and stops reconnecting.
         pub fn stop(&self) {
             self.0.stopped.set(true);
+            if let Some(heartbeat) = self.0.heartbeat.borrow_mut().take() {
+                heartbeat.clear();
+            }
             if let (Some(window), Some(listeners)) = (web_sys::window(), self.0.network.borrow_mut().take()) {
                 let _ = window
                     .remove_event_listener_with_callback("offline", listeners.on_offline.as_ref().unchecked_ref());
@@ -366,6 +381,25 @@ mod browser {
                 }
             }
         }
+    }
+
+    fn keep_alive(inner: &Rc<Inner>) {
+        let weak = Rc::downgrade(inner);
+        let handle = set_interval_with_handle(
+            move || {
+                let Some(inner) = weak.upgrade() else { return };
+                let Ok(socket) = inner.socket.try_borrow() else { return };
+                let Some(socket) = socket.as_ref().filter(|s| s.ws.ready_state() == WebSocket::OPEN) else { return };
+                if js_sys::Date::now() - inner.last_heard.get() > SILENCE_LIMIT_MS {
+                    // Closing fires `close`, which reconnects.
+                    let _ = socket.ws.close();
+                } else {
+                    let _ = socket.ws.send_with_str(r#"{"type":"ping"}"#);
+                }
+            },
+            PING_EVERY,
+        );
+        *inner.heartbeat.borrow_mut() = handle.ok();
     }
 
     fn listen_to_network(inner: &Rc<Inner>) {
@@ -415,6 +449,7 @@ mod browser {
             move || {
                 if let Some(inner) = weak.upgrade() {
                     inner.failures.set(0);
+                    inner.last_heard.set(js_sys::Date::now());
                     inner.status.set(Status::Open);
                     (inner.on_open)();
                 }
@@ -424,6 +459,7 @@ mod browser {
             let weak = weak.clone();
             move |event: MessageEvent| {
                 if let (Some(inner), Some(text)) = (weak.upgrade(), event.data().as_string()) {
+                    inner.last_heard.set(js_sys::Date::now());
                     (inner.on_text)(&text);
                 }
             }

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use app::domain::Role;
 
@@ -19,6 +20,11 @@ pub struct Config {
     pub secure_cookies: bool,
     /// The role every new account gets.
     pub default_role: Role,
+    /// How often the server pings each socket.
+    pub heartbeat_interval: Duration,
+    /// A socket silent for this long (no frame, no pong) is dropped, so a vanished client
+    /// stops counting as online within `heartbeat_timeout + heartbeat_interval`.
+    pub heartbeat_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -31,11 +37,18 @@ pub enum ConfigError {
     DefaultRole(String),
     #[error("{name} must be true or false, not {value:?}")]
     Flag { name: &'static str, value: String },
+    #[error("{name} must be a whole number of seconds from 1 to 3600, not {value:?}")]
+    Seconds { name: &'static str, value: String },
+    #[error("SOCKET_TIMEOUT_SECONDS ({timeout}) must be longer than HEARTBEAT_SECONDS ({interval})")]
+    Heartbeat { interval: u64, timeout: u64 },
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/chat.db";
 /// The role new accounts get unless `DEFAULT_ROLE` says otherwise.
 pub const DEFAULT_ROLE: &str = "member";
+/// Pings every 15 s and a 40 s timeout: a vanished client stops counting within 55 s.
+pub const DEFAULT_HEARTBEAT_SECONDS: u64 = 15;
+pub const DEFAULT_SOCKET_TIMEOUT_SECONDS: u64 = 40;
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -59,7 +72,30 @@ impl Config {
         };
         let default_role = Role::parse(&var("DEFAULT_ROLE").unwrap_or_else(|| DEFAULT_ROLE.to_owned()))
             .map_err(ConfigError::DefaultRole)?;
-        Ok(Self { database_url, site_addr, site_root, allowed_origins, secure_cookies, default_role })
+        let seconds = |name: &'static str, default: u64| match var(name) {
+            None => Ok(default),
+            Some(value) => value
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|s| (1..=3600).contains(s))
+                .ok_or(ConfigError::Seconds { name, value }),
+        };
+        let interval = seconds("HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS)?;
+        let timeout = seconds("SOCKET_TIMEOUT_SECONDS", DEFAULT_SOCKET_TIMEOUT_SECONDS)?;
+        if timeout <= interval {
+            return Err(ConfigError::Heartbeat { interval, timeout });
+        }
+        Ok(Self {
+            database_url,
+            site_addr,
+            site_root,
+            allowed_origins,
+            secure_cookies,
+            default_role,
+            heartbeat_interval: Duration::from_secs(interval),
+            heartbeat_timeout: Duration::from_secs(timeout),
+        })
     }
 }
 

@@ -67,6 +67,7 @@ fn UserChannel() -> impl IntoView {
             session.rooms_changed.update(|n| *n += 1)
         }
         UserEvent::Error { message, .. } => leptos::logging::warn!("{message}"),
+        UserEvent::Pong => {}
     });
 }
 

@@ -58,6 +58,57 @@ async fn close(socket: &mut WebSocket, code: u16, reason: Utf8Bytes) {
     let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(Message::Close(Some(frame)))).await;
 }
 
+/// Pings a socket now and then and notices when it stopped answering: a client whose network
+/// vanished (a closed laptop lid) never closes its socket, and would count as online forever.
+struct Heartbeat {
+    ticks: tokio::time::Interval,
+    timeout: Duration,
+    last_heard: tokio::time::Instant,
+}
+
+enum Beat {
+    Ping,
+    Dead,
+}
+
+impl Heartbeat {
+    fn new(state: &AppState) -> Self {
+        let interval = state.config.heartbeat_interval;
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Self { ticks, timeout: state.config.heartbeat_timeout, last_heard: tokio::time::Instant::now() }
+    }
+
+    /// Waits for the next beat: time to ping, or time to give up on a silent peer.
+    async fn beat(&mut self) -> Beat {
+        self.ticks.tick().await;
+        if self.last_heard.elapsed() > self.timeout {
+            Beat::Dead
+        } else {
+            Beat::Ping
+        }
+    }
+
+    /// Any frame from the peer (a pong included) shows it is alive.
+    fn heard(&mut self) {
+        self.last_heard = tokio::time::Instant::now();
+    }
+}
+
+/// Acts on a beat: pings the peer, or gives up on it. `Err` means the socket is done.
+async fn on_beat(socket: &mut WebSocket, beat: Beat) -> Result<(), ()> {
+    match beat {
+        Beat::Ping => match tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Ping(Default::default()))).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(()),
+        },
+        Beat::Dead => {
+            tracing::info!("dropping a socket that stopped answering pings");
+            Err(())
+        }
+    }
+}
+
 /// What a read from a client means for the socket's loop.
 enum Read {
     Text(Utf8Bytes),
@@ -69,7 +120,14 @@ enum Read {
 }
 
 /// Sorts what `socket.recv()` gave, closing the socket properly after a read error.
-async fn read(socket: &mut WebSocket, incoming: Option<Result<Message, axum::Error>>) -> Read {
+async fn read(
+    socket: &mut WebSocket,
+    heartbeat: &mut Heartbeat,
+    incoming: Option<Result<Message, axum::Error>>,
+) -> Read {
+    if matches!(incoming, Some(Ok(_))) {
+        heartbeat.heard();
+    }
     match incoming {
         Some(Ok(Message::Text(text))) => Read::Text(text),
         Some(Ok(Message::Binary(_))) => Read::Binary,

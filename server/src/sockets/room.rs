@@ -3,14 +3,14 @@
 //! receives `{"body": "..."}` frames from members; sends the room's events (see `app::protocol`).
 
 use app::domain::{BodyError, ClientId, MessageBody};
-use app::protocol::{ClientFrame, ErrorCode, ServerEvent};
+use app::protocol::{ClientControl, ClientFrame, ErrorCode, ServerEvent};
 use axum::extract::ws::{close_code, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use http::HeaderMap;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::{authorize, close, close_lagging, limited, read, send, Read};
+use super::{authorize, close, close_lagging, limited, on_beat, read, send, Heartbeat, Read};
 use crate::error::Error;
 use crate::hub::{self, Frame};
 use crate::state::{AppState, PostError, Posted};
@@ -61,9 +61,15 @@ async fn serve(mut socket: WebSocket, state: AppState, room: Room, user: User, a
             Err(()) => return,
         }
     }
+    let mut heartbeat = Heartbeat::new(&state);
     loop {
         tokio::select! {
-            incoming = socket.recv() => match read(&mut socket, incoming).await {
+            beat = heartbeat.beat() => {
+                if on_beat(&mut socket, beat).await.is_err() {
+                    break;
+                }
+            }
+            incoming = socket.recv() => match read(&mut socket, &mut heartbeat, incoming).await {
                 Read::Text(text) => {
                     if let Some(reply) = handle_frame(&state, &room, &user, &text).await {
                         if send(&mut socket, hub::encode(&reply)).await.is_err() {
@@ -140,6 +146,9 @@ async fn catch_up(socket: &mut WebSocket, state: &AppState, room: &Room, after: 
 /// Validates and stores one client frame. Returns the error event to send back, if any;
 /// success needs no reply because the broadcast itself is the acknowledgement.
 async fn handle_frame(state: &AppState, room: &Room, user: &User, text: &str) -> Option<ServerEvent> {
+    if ClientControl::is_ping(text) {
+        return Some(ServerEvent::Pong);
+    }
     let frame: ClientFrame = match serde_json::from_str(text) {
         Ok(frame) => frame,
         Err(_) => {

@@ -1,14 +1,14 @@
 //! `/ws/chat/`: a signed-in person's own socket, one per open tab. It carries what is not
 //! about the room on screen (see `app::protocol::UserEvent`); clients send nothing on it yet.
 
-use app::protocol::{ErrorCode, UserEvent};
+use app::protocol::{ClientControl, ErrorCode, UserEvent};
 use axum::extract::ws::{Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::HeaderMap;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::{authorize, close_lagging, limited, read, send, Read};
+use super::{authorize, close_lagging, limited, on_beat, read, send, Heartbeat, Read};
 use crate::error::Error;
 use crate::state::AppState;
 use crate::store::User;
@@ -25,13 +25,24 @@ pub async fn upgrade(
 #[tracing::instrument(name = "user_socket", skip_all, fields(user = %user.username))]
 async fn serve(mut socket: WebSocket, state: AppState, user: User) {
     let mut subscription = state.hub.subscribe_user(user.id);
+    let mut heartbeat = Heartbeat::new(&state);
     loop {
         tokio::select! {
-            incoming = socket.recv() => match read(&mut socket, incoming).await {
+            beat = heartbeat.beat() => {
+                if on_beat(&mut socket, beat).await.is_err() {
+                    break;
+                }
+            }
+            incoming = socket.recv() => match read(&mut socket, &mut heartbeat, incoming).await {
+                Read::Text(text) if ClientControl::is_ping(&text) => {
+                    if send(&mut socket, Utf8Bytes::from(UserEvent::Pong.to_json())).await.is_err() {
+                        break;
+                    }
+                }
                 Read::Text(_) | Read::Binary => {
                     let reply = UserEvent::Error {
                         code: ErrorCode::MalformedFrame,
-                        message: "this socket only sends events: post messages on the room's socket".into(),
+                        message: "this socket only sends events (and answers {\"type\":\"ping\"}): post messages on the room's socket".into(),
                     };
                     if send(&mut socket, Utf8Bytes::from(reply.to_json())).await.is_err() {
                         break;

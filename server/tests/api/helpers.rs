@@ -31,16 +31,24 @@ pub struct TestUser {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// The app with some of its configuration changed first.
+pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
     let data = tempfile::tempdir().expect("temp dir");
     let database_url = format!("sqlite://{}/chat.db", data.path().display());
-    let config = Config {
+    let mut config = Config {
         database_url: database_url.clone(),
         site_addr: "127.0.0.1:0".parse().unwrap(),
         site_root: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site"),
         allowed_origins: vec![],
         secure_cookies: false,
         default_role: app::domain::Role::parse("member").unwrap(),
+        heartbeat_interval: Duration::from_secs(server::config::DEFAULT_HEARTBEAT_SECONDS),
+        heartbeat_timeout: Duration::from_secs(server::config::DEFAULT_SOCKET_TIMEOUT_SECONDS),
     };
+    change(&mut config);
     let app = Application::build(config).await.expect("the app builds");
     let port = app.port();
     let state = app.state().clone();
@@ -238,8 +246,10 @@ impl TestApp {
 
 /// The next text frame from the server, waiting at most five seconds.
 async fn next_text(socket: &mut Socket) -> String {
+    // One deadline for the event, however many pings arrive before it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     loop {
-        let frame = tokio::time::timeout(Duration::from_secs(5), socket.next())
+        let frame = tokio::time::timeout_at(deadline, socket.next())
             .await
             .expect("an event within 5 s")
             .expect("the socket is open")

@@ -4,6 +4,8 @@ use reqwest::StatusCode;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 
+use std::time::Duration;
+
 use crate::helpers::*;
 
 fn message(event: ServerEvent) -> app::protocol::ChatMessage {
@@ -166,4 +168,45 @@ async fn concurrent_senders_get_gap_free_seqs_in_order() {
     for sender in senders {
         sender.await.unwrap();
     }
+}
+
+#[tokio::test]
+async fn a_socket_that_stops_answering_pings_stops_counting() {
+    let app = spawn_app_with(|config| {
+        config.heartbeat_interval = Duration::from_millis(100);
+        config.heartbeat_timeout = Duration::from_millis(400);
+    })
+    .await;
+    let (_ana, _bob, mut a, mut b) = app.ana_and_bob_in_public_chat().await;
+
+    // While both sockets are read (so they answer pings), twice the timeout passes and both
+    // keep counting: only pings arrive.
+    let started = tokio::time::Instant::now();
+    while started.elapsed() < Duration::from_millis(800) {
+        tokio::select! {
+            Some(Ok(frame)) = a.next() => assert!(frame.is_ping(), "only pings, got {frame:?}"),
+            Some(Ok(frame)) = b.next() => assert!(frame.is_ping(), "only pings, got {frame:?}"),
+            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+        }
+    }
+
+    // Bob's laptop lid closes: his socket is never read again, so it never answers a ping.
+    // Without any close, the server drops it and Ana sees the count fall (next_count waits
+    // up to 5 s; the timeout here is 0.4 s).
+    assert_eq!(next_count(&mut a).await, 1);
+    drop(b);
+}
+
+#[tokio::test]
+async fn a_client_ping_is_answered_on_both_sockets_and_stores_nothing() {
+    let app = spawn_app().await;
+    let (ana, _bob, mut a, mut b) = app.ana_and_bob_in_public_chat().await;
+    send_text(&mut a, r#"{"type":"ping"}"#).await;
+    assert_eq!(next_event(&mut a).await, ServerEvent::Pong);
+    assert_quiet(&mut b).await;
+    assert_eq!(app.stored_messages("public-chat").await, 0);
+
+    let mut own = app.user_socket(&ana).await;
+    send_text(&mut own, r#"{"type":"ping"}"#).await;
+    assert_eq!(next_user_event(&mut own).await, app::protocol::UserEvent::Pong);
 }
