@@ -61,6 +61,15 @@ pub struct Session {
     /// Bumped whenever the rooms the person is in may have changed (their own socket says
     /// so, or they acted on a room), so the sidebar reloads.
     pub rooms_changed: RwSignal<u32>,
+    /// Unread messages per room name: loaded with the sidebar, then kept current by the
+    /// person's own socket. Their sum leads the document title: "(3) Public chat · Chat".
+    pub unread: RwSignal<std::collections::HashMap<String, u32>>,
+}
+
+impl Session {
+    pub fn total_unread(&self) -> u32 {
+        self.unread.with(|unread| unread.values().sum())
+    }
 }
 
 #[component]
@@ -72,11 +81,20 @@ pub fn App() -> impl IntoView {
     let user =
         Resource::new(move || (login.version().get(), signup.version().get(), logout.version().get()), |_| auth::me());
     let rooms_changed = RwSignal::new(0);
-    provide_context(Session { login, signup, logout, user, rooms_changed });
+    let unread = RwSignal::new(std::collections::HashMap::new());
+    let session = Session { login, signup, logout, user, rooms_changed, unread };
+    provide_context(session);
+    let title = move |title: String| {
+        let title = if title.is_empty() { "Chat".to_owned() } else { format!("{title} · Chat") };
+        match session.total_unread() {
+            0 => title,
+            n => format!("({n}) {title}"),
+        }
+    };
 
     view! {
         <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css")/>
-        <Title formatter=|title: String| if title.is_empty() { "Chat".to_owned() } else { format!("{title} · Chat") }/>
+        <Title formatter=title/>
         <Router>
             <Header/>
             <div class="layout">

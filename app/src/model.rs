@@ -82,6 +82,9 @@ pub struct RoomSummary {
     pub kind: RoomKind,
     /// The other person of a one-to-one chat.
     pub other: Option<Person>,
+    /// Messages by others this person has not read yet.
+    #[serde(default)]
+    pub unread: u32,
 }
 
 /// Everything the room page needs for its first render.

@@ -19,19 +19,29 @@ pub struct ClientFrame {
     pub client_id: Option<String>,
 }
 
-/// What a client may send on either socket besides messages: `{"type":"ping"}`, answered with
-/// `{"type":"pong"}`. Browsers cannot see WebSocket-level pings, so this is how a page finds out
+/// What a client may send besides messages: `{"type":"ping"}` on either socket, answered with
+/// `{"type":"pong"}`, and `{"type":"read","seq":N}` on a room socket. Browsers cannot see WebSocket-level pings, so this is how a page finds out
 /// that its connection died without a close.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientControl {
     Ping,
+    /// On a room socket: this person has read the room up to `seq` (sent by a page open in a
+    /// visible, focused tab).
+    Read {
+        seq: i64,
+    },
 }
 
 impl ClientControl {
+    /// A control frame, if the text is one.
+    pub fn parse(text: &str) -> Option<Self> {
+        serde_json::from_str(text).ok()
+    }
+
     /// Whether a text frame is a ping.
     pub fn is_ping(text: &str) -> bool {
-        matches!(serde_json::from_str(text), Ok(ClientControl::Ping))
+        matches!(Self::parse(text), Some(ClientControl::Ping))
     }
 }
 
@@ -117,6 +127,9 @@ pub enum UserEvent {
     RoomRemoved { room: String },
     /// The owner renamed a room this person is in: the sidebar shows the new name.
     RoomRenamed { room: String, title: String },
+    /// The number of messages by others this person has not read in a room changed: a new
+    /// message arrived, or they read the room (on any tab or device).
+    Unread { room: String, count: u32 },
     /// The answer to a client's `{"type":"ping"}`.
     Pong,
     /// A frame from the client was refused; the socket stays open.
@@ -195,12 +208,21 @@ mod tests {
                 title: "Rent".into(),
                 kind: crate::model::RoomKind::Private,
                 other: None,
+                unread: 0,
             },
         };
         assert_eq!(
             added.to_json(),
-            r#"{"type":"room_added","room":{"name":"rent","title":"Rent","kind":"private","other":null}}"#
+            r#"{"type":"room_added","room":{"name":"rent","title":"Rent","kind":"private","other":null,"unread":0}}"#
         );
+        assert_eq!(
+            UserEvent::Unread { room: "rent".into(), count: 3 }.to_json(),
+            r#"{"type":"unread","room":"rent","count":3}"#
+        );
+        assert_eq!(UserEvent::Pong.to_json(), r#"{"type":"pong"}"#);
+        assert_eq!(ClientControl::parse(r#"{"type":"read","seq":7}"#), Some(ClientControl::Read { seq: 7 }));
+        assert!(ClientControl::is_ping(r#"{"type":"ping"}"#));
+        assert_eq!(ClientControl::parse(r#"{"body":"hi"}"#), None);
         assert_eq!(
             UserEvent::RoomRemoved { room: "rent".into() }.to_json(),
             r#"{"type":"room_removed","room":"rent"}"#

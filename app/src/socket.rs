@@ -37,6 +37,8 @@ pub struct RoomLive {
     /// Messages sent but not yet acknowledged, oldest first: shown as "sending…", and sent
     /// again (under the same client id, so stored once) whenever the socket reopens.
     pub outbox: RwSignal<Vec<Outgoing>>,
+    /// The newest `seq` this page told the server was read.
+    read_up_to: StoredValue<i64>,
     connection: StoredValue<Option<browser::Connection>, browser::Storage>,
 }
 
@@ -68,6 +70,7 @@ impl RoomLive {
             loading_older: RwSignal::new(false),
             error: RwSignal::new(None),
             outbox: RwSignal::new(Vec::new()),
+            read_up_to: StoredValue::new(0),
             connection: StoredValue::new_with_storage(None),
         }
     }
@@ -87,6 +90,7 @@ impl RoomLive {
                     }
                 }
                 self.messages.update(|messages| insert_in_order(messages, message));
+                self.mark_read();
             }
             ServerEvent::OnlineCount { room, count } if self.is_this_room(&room) => self.online.set(count),
             ServerEvent::RoomRenamed { room, title } if self.is_this_room(&room) => self.title.set(title),
@@ -130,6 +134,21 @@ impl RoomLive {
                 let _ = connection.send(&frame);
             }
         });
+    }
+
+    /// Tells the server the room is read up to the newest message shown, when someone can see
+    /// it: the tab is visible and focused. Every tab and device then shows the new count.
+    pub fn mark_read(&self) {
+        let Some(seq) = self.last_seq() else { return };
+        if seq <= self.read_up_to.get_value() || !browser::page_is_seen() {
+            return;
+        }
+        let sent = self.connection.with_value(|connection| {
+            connection.as_ref().is_some_and(|c| c.send(&format!(r#"{{"type":"read","seq":{seq}}}"#)).is_ok())
+        });
+        if sent {
+            self.read_up_to.set_value(seq);
+        }
     }
 
     /// Sends every queued message again, oldest first (the socket just reopened).
@@ -185,14 +204,20 @@ pub fn connect_room(live: RoomLive) {
     let connection = browser::Connection::open(
         path,
         live.status,
-        move || live.flush(),
+        move || {
+            live.flush();
+            live.mark_read();
+        },
         move |text| match serde_json::from_str(text) {
             Ok(event) => live.apply(event),
             Err(error) => leptos::logging::warn!("ignoring an event this page does not understand: {error}"),
         },
     );
     live.connection.set_value(connection);
+    // Coming back to the tab reads what arrived meanwhile.
+    let focus = window_event_listener(leptos::ev::focus, move |_| live.mark_read());
     on_cleanup(move || {
+        focus.remove();
         if let Some(Some(connection)) = live.connection.try_update_value(|c| c.take()) {
             connection.stop();
         }
@@ -263,6 +288,10 @@ mod browser {
 
     pub fn new_client_id() -> String {
         String::new()
+    }
+
+    pub fn page_is_seen() -> bool {
+        false
     }
 }
 
@@ -512,6 +541,12 @@ mod browser {
             return String::new();
         }
         format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
+    }
+
+    /// Whether someone can see the page: its tab is visible and the window has focus.
+    pub fn page_is_seen() -> bool {
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else { return false };
+        !document.hidden() && document.has_focus().unwrap_or(false)
     }
 
     /// A fresh name for an outgoing message: 32 random hex digits.

@@ -139,6 +139,11 @@ impl Hub {
         }
     }
 
+    /// The people with at least one `/ws/chat/` socket open (a tab of the app).
+    pub fn connected_users(&self) -> Vec<i64> {
+        self.users.lock().expect("hub lock poisoned").keys().copied().collect()
+    }
+
     /// Sends an event to the room's sockets, if anyone has it open (creating no channel).
     pub fn publish(&self, room_id: i64, frame: Utf8Bytes) {
         let channel = self.rooms.lock().expect("hub lock poisoned").get(&room_id).cloned();

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use app::domain::{ClientId, MessageBody};
-use app::protocol::ChatMessage;
+use app::protocol::{ChatMessage, UserEvent};
+use axum::extract::ws::Utf8Bytes;
 use axum::extract::FromRef;
 use http::HeaderMap;
 use leptos::prelude::LeptosOptions;
@@ -68,10 +69,33 @@ impl AppState {
             Inserted::New(stored) => {
                 let message = stored.into_wire(&room.name);
                 channel.publish_message(&message);
+                // Still under the room's lock, so each person's counts arrive in order.
+                self.announce_unread(room, Some(author.id)).await;
                 Ok(Posted::New(message))
             }
             Inserted::Again(stored) => Ok(Posted::Again(stored.into_wire(&room.name))),
         }
+    }
+}
+
+impl AppState {
+    /// Tells every member with the app open (except `skip`) their unread count of the room.
+    /// A failure only costs a badge update, so it is logged, not returned.
+    pub async fn announce_unread(&self, room: &Room, skip: Option<i64>) {
+        let online: Vec<i64> = self.hub.connected_users().into_iter().filter(|id| Some(*id) != skip).collect();
+        match self.store.unread_for(room.id, &online).await {
+            Ok(counts) => {
+                for (user_id, count) in counts {
+                    self.notify_unread(room, user_id, count);
+                }
+            }
+            Err(error) => tracing::warn!(%error, "could not count unread messages"),
+        }
+    }
+
+    pub fn notify_unread(&self, room: &Room, user_id: i64, count: u32) {
+        let event = UserEvent::Unread { room: room.name.clone(), count };
+        self.hub.notify_user(user_id, Utf8Bytes::from(event.to_json()));
     }
 }
 

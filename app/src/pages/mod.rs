@@ -66,6 +66,9 @@ fn UserChannel() -> impl IntoView {
         UserEvent::RoomAdded { .. } | UserEvent::RoomRemoved { .. } | UserEvent::RoomRenamed { .. } => {
             session.rooms_changed.update(|n| *n += 1)
         }
+        UserEvent::Unread { room, count } => session.unread.update(|unread| {
+            unread.insert(room, count);
+        }),
         UserEvent::Error { message, .. } => leptos::logging::warn!("{message}"),
         UserEvent::Pong => {}
     });
@@ -87,6 +90,12 @@ pub fn Sidebar() -> impl IntoView {
         },
         |_| my_rooms(),
     );
+    // Each load of the rooms is a fresh snapshot of their unread counts; live events update it.
+    Effect::new(move |_| {
+        if let Some(Ok(rooms)) = rooms.get() {
+            session.unread.set(rooms.iter().map(|room| (room.name.clone(), room.unread)).collect());
+        }
+    });
     let location = use_location();
     let current = move || location.pathname.get();
     view! {
@@ -96,8 +105,10 @@ pub fn Sidebar() -> impl IntoView {
                 if rooms.is_empty() {
                     return ().into_any();
                 }
-                let (direct, groups): (Vec<RoomSummary>, Vec<RoomSummary>) =
+                let (mut direct, groups): (Vec<RoomSummary>, Vec<RoomSummary>) =
                     rooms.into_iter().partition(|room| room.kind == RoomKind::Direct);
+                // Private chats with unread messages first.
+                direct.sort_by_key(|room| room.unread == 0);
                 view! {
                     <nav class="sidebar" aria-label="Your rooms" data-testid="sidebar">
                         <h2>"Rooms"</h2>
@@ -127,9 +138,18 @@ fn SidebarRoom(room: RoomSummary, current: impl Fn() -> String + Send + Sync + C
         RoomKind::Private => view! { <span class="room-mark" title="Private room">"🔒"</span> }.into_any(),
         RoomKind::Public => view! { <span class="room-mark" aria-hidden="true">"#"</span> }.into_any(),
     };
+    let session = expect_context::<Session>();
+    let name = room.name.clone();
+    let unread = move || session.unread.with(|unread| unread.get(&name).copied().unwrap_or(0));
     view! {
         <li class:current=here>
-            <a href=href aria-current=move || here().then_some("page")>{marker}<span>{room.title}</span></a>
+            <a href=href aria-current=move || here().then_some("page")>
+                {marker}<span class="room-title">{room.title}</span>
+                {move || match unread() {
+                    0 => None,
+                    n => Some(view! { <span class="unread" data-testid="unread" aria-label=format!("{n} unread")>{n}</span> }),
+                }}
+            </a>
         </li>
     }
 }

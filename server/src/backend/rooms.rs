@@ -29,7 +29,7 @@ fn summary(room: &Room, other: Option<Listed>) -> RoomSummary {
         (RoomKind::Direct, None) => "deleted user".to_owned(),
         _ => room.title.clone(),
     };
-    RoomSummary { name: room.name.clone(), title, kind: room.kind(), other }
+    RoomSummary { name: room.name.clone(), title, kind: room.kind(), other, unread: 0 }
 }
 
 /// Owners cannot leave (or be removed from) their own room.
@@ -120,7 +120,7 @@ impl Rooms for AppState {
 
     async fn my_rooms(&self, user: &CurrentUser) -> Result<Vec<RoomSummary>, AppError> {
         let rooms = self.store.rooms_of(user.id).await.map_err(to_app_error)?;
-        Ok(rooms.into_iter().map(|r| summary(&r.room, r.other)).collect())
+        Ok(rooms.into_iter().map(|r| RoomSummary { unread: r.unread, ..summary(&r.room, r.other) }).collect())
     }
 
     async fn start_chat(&self, user: &CurrentUser, username: &str) -> Result<String, AppError> {

@@ -146,8 +146,19 @@ async fn catch_up(socket: &mut WebSocket, state: &AppState, room: &Room, after: 
 /// Validates and stores one client frame. Returns the error event to send back, if any;
 /// success needs no reply because the broadcast itself is the acknowledgement.
 async fn handle_frame(state: &AppState, room: &Room, user: &User, text: &str) -> Option<ServerEvent> {
-    if ClientControl::is_ping(text) {
-        return Some(ServerEvent::Pong);
+    match ClientControl::parse(text) {
+        Some(ClientControl::Ping) => return Some(ServerEvent::Pong),
+        Some(ClientControl::Read { seq }) => {
+            match state.store.mark_read(room.id, user.id, seq).await {
+                // Every tab and device of this person learns the new count.
+                Ok(Some(count)) => state.notify_unread(room, user.id, count),
+                // Someone previewing a public room has nothing to mark.
+                Ok(None) => {}
+                Err(error) => tracing::warn!(%error, "could not mark a room read"),
+            }
+            return None;
+        }
+        None => {}
     }
     let frame: ClientFrame = match serde_json::from_str(text) {
         Ok(frame) => frame,

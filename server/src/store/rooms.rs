@@ -7,6 +7,15 @@ use sqlx::FromRow;
 use super::users::{Listed, User};
 use super::{now_ms, Result, Store, StoreError};
 
+/// The unread count of the member row `rm`: later messages written by others (a deleted
+/// author's messages count). A keyset range on the `(room_id, seq)` index.
+macro_rules! unread_count {
+    () => {
+        "(SELECT COUNT(*) FROM messages m WHERE m.room_id = rm.room_id AND m.seq > rm.last_read_seq \
+          AND (m.author_id IS NULL OR m.author_id <> rm.user_id))"
+    };
+}
+
 #[derive(Debug, Clone, FromRow)]
 pub struct Room {
     pub id: i64,
@@ -46,6 +55,8 @@ impl Room {
 pub struct MemberRoom {
     pub room: Room,
     pub other: Option<Listed>,
+    /// Messages by others after the member's read position.
+    pub unread: u32,
 }
 
 /// A public room under "browse rooms".
@@ -77,11 +88,15 @@ impl Store {
     /// Adds a member; false when they already were one.
     pub async fn add_member(&self, room_id: i64, user_id: i64) -> Result<bool> {
         let added = sqlx::query(
-            "INSERT INTO room_members (room_id, user_id, joined_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            // A new member starts with the room's history read: it is there to scroll, not to
+            // announce as hundreds of unread messages.
+            "INSERT INTO room_members (room_id, user_id, joined_at, last_read_seq) \
+             SELECT ?, ?, ?, last_seq FROM rooms WHERE id = ? ON CONFLICT DO NOTHING",
         )
         .bind(room_id)
         .bind(user_id)
         .bind(now_ms())
+        .bind(room_id)
         .execute(&self.pool)
         .await?;
         Ok(added.rows_affected() == 1)
@@ -95,6 +110,43 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(removed.rows_affected() == 1)
+    }
+
+    /// Marks a room read up to `seq` for a member (never backwards, never past the newest
+    /// message) and returns how many messages by others remain unread; `None` for a non-member.
+    pub async fn mark_read(&self, room_id: i64, user_id: i64, seq: i64) -> Result<Option<u32>> {
+        let updated = sqlx::query(
+            "UPDATE room_members SET last_read_seq = \
+             MAX(last_read_seq, MIN(?, (SELECT last_seq FROM rooms WHERE id = ?))) \
+             WHERE room_id = ? AND user_id = ?",
+        )
+        .bind(seq)
+        .bind(room_id)
+        .bind(room_id)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Ok(None);
+        }
+        Ok(self.unread_for(room_id, &[user_id]).await?.into_iter().next().map(|(_, count)| count))
+    }
+
+    /// The unread counts of a room for some of its members (others are left out), by user id.
+    pub async fn unread_for(&self, room_id: i64, user_ids: &[i64]) -> Result<Vec<(i64, u32)>> {
+        if user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = serde_json::to_string(user_ids).expect("ids serialise");
+        Ok(sqlx::query_as(concat!(
+            "SELECT rm.user_id, ",
+            unread_count!(),
+            " FROM room_members rm WHERE rm.room_id = ? AND rm.user_id IN (SELECT value FROM json_each(?))"
+        ))
+        .bind(room_id)
+        .bind(ids)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// A room's members, by username.
@@ -117,6 +169,14 @@ impl Store {
              ORDER BY r.name <> ?, r.kind = 'direct', lower(r.title), r.id"
         );
         let rooms: Vec<Room> = sqlx::query_as(&sql).bind(user_id).bind(RoomName::PUBLIC).fetch_all(&self.pool).await?;
+        let unread: Vec<(i64, u32)> = sqlx::query_as(concat!(
+            "SELECT rm.room_id, ",
+            unread_count!(),
+            " FROM room_members rm WHERE rm.user_id = ?"
+        ))
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
         // The other person of every one-to-one chat, in one query.
         let others: Vec<(i64, i64, String, Option<String>)> = sqlx::query_as(
             "SELECT m.room_id, u.id, u.username, u.display_name FROM room_members mine \
@@ -136,7 +196,8 @@ impl Store {
                     .zip(&listed)
                     .find(|((room_id, ..), _)| *room_id == room.id)
                     .map(|(_, person)| person.clone());
-                MemberRoom { room, other }
+                let unread = unread.iter().find(|(room_id, _)| *room_id == room.id).map_or(0, |(_, n)| *n);
+                MemberRoom { room, other, unread }
             })
             .collect())
     }

@@ -79,12 +79,15 @@ impl Store {
             .bind(new.role.as_str())
             .execute(&mut *tx)
             .await?;
-        sqlx::query("INSERT INTO room_members (room_id, user_id, joined_at) SELECT id, ?, ? FROM rooms WHERE name = ?")
-            .bind(user.id)
-            .bind(now_ms())
-            .bind(RoomName::PUBLIC)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO room_members (room_id, user_id, joined_at, last_read_seq) \
+             SELECT id, ?, ?, last_seq FROM rooms WHERE name = ?",
+        )
+        .bind(user.id)
+        .bind(now_ms())
+        .bind(RoomName::PUBLIC)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(user)
     }

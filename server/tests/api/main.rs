@@ -11,3 +11,4 @@ mod one_to_one;
 mod resume;
 mod room_page;
 mod room_socket;
+mod unread;

@@ -1,0 +1,44 @@
+import { test, expect, Page, Browser } from '@playwright/test';
+
+const password = 'correct-horse-battery';
+
+async function signUp(browser: Browser, username: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto('/signup');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await expect(page.getByRole('heading', { name: 'People' })).toBeVisible();
+  return page;
+}
+
+test('unread messages show as a badge and in the title, and clear when the room is opened', async ({ browser }) => {
+  const suffix = Date.now().toString(36);
+  const [a, b] = [`ana_${suffix}`, `bob_${suffix}`];
+  const ana = await signUp(browser, a);
+  const bob = await signUp(browser, b);
+
+  // Ana starts a chat with Bob and writes twice; Bob is on the directory.
+  await ana.goto(`/chat/${b}/`);
+  await expect(ana.getByRole('heading', { name: b })).toBeVisible();
+  for (const text of ['are you there?', 'it is about the rent']) {
+    await ana.getByLabel('Message').fill(text);
+    await ana.getByLabel('Message').press('Enter');
+  }
+
+  const chat = bob.getByTestId('sidebar').getByRole('link', { name: new RegExp(a) });
+  await expect(chat.getByTestId('unread')).toHaveText('2');
+  await expect(bob).toHaveTitle(/^\(2\) /);
+
+  // Opening the chat reads it: the badge and the title count go.
+  await chat.click();
+  await expect(bob.getByRole('heading', { name: a })).toBeVisible();
+  await expect(chat.getByTestId('unread')).toHaveCount(0);
+  await expect(bob).not.toHaveTitle(/^\(\d+\) /);
+
+  // A message arriving in the room Bob has open stays read.
+  await ana.getByLabel('Message').fill('thanks');
+  await ana.getByLabel('Message').press('Enter');
+  await expect(bob.locator('.messages .message').filter({ hasText: 'thanks' })).toHaveCount(1);
+  await expect(chat.getByTestId('unread')).toHaveCount(0);
+});

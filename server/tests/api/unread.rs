@@ -1,0 +1,116 @@
+//! Unread counts: exact per person and room (messages by others after their read position),
+//! pushed to every tab and device on `/ws/chat/`, cleared by reading on any of them.
+
+use std::collections::HashMap;
+
+use app::model::RoomSummary;
+use app::protocol::UserEvent;
+
+use crate::helpers::*;
+
+async fn counts(app: &TestApp, user: &TestUser) -> HashMap<String, u32> {
+    let rooms: Vec<RoomSummary> = app.call_ok("my_rooms", &[], user).await;
+    rooms.into_iter().map(|room| (room.name, room.unread)).collect()
+}
+
+/// The next unread event on a person's own socket, skipping sidebar events.
+async fn next_unread(socket: &mut Socket) -> (String, u32) {
+    loop {
+        match next_user_event(socket).await {
+            UserEvent::Unread { room, count } => return (room, count),
+            UserEvent::RoomAdded { .. } => continue,
+            other => panic!("expected an unread count, got {other:?}"),
+        }
+    }
+}
+
+async fn post(app: &TestApp, room: &str, user: &TestUser, body: &str) {
+    let _: () = app.call_ok("send_message", &[("room", room), ("body", body)], user).await;
+}
+
+#[tokio::test]
+async fn three_people_three_rooms_counts_are_exact_and_reading_clears_them_everywhere() {
+    let app = spawn_app().await;
+    let ana = app.signup("ana").await;
+    let bob = app.signup("bob").await;
+    let cleo = app.signup("cleo").await;
+    let group = app.create_room(&ana, "Garden", "public").await;
+    for user in [&bob, &cleo] {
+        let _: () = app.call_ok("join_room", &[("room", &group)], user).await;
+    }
+    let dm = app.direct_room(&ana, "bob").await;
+
+    // Bob has the app open on two devices, Cleo and Ana on one each.
+    let mut bob_phone = app.user_socket(&bob).await;
+    let mut bob_laptop = app.user_socket(&bob).await;
+    let mut cleo_tab = app.user_socket(&cleo).await;
+    let mut ana_tab = app.user_socket(&ana).await;
+
+    post(&app, "public-chat", &ana, "one").await;
+    post(&app, "public-chat", &ana, "two").await;
+    post(&app, &group, &bob, "in the garden").await;
+    for n in 1..=3 {
+        post(&app, &dm, &ana, &format!("private {n}")).await;
+    }
+
+    // Each event is the room's exact count for that person; their own messages never count.
+    for socket in [&mut bob_phone, &mut bob_laptop] {
+        assert_eq!(next_unread(socket).await, ("public-chat".into(), 1));
+        assert_eq!(next_unread(socket).await, ("public-chat".into(), 2));
+        for n in 1..=3 {
+            assert_eq!(next_unread(socket).await, (dm.clone(), n));
+        }
+    }
+    assert_eq!(next_unread(&mut cleo_tab).await, ("public-chat".into(), 1));
+    assert_eq!(next_unread(&mut cleo_tab).await, ("public-chat".into(), 2));
+    assert_eq!(next_unread(&mut cleo_tab).await, (group.clone(), 1));
+    assert_eq!(next_unread(&mut ana_tab).await, (group.clone(), 1));
+    assert_quiet(&mut ana_tab).await;
+
+    let expected = |pairs: &[(&str, u32)]| pairs.iter().map(|(r, n)| (r.to_string(), *n)).collect::<HashMap<_, _>>();
+    assert_eq!(counts(&app, &ana).await, expected(&[("public-chat", 0), (&group, 1), (&dm, 0)]));
+    assert_eq!(counts(&app, &bob).await, expected(&[("public-chat", 2), (&group, 0), (&dm, 3)]));
+    assert_eq!(counts(&app, &cleo).await, expected(&[("public-chat", 2), (&group, 1)]));
+
+    // Bob reads the chat with Ana on his laptop: both his devices drop to 0 at once.
+    let mut dm_page = app.socket(&dm, &bob).await;
+    send_text(&mut dm_page, r#"{"type":"read","seq":3}"#).await;
+    assert_eq!(next_unread(&mut bob_laptop).await, (dm.clone(), 0));
+    assert_eq!(next_unread(&mut bob_phone).await, (dm.clone(), 0));
+
+    // Reading part of a room leaves the rest; reading backwards changes nothing; reading past
+    // the newest message only reads what exists.
+    let mut public_page = app.socket("public-chat", &bob).await;
+    send_text(&mut public_page, r#"{"type":"read","seq":1}"#).await;
+    assert_eq!(next_unread(&mut bob_phone).await, ("public-chat".into(), 1));
+    send_text(&mut public_page, r#"{"type":"read","seq":0}"#).await;
+    assert_eq!(next_unread(&mut bob_phone).await, ("public-chat".into(), 1));
+    send_text(&mut public_page, r#"{"type":"read","seq":999}"#).await;
+    assert_eq!(next_unread(&mut bob_phone).await, ("public-chat".into(), 0));
+    post(&app, "public-chat", &ana, "three").await;
+    assert_eq!(next_unread(&mut bob_phone).await, ("public-chat".into(), 1), "a new message after reading 999");
+
+    assert_eq!(counts(&app, &bob).await, expected(&[("public-chat", 1), (&group, 0), (&dm, 0)]));
+    assert_eq!(counts(&app, &cleo).await, expected(&[("public-chat", 3), (&group, 1)]));
+}
+
+#[tokio::test]
+async fn joining_a_room_with_history_starts_read_and_previewers_mark_nothing() {
+    let app = spawn_app().await;
+    let ana = app.signup("ana").await;
+    let bob = app.signup("bob").await;
+    let room = app.create_room(&ana, "Old news", "public").await;
+    for n in 1..=5 {
+        post(&app, &room, &ana, &format!("old {n}")).await;
+    }
+
+    // Bob previews the public room: reading it marks nothing, and it is not his room.
+    let mut preview = app.socket(&room, &bob).await;
+    send_text(&mut preview, r#"{"type":"read","seq":5}"#).await;
+    assert!(!counts(&app, &bob).await.contains_key(&room));
+
+    let _: () = app.call_ok("join_room", &[("room", &room)], &bob).await;
+    assert_eq!(counts(&app, &bob).await.get(&room), Some(&0), "history is there to scroll, not unread");
+    post(&app, &room, &ana, "new").await;
+    assert_eq!(counts(&app, &bob).await.get(&room), Some(&1));
+}
