@@ -64,6 +64,8 @@ pub struct Session {
     /// Unread messages per room name: loaded with the sidebar, then kept current by the
     /// person's own socket. Their sum leads the document title: "(3) Public chat · Chat".
     pub unread: RwSignal<std::collections::HashMap<String, u32>>,
+    /// Who came online or went offline since the page's data was read, by username.
+    pub presence: RwSignal<std::collections::HashMap<String, bool>>,
 }
 
 impl Session {
@@ -82,7 +84,8 @@ pub fn App() -> impl IntoView {
         Resource::new(move || (login.version().get(), signup.version().get(), logout.version().get()), |_| auth::me());
     let rooms_changed = RwSignal::new(0);
     let unread = RwSignal::new(std::collections::HashMap::new());
-    let session = Session { login, signup, logout, user, rooms_changed, unread };
+    let presence = RwSignal::new(std::collections::HashMap::new());
+    let session = Session { login, signup, logout, user, rooms_changed, unread, presence };
     provide_context(session);
     let title = move |title: String| {
         let title = if title.is_empty() { "Chat".to_owned() } else { format!("{title} · Chat") };

@@ -19,6 +19,10 @@ pub struct Person {
     pub username: String,
     pub display_name: String,
     pub roles: Vec<String>,
+    /// Whether they have the app open anywhere (when the data was read; `presence` events on
+    /// `/ws/chat/` keep it current).
+    #[serde(default)]
+    pub online: bool,
 }
 
 impl Person {

@@ -130,6 +130,9 @@ pub enum UserEvent {
     /// The number of messages by others this person has not read in a room changed: a new
     /// message arrived, or they read the room (on any tab or device).
     Unread { room: String, count: u32 },
+    /// Someone this person may see in the directory opened the app (their first tab) or
+    /// closed it (their last).
+    Presence { username: String, online: bool },
     /// The answer to a client's `{"type":"ping"}`.
     Pong,
     /// A frame from the client was refused; the socket stays open.

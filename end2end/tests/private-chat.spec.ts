@@ -46,4 +46,10 @@ test('a private chat started from the directory reaches the other person live, a
   expect(response?.status()).toBe(404);
   await expect(cleo.getByRole('heading', { name: 'Not found' })).toBeVisible();
   await expect(cleo.locator('.messages')).toHaveCount(0);
+
+  // The chat's header shows whether Bob is around: online now, offline once he closes the app.
+  const bobsDot = ana.locator('.room-header').getByTestId('presence');
+  await expect(bobsDot).toHaveAttribute('title', 'online');
+  await bob.context().close();
+  await expect(bobsDot).toHaveAttribute('title', 'offline');
 });

@@ -67,6 +67,8 @@ pub struct UserSubscription {
     hub: Arc<Hub>,
     user_id: i64,
     pub events: broadcast::Receiver<Utf8Bytes>,
+    /// This was the person's first open tab: they came online.
+    pub first: bool,
 }
 
 /// Encodes an event once, into the bytes every socket is sent.
@@ -125,11 +127,13 @@ impl Hub {
         (Membership { hub: self.clone(), room_id, user_id, channel, events }, direct)
     }
 
-    /// Subscribes one of a person's `/ws/chat/` sockets to their channel.
+    /// Subscribes one of a person's `/ws/chat/` sockets to their channel. `first` tells
+    /// whether they just came online (no other tab was open).
     pub fn subscribe_user(self: &Arc<Self>, user_id: i64) -> UserSubscription {
         let mut users = self.users.lock().expect("hub lock poisoned");
+        let first = !users.contains_key(&user_id);
         let events = users.entry(user_id).or_insert_with(|| broadcast::channel(USER_BUFFER).0).subscribe();
-        UserSubscription { hub: self.clone(), user_id, events }
+        UserSubscription { hub: self.clone(), user_id, events, first }
     }
 
     /// Sends an event to every open tab of a person (nothing when they have none open).
@@ -137,6 +141,11 @@ impl Hub {
         if let Some(sender) = self.users.lock().expect("hub lock poisoned").get(&user_id) {
             let _ = sender.send(frame);
         }
+    }
+
+    /// Whether a person has the app open (a `/ws/chat/` socket) anywhere.
+    pub fn is_online(&self, user_id: i64) -> bool {
+        self.users.lock().expect("hub lock poisoned").contains_key(&user_id)
     }
 
     /// The people with at least one `/ws/chat/` socket open (a tab of the app).

@@ -93,6 +93,21 @@ impl AppState {
         }
     }
 
+    /// Tells the people who may see `user` in the directory, and have the app open, that
+    /// `user` came online or went offline.
+    pub async fn announce_presence(&self, user: &User, online: bool) {
+        let connected = self.hub.connected_users();
+        match self.store.viewers_among(user.id, &connected).await {
+            Ok(viewers) => {
+                let event = Utf8Bytes::from(UserEvent::Presence { username: user.username.clone(), online }.to_json());
+                for viewer in viewers {
+                    self.hub.notify_user(viewer, event.clone());
+                }
+            }
+            Err(error) => tracing::warn!(%error, "could not announce presence"),
+        }
+    }
+
     pub fn notify_unread(&self, room: &Room, user_id: i64, count: u32) {
         let event = UserEvent::Unread { room: room.name.clone(), count };
         self.hub.notify_user(user_id, Utf8Bytes::from(event.to_json()));

@@ -69,6 +69,9 @@ fn UserChannel() -> impl IntoView {
         UserEvent::Unread { room, count } => session.unread.update(|unread| {
             unread.insert(room, count);
         }),
+        UserEvent::Presence { username, online } => session.presence.update(|presence| {
+            presence.insert(username, online);
+        }),
         UserEvent::Error { message, .. } => leptos::logging::warn!("{message}"),
         UserEvent::Pong => {}
     });
@@ -134,7 +137,10 @@ fn SidebarRoom(room: RoomSummary, current: impl Fn() -> String + Send + Sync + C
     let target = StoredValue::new(href.clone());
     let here = move || target.with_value(|href| current().trim_end_matches('/') == href.trim_end_matches('/'));
     let marker = match room.kind {
-        RoomKind::Direct => view! { <Avatar name=room.title.clone() small=true/> }.into_any(),
+        RoomKind::Direct => match room.other.clone() {
+            Some(other) => view! { <Avatar name=room.title.clone() small=true/><OnlineDot person=other/> }.into_any(),
+            None => view! { <Avatar name=room.title.clone() small=true/> }.into_any(),
+        },
         RoomKind::Private => view! { <span class="room-mark" title="Private room">"🔒"</span> }.into_any(),
         RoomKind::Public => view! { <span class="room-mark" aria-hidden="true">"#"</span> }.into_any(),
     };
@@ -154,15 +160,33 @@ fn SidebarRoom(room: RoomSummary, current: impl Fn() -> String + Send + Sync + C
     }
 }
 
-/// A person as lists show them: picture, display name and username.
+/// A person as lists show them: picture, online dot, display name and username.
 #[component]
 pub fn PersonSummary(person: Person) -> impl IntoView {
     view! {
         <Avatar name=person.display_name.clone()/>
+        <OnlineDot person=person.clone()/>
         <div class="who">
             <span class="name">{person.display_name}</span>
             <span class="muted">"@"{person.username}</span>
         </div>
+    }
+}
+
+/// Green when the person has the app open anywhere: what the server said when the page was
+/// read, then whatever `presence` events said since.
+#[component]
+pub fn OnlineDot(person: Person) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let username = StoredValue::new(person.username.clone());
+    let initially = person.online;
+    let online = move || {
+        username.with_value(|username| session.presence.with(|p| p.get(username).copied())).unwrap_or(initially)
+    };
+    view! {
+        <span class="presence" class:online=online data-testid="presence"
+            title=move || if online() { "online" } else { "offline" }
+            aria-label=move || if online() { "online" } else { "offline" }></span>
     }
 }
 

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::{form_error, loaded, Avatar};
+use super::{form_error, loaded, Avatar, OnlineDot};
 use crate::domain::{MessageBody, RoomName};
 use crate::model::{RoomKind, RoomPage as RoomData};
 use crate::protocol::{ChatMessage, ClosedReason};
@@ -116,6 +116,7 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
     let heading = match (&page.room.kind, &page.room.other) {
         (RoomKind::Direct, Some(other)) => view! {
             <Avatar name=other.display_name.clone()/>
+            <OnlineDot person=other.clone()/>
             <h1>{other.display_name.clone()}</h1>
             <a class="muted" href=format!("/profiles?q={}", other.username)>"@"{other.username.clone()}</a>
         }

@@ -7,6 +7,7 @@ mod rooms;
 use app::error::AppError;
 use app::model::{CurrentUser, Person};
 
+use crate::state::AppState;
 use crate::store::{Listed, User};
 
 fn current(user: &User) -> CurrentUser {
@@ -18,9 +19,14 @@ fn current(user: &User) -> CurrentUser {
     }
 }
 
-fn person(listed: Listed) -> Person {
-    let display_name = listed.display_name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| listed.username.clone());
-    Person { username: listed.username, display_name, roles: listed.roles }
+impl AppState {
+    /// A person as the app shows them, with whether they have the app open right now.
+    pub(super) fn person(&self, listed: Listed) -> Person {
+        let display_name =
+            listed.display_name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| listed.username.clone());
+        let online = self.hub.is_online(listed.id);
+        Person { username: listed.username, display_name, roles: listed.roles, online }
+    }
 }
 
 fn internal(error: anyhow::Error) -> AppError {

@@ -13,7 +13,6 @@ use app::protocol::{ClosedReason, ServerEvent, UserEvent};
 use async_trait::async_trait;
 use axum::extract::ws::Utf8Bytes;
 
-use super::person;
 use crate::error::to_app_error;
 use crate::hub;
 use crate::state::{AppState, PostError};
@@ -22,14 +21,16 @@ use crate::store::{Listed, Room, StoredMessage, User};
 /// How many public rooms "browse rooms" lists at once; a search narrows it.
 const PUBLIC_ROOMS_LIMIT: i64 = 200;
 
-fn summary(room: &Room, other: Option<Listed>) -> RoomSummary {
-    let other = other.map(person);
-    let title = match (room.kind(), &other) {
-        (RoomKind::Direct, Some(other)) => other.display_name.clone(),
-        (RoomKind::Direct, None) => "deleted user".to_owned(),
-        _ => room.title.clone(),
-    };
-    RoomSummary { name: room.name.clone(), title, kind: room.kind(), other, unread: 0 }
+impl AppState {
+    fn summary(&self, room: &Room, other: Option<Listed>) -> RoomSummary {
+        let other = other.map(|listed| self.person(listed));
+        let title = match (room.kind(), &other) {
+            (RoomKind::Direct, Some(other)) => other.display_name.clone(),
+            (RoomKind::Direct, None) => "deleted user".to_owned(),
+            _ => room.title.clone(),
+        };
+        RoomSummary { name: room.name.clone(), title, kind: room.kind(), other, unread: 0 }
+    }
 }
 
 /// Owners cannot leave (or be removed from) their own room.
@@ -89,7 +90,7 @@ impl AppState {
             RoomKind::Direct => self.store.other_member(room, user_id).await.map_err(to_app_error)?,
             _ => None,
         };
-        Ok(summary(room, other))
+        Ok(self.summary(room, other))
     }
 
     /// Tells every open tab of `user_id` that they are now in `room` (their sidebar gains it).
@@ -115,12 +116,12 @@ impl Rooms for AppState {
     async fn directory(&self, user: &CurrentUser, query: &str) -> Result<Vec<Person>, AppError> {
         let me = self.me(user).await?;
         let people = self.store.directory(&me, query, DIRECTORY_LIMIT).await.map_err(to_app_error)?;
-        Ok(people.into_iter().map(person).collect())
+        Ok(people.into_iter().map(|p| self.person(p)).collect())
     }
 
     async fn my_rooms(&self, user: &CurrentUser) -> Result<Vec<RoomSummary>, AppError> {
         let rooms = self.store.rooms_of(user.id).await.map_err(to_app_error)?;
-        Ok(rooms.into_iter().map(|r| RoomSummary { unread: r.unread, ..summary(&r.room, r.other) }).collect())
+        Ok(rooms.into_iter().map(|r| RoomSummary { unread: r.unread, ..self.summary(&r.room, r.other) }).collect())
     }
 
     async fn start_chat(&self, user: &CurrentUser, username: &str) -> Result<String, AppError> {
@@ -232,9 +233,9 @@ impl Rooms for AppState {
         let members = self.store.members(room.id).await.map_err(to_app_error)?;
         let owner = members.iter().find(|m| Some(m.id) == room.owner_id).map(|m| m.username.clone());
         Ok(RoomSettings {
-            room: summary(&room, None),
+            room: self.summary(&room, None),
             owner,
-            members: members.into_iter().map(person).collect(),
+            members: members.into_iter().map(|p| self.person(p)).collect(),
             is_member,
             is_owner: is_member && room.owner_id == Some(me.id),
         })

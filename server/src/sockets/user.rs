@@ -25,6 +25,9 @@ pub async fn upgrade(
 #[tracing::instrument(name = "user_socket", skip_all, fields(user = %user.username))]
 async fn serve(mut socket: WebSocket, state: AppState, user: User) {
     let mut subscription = state.hub.subscribe_user(user.id);
+    if subscription.first {
+        state.announce_presence(&user, true).await;
+    }
     let mut heartbeat = Heartbeat::new(&state);
     loop {
         tokio::select! {
@@ -64,5 +67,10 @@ async fn serve(mut socket: WebSocket, state: AppState, user: User) {
                 Err(RecvError::Closed) => break,
             },
         }
+    }
+    // The last tab closing takes the person offline.
+    drop(subscription);
+    if !state.hub.is_online(user.id) {
+        state.announce_presence(&user, false).await;
     }
 }

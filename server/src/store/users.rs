@@ -116,6 +116,23 @@ impl Store {
             .await?)
     }
 
+    /// Those of `candidates` who may see `user_id` in the directory (not `user_id` itself).
+    pub async fn viewers_among(&self, user_id: i64, candidates: &[i64]) -> Result<Vec<i64>> {
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = serde_json::to_string(candidates).expect("ids serialise");
+        Ok(sqlx::query_scalar(
+            "SELECT v.id FROM users v WHERE v.id <> ?1 AND v.id IN (SELECT value FROM json_each(?2)) \
+             AND (v.is_admin OR EXISTS (SELECT 1 FROM user_roles mine JOIN user_roles theirs \
+                  ON theirs.role = mine.role WHERE mine.user_id = v.id AND theirs.user_id = ?1))",
+        )
+        .bind(user_id)
+        .bind(ids)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// The people `viewer` may see, except themselves, whose username, display name or one of
     /// whose roles contains `query` (ignoring ASCII case), by username, at most `limit`.
     pub async fn directory(&self, viewer: &User, query: &str, limit: i64) -> Result<Vec<Listed>> {

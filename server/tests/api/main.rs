@@ -8,6 +8,7 @@ mod group_rooms;
 mod helpers;
 mod history;
 mod one_to_one;
+mod presence;
 mod resume;
 mod room_page;
 mod room_socket;
