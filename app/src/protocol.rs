@@ -31,6 +31,9 @@ pub enum ClientControl {
     Read {
         seq: i64,
     },
+    /// On a room socket: this person is typing (pages send it at most every 3 seconds while
+    /// keys are pressed).
+    Typing,
 }
 
 impl ClientControl {
@@ -111,6 +114,9 @@ pub enum ServerEvent {
     RoomRenamed { room: String, title: String },
     /// This socket's person can no longer see the room; the server closes the socket next.
     RoomClosed { room: String, reason: ClosedReason },
+    /// Someone in the room is typing; shown for 5 seconds unless repeated, and cleared when
+    /// their message arrives. Not sent to the typist's own sockets.
+    Typing { room: String, author: Author },
     /// The answer to a client's `{"type":"ping"}`.
     Pong,
 }

@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 
 use crate::model::RoomPage;
-use crate::protocol::{ChatMessage, ClientFrame, ClosedReason, ServerEvent, UserEvent};
+use crate::protocol::{Author, ChatMessage, ClientFrame, ClosedReason, ServerEvent, UserEvent};
 
 // Without `hydrate` nothing connects, so parts of this are only used in the browser.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -17,6 +17,11 @@ pub enum Status {
     Open,
     Reconnecting,
 }
+
+/// A page says its person is typing at most this often, and shows someone else typing for
+/// this long after their last signal.
+const TYPING_EVERY_MS: f64 = 3_000.0;
+const TYPING_SHOWN_MS: f64 = 5_000.0;
 
 /// The live state of one room page.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -39,6 +44,10 @@ pub struct RoomLive {
     pub outbox: RwSignal<Vec<Outgoing>>,
     /// The newest `seq` this page told the server was read.
     read_up_to: StoredValue<i64>,
+    /// Who is typing in the room, and until when (ms) to believe it.
+    pub typing: RwSignal<Vec<(Author, f64)>>,
+    /// When this page last said its person is typing (ms).
+    typing_sent: StoredValue<f64>,
     connection: StoredValue<Option<browser::Connection>, browser::Storage>,
 }
 
@@ -71,6 +80,8 @@ impl RoomLive {
             error: RwSignal::new(None),
             outbox: RwSignal::new(Vec::new()),
             read_up_to: StoredValue::new(0),
+            typing: RwSignal::new(Vec::new()),
+            typing_sent: StoredValue::new(0.0),
             connection: StoredValue::new_with_storage(None),
         }
     }
@@ -89,8 +100,19 @@ impl RoomLive {
                         self.outbox.update(|outbox| outbox.retain(|o| &o.client_id != id));
                     }
                 }
+                // Their message arrived: they are no longer typing it.
+                if self.typing.with_untracked(|t| t.iter().any(|(a, _)| a.username == message.author.username)) {
+                    self.typing.update(|t| t.retain(|(a, _)| a.username != message.author.username));
+                }
                 self.messages.update(|messages| insert_in_order(messages, message));
                 self.mark_read();
+            }
+            ServerEvent::Typing { room, author } if self.is_this_room(&room) => {
+                let until = browser::now_ms() + TYPING_SHOWN_MS;
+                self.typing.update(|typing| {
+                    typing.retain(|(a, _)| a.username != author.username);
+                    typing.push((author, until));
+                });
             }
             ServerEvent::OnlineCount { room, count } if self.is_this_room(&room) => self.online.set(count),
             ServerEvent::RoomRenamed { room, title } if self.is_this_room(&room) => self.title.set(title),
@@ -148,6 +170,28 @@ impl RoomLive {
         });
         if sent {
             self.read_up_to.set_value(seq);
+        }
+    }
+
+    /// Called on every keystroke in the message box: tells the room, at most every 3 seconds.
+    pub fn typed(&self) {
+        let now = browser::now_ms();
+        if now - self.typing_sent.get_value() < TYPING_EVERY_MS {
+            return;
+        }
+        let sent = self
+            .connection
+            .with_value(|connection| connection.as_ref().is_some_and(|c| c.send(r#"{"type":"typing"}"#).is_ok()));
+        if sent {
+            self.typing_sent.set_value(now);
+        }
+    }
+
+    /// Forgets typists not heard from for [`TYPING_SHOWN_MS`].
+    fn forget_quiet_typists(&self) {
+        let now = browser::now_ms();
+        if self.typing.with_untracked(|t| t.iter().any(|(_, until)| *until <= now)) {
+            self.typing.update(|t| t.retain(|(_, until)| *until > now));
         }
     }
 
@@ -216,8 +260,12 @@ pub fn connect_room(live: RoomLive) {
     live.connection.set_value(connection);
     // Coming back to the tab reads what arrived meanwhile.
     let focus = window_event_listener(leptos::ev::focus, move |_| live.mark_read());
+    let typists = set_interval_with_handle(move || live.forget_quiet_typists(), std::time::Duration::from_secs(1)).ok();
     on_cleanup(move || {
         focus.remove();
+        if let Some(typists) = typists {
+            typists.clear();
+        }
         if let Some(Some(connection)) = live.connection.try_update_value(|c| c.take()) {
             connection.stop();
         }
@@ -292,6 +340,10 @@ mod browser {
 
     pub fn page_is_seen() -> bool {
         false
+    }
+
+    pub fn now_ms() -> f64 {
+        0.0
     }
 }
 
@@ -541,6 +593,10 @@ mod browser {
             return String::new();
         }
         format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
+    }
+
+    pub fn now_ms() -> f64 {
+        js_sys::Date::now()
     }
 
     /// Whether someone can see the page: its tab is visible and the window has focus.

@@ -38,6 +38,8 @@ pub enum Frame {
     /// An encoded `message` event and its `seq`, so that a socket catching up from the
     /// database can skip what it already sent.
     Message { seq: i64, text: Utf8Bytes },
+    /// An event about `user_id` that their own sockets do not need (they are typing).
+    About { user_id: i64, text: Utf8Bytes },
     /// The room is gone for `user_id` (for everyone when `None`): the matching sockets send
     /// `event` (a `room_closed`) and close.
     Close { user_id: Option<i64>, event: Utf8Bytes },
@@ -51,6 +53,8 @@ pub struct RoomChannel {
     /// Held while a message is stored and published, so that this instance publishes a room's
     /// messages in `seq` order.
     pub write_lock: tokio::sync::Mutex<()>,
+    /// When each person's last typing signal was passed on.
+    typing: Mutex<HashMap<i64, std::time::Instant>>,
 }
 
 /// A socket's place in a room. Dropping it leaves the room (and updates the online count).
@@ -96,6 +100,7 @@ impl Hub {
                     sender: broadcast::channel(ROOM_BUFFER).0,
                     present: Mutex::new(HashMap::new()),
                     write_lock: tokio::sync::Mutex::new(()),
+                    typing: Mutex::new(HashMap::new()),
                 })
             })
             .clone()
@@ -211,6 +216,25 @@ impl RoomChannel {
     pub fn publish(&self, frame: Utf8Bytes) {
         // An error only means nobody is listening right now, which is fine.
         let _ = self.sender.send(Frame::Event(frame));
+    }
+
+    /// Whether a typing signal from `user_id` may be passed on now (none passed on within
+    /// `every`); if so, notes the time.
+    pub fn typing_allowed(&self, user_id: i64, every: std::time::Duration) -> bool {
+        let mut typing = self.typing.lock().expect("typing lock poisoned");
+        let now = std::time::Instant::now();
+        match typing.get(&user_id) {
+            Some(last) if now.duration_since(*last) < every => false,
+            _ => {
+                typing.insert(user_id, now);
+                true
+            }
+        }
+    }
+
+    /// Hands an event about one person to everyone else in the room.
+    pub fn publish_about(&self, user_id: i64, event: &ServerEvent) {
+        let _ = self.sender.send(Frame::About { user_id, text: encode(event) });
     }
 
     /// Hands a stored message to every socket in the room.

@@ -12,7 +12,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::{form_error, loaded, Avatar, OnlineDot};
 use crate::domain::{MessageBody, RoomName};
 use crate::model::{RoomKind, RoomPage as RoomData};
-use crate::protocol::{ChatMessage, ClosedReason};
+use crate::protocol::{Author, ChatMessage, ClosedReason};
 use crate::rooms::{get_room, history, JoinRoom};
 use crate::socket::{self, RoomLive, Status};
 
@@ -177,6 +177,7 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
                     }
                 />
             </ol>
+            <p class="typing" aria-live="polite" data-testid="typing">{move || typing_line(&live.typing.get())}</p>
             {move || match live.closed.get() {
                 Some(ClosedReason::Deleted) => view! {
                     <p class="notice" role="alert">"This room was deleted. " <a href="/rooms">"Browse rooms"</a></p>
@@ -265,10 +266,20 @@ fn MessageBox(room: String, live: RoomLive) -> impl IntoView {
             <input type="hidden" name="room" value=room/>
             <textarea name="body" node_ref=input required rows="2" maxlength=MessageBody::MAX_CHARS
                 placeholder="Write a message… (Enter sends, Shift+Enter for a new line)"
-                aria-label="Message" on:keydown=on_keydown></textarea>
+                aria-label="Message" on:keydown=on_keydown on:input=move |_| live.typed()></textarea>
             <button type="submit">"Send"</button>
             {move || live.error.get().map(|text| view! { <p class="form-error" role="alert">{text}</p> })}
         </form>
+    }
+}
+
+/// "Ana is typing…", "Ana and Bob are typing…", "Several people are typing…", or nothing.
+fn typing_line(typing: &[(Author, f64)]) -> String {
+    match typing {
+        [] => String::new(),
+        [(one, _)] => format!("{} is typing…", one.display_name),
+        [(one, _), (two, _)] => format!("{} and {} are typing…", one.display_name, two.display_name),
+        _ => "Several people are typing…".to_owned(),
     }
 }
 
@@ -278,5 +289,14 @@ mod tests {
     fn utc_clock_reads_hours_and_minutes() {
         assert_eq!(super::utc_clock("2026-11-24T09:05:59.123Z"), "09:05");
         assert_eq!(super::utc_clock("garbage"), "");
+    }
+
+    #[test]
+    fn the_typing_line_names_up_to_two_people() {
+        let person = |name: &str| (super::Author { username: name.to_lowercase(), display_name: name.into() }, 0.0);
+        assert_eq!(super::typing_line(&[]), "");
+        assert_eq!(super::typing_line(&[person("Ana")]), "Ana is typing…");
+        assert_eq!(super::typing_line(&[person("Ana"), person("Bob")]), "Ana and Bob are typing…");
+        assert_eq!(super::typing_line(&[person("Ana"), person("Bob"), person("Cy")]), "Several people are typing…");
     }
 }

@@ -3,7 +3,7 @@
 //! receives `{"body": "..."}` frames from members; sends the room's events (see `app::protocol`).
 
 use app::domain::{BodyError, ClientId, MessageBody};
-use app::protocol::{ClientControl, ClientFrame, ErrorCode, ServerEvent};
+use app::protocol::{Author, ClientControl, ClientFrame, ErrorCode, ServerEvent};
 use axum::extract::ws::{close_code, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
@@ -39,6 +39,9 @@ pub async fn upgrade(
     let (room, _) = state.viewable_room(&user, name.trim_end_matches('/')).await?.ok_or(Error::NotFound)?;
     Ok(limited(ws).on_upgrade(move |socket| serve(socket, state, room, user, after)).into_response())
 }
+
+/// Typing signals are passed on at most this often per person and room.
+const TYPING_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// How many missed messages are read from the database at a time while catching up.
 const CATCH_UP_BATCH: i64 = 500;
@@ -96,6 +99,11 @@ async fn serve(mut socket: WebSocket, state: AppState, room: Room, user: User, a
                         break;
                     }
                 }
+                Ok(Frame::About { user_id, text }) => {
+                    if user_id != user.id && send(&mut socket, text).await.is_err() {
+                        break;
+                    }
+                }
                 Ok(Frame::Event(text)) => {
                     if send(&mut socket, text).await.is_err() {
                         break;
@@ -143,6 +151,23 @@ async fn catch_up(socket: &mut WebSocket, state: &AppState, room: &Room, after: 
     }
 }
 
+/// Passes on that a member is typing, at most once per [`TYPING_EVERY`] per person and room
+/// whatever the client sends.
+async fn typing(state: &AppState, room: &Room, user: &User) {
+    let channel = state.hub.channel(room.id, &room.name);
+    if !channel.typing_allowed(user.id, TYPING_EVERY) {
+        return;
+    }
+    match state.store.is_member(room.id, user.id).await {
+        Ok(true) => {
+            let author = Author { username: user.username.clone(), display_name: user.shown_name() };
+            channel.publish_about(user.id, &ServerEvent::Typing { room: room.name.clone(), author });
+        }
+        Ok(false) => {}
+        Err(error) => tracing::warn!(%error, "could not check a typist's membership"),
+    }
+}
+
 /// Validates and stores one client frame. Returns the error event to send back, if any;
 /// success needs no reply because the broadcast itself is the acknowledgement.
 async fn handle_frame(state: &AppState, room: &Room, user: &User, text: &str) -> Option<ServerEvent> {
@@ -156,6 +181,10 @@ async fn handle_frame(state: &AppState, room: &Room, user: &User, text: &str) ->
                 Ok(None) => {}
                 Err(error) => tracing::warn!(%error, "could not mark a room read"),
             }
+            return None;
+        }
+        Some(ClientControl::Typing) => {
+            typing(state, room, user).await;
             return None;
         }
         None => {}

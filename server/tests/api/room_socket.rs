@@ -210,3 +210,34 @@ async fn a_client_ping_is_answered_on_both_sockets_and_stores_nothing() {
     send_text(&mut own, r#"{"type":"ping"}"#).await;
     assert_eq!(next_user_event(&mut own).await, app::protocol::UserEvent::Pong);
 }
+
+#[tokio::test]
+async fn typing_reaches_the_others_at_most_every_two_seconds_and_never_from_previewers() {
+    let app = spawn_app().await;
+    let (ana, bob, mut a, mut b) = app.ana_and_bob_in_public_chat().await;
+    let mut ana_other_tab = app.socket("public-chat", &ana).await;
+    next_count(&mut ana_other_tab).await;
+
+    // Ana types: Bob hears it once however fast her page sends it; her own tabs hear nothing.
+    for _ in 0..3 {
+        send_text(&mut a, r#"{"type":"typing"}"#).await;
+    }
+    match next_event(&mut b).await {
+        ServerEvent::Typing { room, author } => {
+            assert_eq!((room.as_str(), author.username.as_str()), ("public-chat", "ana"));
+        }
+        other => panic!("expected typing, got {other:?}"),
+    }
+    assert_quiet(&mut b).await;
+    assert_quiet(&mut a).await;
+    assert_quiet(&mut ana_other_tab).await;
+
+    // Someone previewing a public room they have not joined cannot type in it.
+    let room = app.create_room(&ana, "Quiet", "public").await;
+    let mut owner = app.socket(&room, &ana).await;
+    next_count(&mut owner).await;
+    let mut previewer = app.socket(&room, &bob).await;
+    next_count(&mut owner).await;
+    send_text(&mut previewer, r#"{"type":"typing"}"#).await;
+    assert_quiet(&mut owner).await;
+}

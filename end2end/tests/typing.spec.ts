@@ -1,0 +1,33 @@
+import { test, expect, Page, Browser } from '@playwright/test';
+
+const password = 'correct-horse-battery';
+
+async function signUp(browser: Browser, username: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto('/signup');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await expect(page.getByRole('heading', { name: 'People' })).toBeVisible();
+  return page;
+}
+
+test('the other person sees "… is typing" while someone types, until the message arrives', async ({ browser }) => {
+  const suffix = Date.now().toString(36);
+  const [a, b] = [`ana_${suffix}`, `bob_${suffix}`];
+  const ana = await signUp(browser, a);
+  const bob = await signUp(browser, b);
+  await ana.goto(`/chat/${b}/`);
+  await expect(ana.getByRole('heading', { name: b })).toBeVisible();
+  await bob.goto(ana.url());
+  await expect(bob.getByTestId('online-count')).toHaveText('2 online');
+
+  await ana.getByLabel('Message').pressSequentially('hello th');
+  await expect(bob.getByTestId('typing')).toHaveText(`${a} is typing…`);
+  await expect(ana.getByTestId('typing')).toHaveText('');
+
+  await ana.getByLabel('Message').pressSequentially('ere');
+  await ana.getByLabel('Message').press('Enter');
+  await expect(bob.locator('.messages .message').filter({ hasText: 'hello there' })).toHaveCount(1);
+  await expect(bob.getByTestId('typing')).toHaveText('');
+});
