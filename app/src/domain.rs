@@ -255,6 +255,26 @@ impl Visibility {
     }
 }
 
+/// The usernames a message body mentions (`@ana`), lowercased, each once, in order. A mention
+/// is `@` at the start or after a character that cannot be in a username (so an email address
+/// mentions nobody), followed by a valid username.
+pub fn mentions(body: &str) -> Vec<String> {
+    let is_name_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let mut found: Vec<String> = Vec::new();
+    let mut previous: Option<char> = None;
+    for (at, c) in body.char_indices() {
+        if c == '@' && !previous.is_some_and(is_name_char) {
+            let name: String = body[at + 1..].chars().take_while(|c| is_name_char(*c)).collect();
+            let name = name.trim_end_matches(['-', '_']).to_lowercase();
+            if Username::parse(&name).is_ok() && !found.contains(&name) {
+                found.push(name);
+            }
+        }
+        previous = Some(c);
+    }
+    found
+}
+
 /// The name a client gives a message it sends, so that sending it again after a dropped
 /// connection stores it once: 1–64 letters, digits, `-` or `_` (a UUID fits).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -367,5 +387,14 @@ mod tests {
         assert!(ClientId::parse("has space").is_err());
         assert!(ClientId::parse(&"x".repeat(65)).is_err());
         assert!(ClientId::parse(&"x".repeat(64)).is_ok());
+    }
+
+    #[test]
+    fn mentions_are_at_signs_before_usernames_but_not_emails() {
+        assert_eq!(mentions("hi @Ana and @bob_x, @ana again"), ["ana", "bob_x"]);
+        assert_eq!(mentions("@cleo: look"), ["cleo"]);
+        assert_eq!(mentions("write to ana@example.org"), Vec::<String>::new());
+        assert_eq!(mentions("@@ @ab @ok-"), Vec::<String>::new(), "nothing, or too short");
+        assert_eq!(mentions("(@dan)"), ["dan"]);
     }
 }

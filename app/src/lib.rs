@@ -9,6 +9,7 @@ pub mod backend;
 pub mod domain;
 pub mod error;
 pub mod model;
+mod notify;
 mod pages;
 pub mod people;
 pub mod protocol;
@@ -26,7 +27,8 @@ use leptos_router::{path, SsrMode};
 use crate::auth::{Login, Logout, Signup};
 use crate::model::CurrentUser;
 use crate::pages::{
-    DirectoryPage, Header, LoginPage, NotFound, RoomPage, RoomSettingsPage, RoomsPage, Sidebar, SignupPage, StartChat,
+    DirectoryPage, Header, LoginPage, NotFound, RoomPage, RoomSettingsPage, RoomsPage, SettingsPage, Sidebar,
+    SignupPage, StartChat,
 };
 
 /// The name the build gives the WASM bundle and the stylesheet under `/pkg/`.
@@ -115,6 +117,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/chat/room/:name") view=RoomPage ssr=SsrMode::Async/>
                         <Route path=path!("/chat/room/:name/send") view=RoomPage ssr=SsrMode::Async/>
                         <Route path=path!("/chat/room/:name/settings") view=RoomSettingsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
                     </Routes>
                 </main>
             </div>

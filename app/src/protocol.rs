@@ -139,6 +139,10 @@ pub enum UserEvent {
     /// Someone this person may see in the directory opened the app (their first tab) or
     /// closed it (their last).
     Presence { username: String, online: bool },
+    /// A message worth a notification when the app is not in view: one in a private chat
+    /// with this person, or one that mentions them (`@username`, `mention` true). `title` is
+    /// the room as this person knows it.
+    Notify { title: String, message: ChatMessage, mention: bool },
     /// The answer to a client's `{"type":"ping"}`.
     Pong,
     /// A frame from the client was refused; the socket stays open.

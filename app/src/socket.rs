@@ -296,6 +296,12 @@ pub fn connect_user(on_event: impl Fn(UserEvent) + 'static) {
     });
 }
 
+/// Whether someone can see the page: its tab is visible and the window has focus.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub fn page_is_seen() -> bool {
+    browser::page_is_seen()
+}
+
 /// `HH:MM` of an RFC 3339 timestamp in the browser's time zone.
 pub fn local_clock(created_at: &str) -> String {
     browser::local_clock(created_at)

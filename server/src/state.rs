@@ -71,6 +71,7 @@ impl AppState {
                 channel.publish_message(&message);
                 // Still under the room's lock, so each person's counts arrive in order.
                 self.announce_unread(room, Some(author.id)).await;
+                self.notify_people(room, author, &message).await;
                 Ok(Posted::New(message))
             }
             Inserted::Again(stored) => Ok(Posted::Again(stored.into_wire(&room.name))),
@@ -90,6 +91,36 @@ impl AppState {
                 }
             }
             Err(error) => tracing::warn!(%error, "could not count unread messages"),
+        }
+    }
+
+    /// Sends a `notify` event for a new message to the other person of a private chat and to
+    /// the members it mentions. Their pages decide whether to show it (only when not in view).
+    async fn notify_people(&self, room: &Room, author: &User, message: &ChatMessage) {
+        let mut told: Vec<i64> = Vec::new();
+        if room.kind() == RoomKind::Direct {
+            match self.store.other_member(room, author.id).await {
+                Ok(Some(other)) => {
+                    let event =
+                        UserEvent::Notify { title: author.shown_name(), message: message.clone(), mention: false };
+                    self.hub.notify_user(other.id, Utf8Bytes::from(event.to_json()));
+                    told.push(other.id);
+                }
+                Ok(None) => {}
+                Err(error) => tracing::warn!(%error, "could not find the other person of a chat"),
+            }
+        }
+        let mentioned = app::domain::mentions(&message.body);
+        match self.store.members_named(room.id, &mentioned, author.id).await {
+            Ok(ids) => {
+                let title = if room.kind() == RoomKind::Direct { author.shown_name() } else { room.title.clone() };
+                let event =
+                    Utf8Bytes::from(UserEvent::Notify { title, message: message.clone(), mention: true }.to_json());
+                for id in ids.into_iter().filter(|id| !told.contains(id)) {
+                    self.hub.notify_user(id, event.clone());
+                }
+            }
+            Err(error) => tracing::warn!(%error, "could not look up mentions"),
         }
     }
 

@@ -6,12 +6,14 @@ mod directory;
 mod room;
 mod room_settings;
 mod rooms;
+mod settings;
 
 pub use account::{LoginPage, SignupPage};
 pub use directory::{DirectoryPage, StartChat};
 pub use room::RoomPage;
 pub use room_settings::RoomSettingsPage;
 pub use rooms::RoomsPage;
+pub use settings::SettingsPage;
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -38,6 +40,7 @@ pub fn Header() -> impl IntoView {
                             <UserChannel/>
                             <nav class="account">
                                 <span class="whoami" data-testid="whoami">{user.display_name}</span>
+                                <A href="/settings">"Settings"</A>
                                 <ActionForm action=session.logout attr:class="inline">
                                     <button type="submit" class="link">"Log out"</button>
                                 </ActionForm>
@@ -72,6 +75,14 @@ fn UserChannel() -> impl IntoView {
         UserEvent::Presence { username, online } => session.presence.update(|presence| {
             presence.insert(username, online);
         }),
+        UserEvent::Notify { title, message, mention } => {
+            let body = if mention {
+                format!("{} mentioned you: {}", message.author.display_name, message.body)
+            } else {
+                message.body.clone()
+            };
+            crate::notify::show(&title, &body, &message.room);
+        }
         UserEvent::Error { message, .. } => leptos::logging::warn!("{message}"),
         UserEvent::Pong => {}
     });

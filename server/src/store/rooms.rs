@@ -149,6 +149,23 @@ impl Store {
         .await?)
     }
 
+    /// The ids of the room's members among `usernames` (lowercase), except `except`.
+    pub async fn members_named(&self, room_id: i64, usernames: &[String], except: i64) -> Result<Vec<i64>> {
+        if usernames.is_empty() {
+            return Ok(Vec::new());
+        }
+        let names = serde_json::to_string(usernames).expect("names serialise");
+        Ok(sqlx::query_scalar(
+            "SELECT u.id FROM room_members m JOIN users u ON u.id = m.user_id \
+             WHERE m.room_id = ? AND u.id <> ? AND lower(u.username) IN (SELECT value FROM json_each(?))",
+        )
+        .bind(room_id)
+        .bind(except)
+        .bind(names)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// A room's members, by username.
     pub async fn members(&self, room_id: i64) -> Result<Vec<Listed>> {
         let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(

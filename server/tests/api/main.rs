@@ -7,6 +7,7 @@ mod directory;
 mod group_rooms;
 mod helpers;
 mod history;
+mod notify;
 mod one_to_one;
 mod presence;
 mod resume;

@@ -18,7 +18,7 @@ async fn next_unread(socket: &mut Socket) -> (String, u32) {
     loop {
         match next_user_event(socket).await {
             UserEvent::Unread { room, count } => return (room, count),
-            UserEvent::RoomAdded { .. } | UserEvent::Presence { .. } => continue,
+            UserEvent::RoomAdded { .. } | UserEvent::Presence { .. } | UserEvent::Notify { .. } => continue,
             other => panic!("expected an unread count, got {other:?}"),
         }
     }

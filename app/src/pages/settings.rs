@@ -1,0 +1,53 @@
+//! `/settings`: this browser's notification choices (the permission is the browser's, so the
+//! choice is kept in it too).
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_meta::Title;
+
+use crate::notify::{self, State};
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    // Unknown until the page runs in the browser.
+    let state = RwSignal::new(None::<State>);
+    let sound = RwSignal::new(false);
+    Effect::new(move |_| {
+        state.set(Some(notify::state()));
+        sound.set(notify::sound_on());
+    });
+    let turn_on = move |_| spawn_local(async move { state.set(Some(notify::turn_on().await)) });
+    let turn_off = move |_| {
+        notify::turn_off();
+        state.set(Some(notify::state()));
+    };
+    view! {
+        <Title text="Settings"/>
+        <section class="card stack">
+            <h1>"Settings"</h1>
+            <h2>"Notifications"</h2>
+            <p>"While this tab is out of view, a message in a private chat, or one that mentions you ("
+                <code>"@username"</code>"), can show as a notification."</p>
+            <p data-testid="notifications-state">{move || match state.get() {
+                None => "Checking this browser…",
+                Some(State::On) => "Notifications are on in this browser.",
+                Some(State::Off) => "Notifications are off in this browser.",
+                Some(State::Blocked) => "This browser blocks notifications from this site: allow them in its site settings, then reload this page.",
+                Some(State::Unsupported) => "This browser cannot show notifications.",
+            }}</p>
+            {move || match state.get() {
+                Some(State::On) => view! { <button class="secondary" on:click=turn_off>"Turn notifications off"</button> }.into_any(),
+                Some(State::Off) => view! { <button on:click=turn_on>"Turn notifications on"</button> }.into_any(),
+                _ => ().into_any(),
+            }}
+            <label class="inline-label">
+                <input type="checkbox" prop:checked=sound on:change=move |event| {
+                    let on = event_target_checked(&event);
+                    notify::set_sound(on);
+                    sound.set(on);
+                }/>
+                "Play a short sound with each notification"
+            </label>
+        </section>
+    }
+}
