@@ -29,12 +29,16 @@ test('unread messages show as a badge and in the title, and clear when the room 
   const chat = bob.getByTestId('sidebar').getByRole('link', { name: new RegExp(a) });
   await expect(chat.getByTestId('unread')).toHaveText('2');
   await expect(bob).toHaveTitle(/^\(2\) /);
+  // With unread messages, private chats come first in the sidebar.
+  const headings = bob.getByTestId('sidebar').getByRole('heading');
+  await expect(headings.first()).toHaveText('Private chats');
 
   // Opening the chat reads it: the badge and the title count go.
   await chat.click();
   await expect(bob.getByRole('heading', { name: a })).toBeVisible();
   await expect(chat.getByTestId('unread')).toHaveCount(0);
   await expect(bob).not.toHaveTitle(/^\(\d+\) /);
+  await expect(headings.first()).toHaveText('Rooms');
 
   // A message arriving in the room Bob has open stays read.
   await ana.getByLabel('Message').fill('thanks');

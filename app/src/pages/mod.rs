@@ -119,20 +119,37 @@ pub fn Sidebar() -> impl IntoView {
                 if rooms.is_empty() {
                     return ().into_any();
                 }
-                let (mut direct, groups): (Vec<RoomSummary>, Vec<RoomSummary>) =
+                let (direct, groups): (Vec<RoomSummary>, Vec<RoomSummary>) =
                     rooms.into_iter().partition(|room| room.kind == RoomKind::Direct);
-                // Private chats with unread messages first.
-                direct.sort_by_key(|room| room.unread == 0);
-                view! {
-                    <nav class="sidebar" aria-label="Your rooms" data-testid="sidebar">
-                        <h2>"Rooms"</h2>
-                        <ul>{groups.into_iter().map(|room| view! { <SidebarRoom room current/> }).collect_view()}</ul>
-                        <p class="sidebar-links"><a href="/rooms">"Browse rooms"</a></p>
+                let (direct, groups) = (StoredValue::new(direct), StoredValue::new(groups));
+                let unread = move |room: &RoomSummary| {
+                    session.unread.with(|unread| unread.get(&room.name).copied().unwrap_or(room.unread))
+                };
+                let group_section = move || view! {
+                    <h2>"Rooms"</h2>
+                    <ul>{groups.get_value().into_iter().map(|room| view! { <SidebarRoom room current/> }).collect_view()}</ul>
+                    <p class="sidebar-links"><a href="/rooms">"Browse rooms"</a></p>
+                };
+                // Private chats with unread messages come first, above the rooms.
+                let direct_section = move || {
+                    let mut chats = direct.get_value();
+                    chats.sort_by_key(|room| unread(room) == 0);
+                    view! {
                         <h2>"Private chats"</h2>
-                        {if direct.is_empty() {
+                        {if chats.is_empty() {
                             view! { <p class="muted small">"Start one from the " <a href="/profiles">"people"</a> " page."</p> }.into_any()
                         } else {
-                            view! { <ul>{direct.into_iter().map(|room| view! { <SidebarRoom room current/> }).collect_view()}</ul> }.into_any()
+                            view! { <ul>{chats.into_iter().map(|room| view! { <SidebarRoom room current/> }).collect_view()}</ul> }.into_any()
+                        }}
+                    }
+                };
+                let chats_first = move || direct.with_value(|chats| chats.iter().any(|room| unread(room) > 0));
+                view! {
+                    <nav class="sidebar" aria-label="Your rooms" data-testid="sidebar">
+                        {move || if chats_first() {
+                            view! { {direct_section()} {group_section()} }.into_any()
+                        } else {
+                            view! { {group_section()} {direct_section()} }.into_any()
                         }}
                         <p class="sidebar-links"><a href="/profiles">"People"</a></p>
                     </nav>
