@@ -1,16 +1,6 @@
-import { test, expect, Page, BrowserContext } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 
-const password = 'correct-horse-battery';
-
-async function signUp(context: BrowserContext, username: string): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto('/signup');
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign up' }).click();
-  await expect(page.getByRole('heading', { name: 'People' })).toBeVisible();
-  return page;
-}
+import { signUp } from './helpers';
 
 test('with notifications on, a private message or a mention notifies a person whose tab is out of view', async ({ browser }) => {
   const suffix = Date.now().toString(36);

@@ -1,16 +1,6 @@
-import { test, expect, Page, Browser } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 
-const password = 'correct-horse-battery';
-
-async function signUp(browser: Browser, username: string): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  await page.goto('/signup');
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign up' }).click();
-  await expect(page.getByRole('heading', { name: 'People' })).toBeVisible();
-  return page;
-}
+import { signUp } from './helpers';
 
 test('a private chat started from the directory reaches the other person live, and nobody else', async ({ browser }) => {
   const suffix = Date.now().toString(36);

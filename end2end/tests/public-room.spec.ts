@@ -1,17 +1,10 @@
 import { test, expect, Page, Browser } from '@playwright/test';
 
-const password = 'correct-horse-battery';
+import { password, signUp } from './helpers';
 
-async function signUp(browser: Browser, username: string): Promise<Page> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto('/signup');
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign up' }).click();
-  // Signing up leads to the directory; the public room is in the sidebar.
-  await expect(page.getByRole('heading', { name: 'People' })).toBeVisible();
-  await expect(page.getByTestId('whoami')).toHaveText(username);
+/** A new person, signed up, with the public room open (it is in every sidebar). */
+async function signUpInPublicChat(browser: Browser, username: string): Promise<Page> {
+  const page = await signUp(browser, username);
   await page.getByTestId('sidebar').getByRole('link', { name: 'Public chat' }).click();
   await expect(page).toHaveURL(/\/chat\/room\/public-chat\/?$/);
   await expect(page.getByRole('heading', { name: 'Public chat' })).toBeVisible();
@@ -20,8 +13,8 @@ async function signUp(browser: Browser, username: string): Promise<Page> {
 
 test('two people chat live in the public room', async ({ browser }) => {
   const suffix = Date.now().toString(36);
-  const ana = await signUp(browser, `ana_${suffix}`);
-  const bob = await signUp(browser, `bob_${suffix}`);
+  const ana = await signUpInPublicChat(browser, `ana_${suffix}`);
+  const bob = await signUpInPublicChat(browser, `bob_${suffix}`);
 
   // Both sockets are open: each page shows both people online.
   await expect(ana.getByTestId('online-count')).toHaveText('2 online');
@@ -49,7 +42,7 @@ test('two people chat live in the public room', async ({ browser }) => {
 
 test('a wrong password is refused with a message that does not say which part was wrong', async ({ browser }) => {
   const suffix = Date.now().toString(36);
-  const page = await signUp(browser, `cleo_${suffix}`);
+  const page = await signUpInPublicChat(browser, `cleo_${suffix}`);
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.goto('/login');
   await page.getByLabel('Username or email').fill(`cleo_${suffix}`);

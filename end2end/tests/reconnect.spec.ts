@@ -1,16 +1,6 @@
-import { test, expect, Page, Browser } from '@playwright/test';
+import { test, expect, Page } from '@playwright/test';
 
-const password = 'correct-horse-battery';
-
-async function signUp(browser: Browser, username: string): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  await page.goto('/signup');
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign up' }).click();
-  await expect(page.getByRole('heading', { name: 'People' })).toBeVisible();
-  return page;
-}
+import { signUp } from './helpers';
 
 async function bodies(page: Page, suffix: string): Promise<string[]> {
   const all = await page.locator('.messages .message:not(.pending) .body').allTextContents();

@@ -1,0 +1,19 @@
+import { expect, Page, Browser, BrowserContext } from '@playwright/test';
+
+/** Every test account's password. */
+export const password = 'correct-horse-battery';
+
+/**
+ * Signs a new person up in a fresh browser context (or in the given one) and waits for the
+ * directory, where signing up lands.
+ */
+export async function signUp(from: Browser | BrowserContext, username: string): Promise<Page> {
+  const page = 'contexts' in from ? await (await from.newContext()).newPage() : await from.newPage();
+  await page.goto('/signup');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await expect(page.getByRole('heading', { name: 'People' })).toBeVisible();
+  await expect(page.getByTestId('whoami')).toHaveText(username);
+  return page;
+}
