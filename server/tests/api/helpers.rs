@@ -148,6 +148,11 @@ impl TestApp {
     }
 
     /// Creates a group room as `owner`; gives its name.
+    /// Posts a message the way the hydrated app's form does; it must succeed.
+    pub async fn post(&self, room: &str, user: &TestUser, body: &str) {
+        let _: () = self.call_ok("send_message", &[("room", room), ("body", body)], user).await;
+    }
+
     pub async fn create_room(&self, owner: &TestUser, title: &str, visibility: &str) -> String {
         self.call_ok("create_room", &[("title", title), ("visibility", visibility)], owner).await
     }

@@ -22,10 +22,6 @@ async fn no_notify(socket: &mut Socket) {
     }
 }
 
-async fn post(app: &TestApp, room: &str, user: &TestUser, body: &str) {
-    let _: () = app.call_ok("send_message", &[("room", room), ("body", body)], user).await;
-}
-
 #[tokio::test]
 async fn private_chats_and_mentions_notify_the_right_people_once() {
     let app = spawn_app().await;
@@ -37,26 +33,26 @@ async fn private_chats_and_mentions_notify_the_right_people_once() {
     let mut bob_tab = app.user_socket(&bob).await;
     let mut cleo_tab = app.user_socket(&cleo).await;
 
-    post(&app, &dm, &ana, "are you in?").await;
+    app.post(&dm, &ana, "are you in?").await;
     assert_eq!(next_notify(&mut bob_tab).await, ("ana".into(), "are you in?".into(), false));
     no_notify(&mut cleo_tab).await;
 
-    post(&app, "public-chat", &ana, "lunch, @Cleo and @bob? and @nobody").await;
+    app.post("public-chat", &ana, "lunch, @Cleo and @bob? and @nobody").await;
     let lunch = ("Public chat".to_owned(), "lunch, @Cleo and @bob? and @nobody".to_owned(), true);
     assert_eq!(next_notify(&mut cleo_tab).await, lunch);
     assert_eq!(next_notify(&mut bob_tab).await, lunch);
 
     // Mentioned in a private chat: one notification, not two.
-    post(&app, &dm, &ana, "@bob see above").await;
+    app.post(&dm, &ana, "@bob see above").await;
     assert_eq!(next_notify(&mut bob_tab).await, ("ana".into(), "@bob see above".into(), false));
     no_notify(&mut bob_tab).await;
 
     // Mentioning yourself, or someone outside the room, notifies nobody; a plain message in
     // a group room neither.
-    post(&app, "public-chat", &bob, "note to self @bob").await;
+    app.post("public-chat", &bob, "note to self @bob").await;
     no_notify(&mut bob_tab).await;
-    post(&app, &board, &ana, "@cleo is not in this room").await;
-    post(&app, "public-chat", &ana, "no mention here").await;
+    app.post(&board, &ana, "@cleo is not in this room").await;
+    app.post("public-chat", &ana, "no mention here").await;
     no_notify(&mut cleo_tab).await;
     no_notify(&mut bob_tab).await;
 }

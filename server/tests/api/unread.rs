@@ -24,10 +24,6 @@ async fn next_unread(socket: &mut Socket) -> (String, u32) {
     }
 }
 
-async fn post(app: &TestApp, room: &str, user: &TestUser, body: &str) {
-    let _: () = app.call_ok("send_message", &[("room", room), ("body", body)], user).await;
-}
-
 #[tokio::test]
 async fn three_people_three_rooms_counts_are_exact_and_reading_clears_them_everywhere() {
     let app = spawn_app().await;
@@ -46,11 +42,11 @@ async fn three_people_three_rooms_counts_are_exact_and_reading_clears_them_every
     let mut cleo_tab = app.user_socket(&cleo).await;
     let mut ana_tab = app.user_socket(&ana).await;
 
-    post(&app, "public-chat", &ana, "one").await;
-    post(&app, "public-chat", &ana, "two").await;
-    post(&app, &group, &bob, "in the garden").await;
+    app.post("public-chat", &ana, "one").await;
+    app.post("public-chat", &ana, "two").await;
+    app.post(&group, &bob, "in the garden").await;
     for n in 1..=3 {
-        post(&app, &dm, &ana, &format!("private {n}")).await;
+        app.post(&dm, &ana, &format!("private {n}")).await;
     }
 
     // Each event is the room's exact count for that person; their own messages never count.
@@ -87,7 +83,7 @@ async fn three_people_three_rooms_counts_are_exact_and_reading_clears_them_every
     assert_eq!(next_unread(&mut bob_phone).await, ("public-chat".into(), 1));
     send_text(&mut public_page, r#"{"type":"read","seq":999}"#).await;
     assert_eq!(next_unread(&mut bob_phone).await, ("public-chat".into(), 0));
-    post(&app, "public-chat", &ana, "three").await;
+    app.post("public-chat", &ana, "three").await;
     assert_eq!(next_unread(&mut bob_phone).await, ("public-chat".into(), 1), "a new message after reading 999");
 
     assert_eq!(counts(&app, &bob).await, expected(&[("public-chat", 1), (&group, 0), (&dm, 0)]));
@@ -101,7 +97,7 @@ async fn joining_a_room_with_history_starts_read_and_previewers_mark_nothing() {
     let bob = app.signup("bob").await;
     let room = app.create_room(&ana, "Old news", "public").await;
     for n in 1..=5 {
-        post(&app, &room, &ana, &format!("old {n}")).await;
+        app.post(&room, &ana, &format!("old {n}")).await;
     }
 
     // Bob previews the public room: reading it marks nothing, and it is not his room.
@@ -111,6 +107,6 @@ async fn joining_a_room_with_history_starts_read_and_previewers_mark_nothing() {
 
     let _: () = app.call_ok("join_room", &[("room", &room)], &bob).await;
     assert_eq!(counts(&app, &bob).await.get(&room), Some(&0), "history is there to scroll, not unread");
-    post(&app, &room, &ana, "new").await;
+    app.post(&room, &ana, "new").await;
     assert_eq!(counts(&app, &bob).await.get(&room), Some(&1));
 }
