@@ -7,9 +7,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use http::{HeaderMap, HeaderValue};
 
-use crate::domain::{Email, MessageBody, Password, RoomTitle, Username, Visibility};
+use crate::domain::{Bio, DisplayName, Email, MessageBody, Password, RoomTitle, Username, Visibility};
 use crate::error::AppError;
-use crate::model::{CurrentUser, HistoryPage, Person, PublicRoom, RoomPage, RoomSettings, RoomSummary};
+use crate::model::{CurrentUser, HistoryPage, Person, Profile, PublicRoom, RoomPage, RoomSettings, RoomSummary};
 
 /// A new account, validated.
 #[derive(Debug, Clone)]
@@ -49,6 +49,17 @@ pub trait Accounts: Send + Sync + 'static {
 pub trait Rooms: Send + Sync + 'static {
     /// The people `user` may see whose username, display name or a role contains `query`.
     async fn directory(&self, user: &CurrentUser, query: &str) -> Result<Vec<Person>, AppError>;
+
+    /// The profile of `username`, if `user` may see them in the directory (or it is `user`).
+    async fn profile(&self, user: &CurrentUser, username: &str) -> Result<Profile, AppError>;
+
+    /// Changes `user`'s own display name (`None`: show the username) and bio.
+    async fn update_profile(
+        &self,
+        user: &CurrentUser,
+        display_name: Option<DisplayName>,
+        bio: Bio,
+    ) -> Result<(), AppError>;
 
     /// The rooms `user` is in, for the sidebar.
     async fn my_rooms(&self, user: &CurrentUser) -> Result<Vec<RoomSummary>, AppError>;

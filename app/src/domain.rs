@@ -255,6 +255,53 @@ impl Visibility {
     }
 }
 
+/// The name people see instead of the username: at most 20 characters, no line breaks.
+/// Empty means "use my username".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub const MAX_CHARS: usize = 20;
+
+    pub fn parse(raw: &str) -> Result<Option<Self>, String> {
+        let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        if name.is_empty() {
+            return Ok(None);
+        }
+        if name.chars().count() > Self::MAX_CHARS {
+            return Err(format!("display names are at most {} characters", Self::MAX_CHARS));
+        }
+        if name.chars().any(char::is_control) {
+            return Err("display names are one line of text".into());
+        }
+        Ok(Some(Self(name)))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A few words about yourself: at most 300 characters, trimmed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bio(String);
+
+impl Bio {
+    pub const MAX_CHARS: usize = 300;
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let bio = raw.trim().replace("\r\n", "\n");
+        if bio.chars().count() > Self::MAX_CHARS {
+            return Err(format!("the bio is at most {} characters", Self::MAX_CHARS));
+        }
+        Ok(Self(bio))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// The usernames a message body mentions (`@ana`), lowercased, each once, in order. A mention
 /// is `@` at the start or after a character that cannot be in a username (so an email address
 /// mentions nobody), followed by a valid username.
@@ -396,5 +443,15 @@ mod tests {
         assert_eq!(mentions("write to ana@example.org"), Vec::<String>::new());
         assert_eq!(mentions("@@ @ab @ok-"), Vec::<String>::new(), "nothing, or too short");
         assert_eq!(mentions("(@dan)"), ["dan"]);
+    }
+
+    #[test]
+    fn display_names_are_short_single_lines_and_empty_means_none() {
+        assert_eq!(DisplayName::parse("  Ana   María ").unwrap().unwrap().as_str(), "Ana María");
+        assert_eq!(DisplayName::parse("   ").unwrap(), None);
+        assert!(DisplayName::parse(&"é".repeat(20)).unwrap().is_some());
+        assert!(DisplayName::parse(&"é".repeat(21)).is_err());
+        assert!(Bio::parse(&"x".repeat(301)).is_err());
+        assert_eq!(Bio::parse("  hi\r\nthere ").unwrap().as_str(), "hi\nthere");
     }
 }

@@ -27,8 +27,8 @@ use leptos_router::{path, SsrMode};
 use crate::auth::{Login, Logout, Signup};
 use crate::model::CurrentUser;
 use crate::pages::{
-    DirectoryPage, Header, LoginPage, NotFound, RoomPage, RoomSettingsPage, RoomsPage, SettingsPage, Sidebar,
-    SignupPage, StartChat,
+    DirectoryPage, Header, LoginPage, NotFound, ProfilePage, RoomPage, RoomSettingsPage, RoomsPage, SettingsPage,
+    Sidebar, SignupPage, StartChat,
 };
 
 /// The name the build gives the WASM bundle and the stylesheet under `/pkg/`.
@@ -118,6 +118,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/chat/room/:name/send") view=RoomPage ssr=SsrMode::Async/>
                         <Route path=path!("/chat/room/:name/settings") view=RoomSettingsPage ssr=SsrMode::Async/>
                         <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
+                        // `/@<username>`; any other single segment is not found. Last, so every
+                        // named page above wins.
+                        <Route path=path!("/:handle") view=ProfilePage ssr=SsrMode::Async/>
                     </Routes>
                 </main>
             </div>

@@ -47,6 +47,17 @@ pub fn initials(name: &str) -> String {
     }
 }
 
+/// A person's profile page (`/@<username>`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub person: Person,
+    pub bio: String,
+    /// RFC 3339, UTC: when they signed up.
+    pub member_since: String,
+    /// Whether this is the signed-in person's own profile.
+    pub is_me: bool,
+}
+
 /// What kind of room a room is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

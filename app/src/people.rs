@@ -1,9 +1,10 @@
-//! The directory (`/api/directory`) and starting a one-to-one chat (`/api/start_chat`).
+//! The directory (`/api/directory`), profiles (`/api/profile`, `/api/update_profile`) and
+//! starting a one-to-one chat (`/api/start_chat`).
 
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::Person;
+use crate::model::{Person, Profile};
 
 /// The people the signed-in person may see, filtered by `q` (username, display name or role).
 #[server(endpoint = "directory")]
@@ -29,4 +30,34 @@ pub async fn start_chat(username: String) -> Result<Option<String>, AppError> {
     }
     .await;
     respond(result)
+}
+
+/// The profile of `username`, for people who may see them in the directory (and themselves).
+#[server(endpoint = "profile")]
+pub async fn get_profile(username: String) -> Result<Profile, AppError> {
+    use crate::server_fns::*;
+
+    let result = async { backend()?.profile(&require_user().await?, &username).await }.await;
+    respond(result)
+}
+
+/// Changes the signed-in person's display name (empty: show the username) and bio.
+#[server(endpoint = "update_profile")]
+pub async fn update_profile(display_name: String, bio: String) -> Result<(), AppError> {
+    use crate::domain::{Bio, DisplayName};
+    use crate::server_fns::*;
+
+    let result = async {
+        let user = require_user().await?;
+        let display_name = DisplayName::parse(&display_name).map_err(AppError::Invalid)?;
+        let bio = Bio::parse(&bio).map_err(AppError::Invalid)?;
+        backend()?.update_profile(&user, display_name, bio).await?;
+        Ok(user.username)
+    }
+    .await;
+    let path = match &result {
+        Ok(username) => format!("/@{username}"),
+        Err(_) => "/settings".to_owned(),
+    };
+    finish_form(result.map(|_| ()), &path, "/settings", &[])
 }

@@ -3,6 +3,7 @@
 
 mod account;
 mod directory;
+mod profile;
 mod room;
 mod room_settings;
 mod rooms;
@@ -10,6 +11,7 @@ mod settings;
 
 pub use account::{LoginPage, SignupPage};
 pub use directory::{DirectoryPage, StartChat};
+pub use profile::ProfilePage;
 pub use room::RoomPage;
 pub use room_settings::RoomSettingsPage;
 pub use rooms::RoomsPage;
@@ -195,7 +197,7 @@ pub fn PersonSummary(person: Person) -> impl IntoView {
         <Avatar name=person.display_name.clone()/>
         <OnlineDot person=person.clone()/>
         <div class="who">
-            <span class="name">{person.display_name}</span>
+            <a class="name" href=format!("/@{}", person.username)>{person.display_name}</a>
             <span class="muted">"@"{person.username}</span>
         </div>
     }

@@ -118,7 +118,7 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
             <Avatar name=other.display_name.clone()/>
             <OnlineDot person=other.clone()/>
             <h1>{other.display_name.clone()}</h1>
-            <a class="muted" href=format!("/profiles?q={}", other.username)>"@"{other.username.clone()}</a>
+            <a class="muted" href=format!("/@{}", other.username)>"@"{other.username.clone()}</a>
         }
         .into_any(),
         (kind, _) => {

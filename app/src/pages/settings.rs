@@ -1,11 +1,57 @@
-//! `/settings`: this browser's notification choices (the permission is the browser's, so the
-//! choice is kept in it too).
+//! `/settings`: your profile (display name and bio), and this browser's notification choices
+//! (the permission is the browser's, so the choice is kept in it too).
 
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
 
+use super::{form_error, loaded};
+use crate::auth::me;
+use crate::domain::{Bio, DisplayName};
+use crate::error::AppError;
 use crate::notify::{self, State};
+use crate::people::{get_profile, UpdateProfile};
+
+/// The profile form: what others see on `/@you`, beside your messages and in the directory.
+#[component]
+fn ProfileForm() -> impl IntoView {
+    let save = ServerAction::<UpdateProfile>::new();
+    let error = form_error(move || save.value().get());
+    let profile = Resource::new(
+        move || save.version().get(),
+        |_| async {
+            let user = me().await?.ok_or(AppError::Unauthorized)?;
+            get_profile(user.username).await
+        },
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                loaded(profile.await, |profile| {
+                    // A display name equal to the username is the username shown by default.
+                    let name = if profile.person.display_name == profile.person.username {
+                        String::new()
+                    } else {
+                        profile.person.display_name.clone()
+                    };
+                    view! {
+                        <ActionForm action=save attr:class="stack">
+                            <label>"Display name " <small class="muted">"(up to 20 characters; empty shows your username)"</small>
+                                <input name="display_name" maxlength=DisplayName::MAX_CHARS value=name placeholder=profile.person.username.clone()/>
+                            </label>
+                            <label>"About you " <small class="muted">"(up to 300 characters)"</small>
+                                <textarea name="bio" rows="3" maxlength=Bio::MAX_CHARS>{profile.bio.clone()}</textarea>
+                            </label>
+                            {move || error().map(|text| view! { <p class="form-error" role="alert">{text}</p> })}
+                            <button type="submit" disabled=move || save.pending().get()>"Save profile"</button>
+                        </ActionForm>
+                    }.into_any()
+                })
+            })}
+        </Suspense>
+    }
+}
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -25,6 +71,8 @@ pub fn SettingsPage() -> impl IntoView {
         <Title text="Settings"/>
         <section class="card stack">
             <h1>"Settings"</h1>
+            <h2>"Profile"</h2>
+            <ProfileForm/>
             <h2>"Notifications"</h2>
             <p>"While this tab is out of view, a message in a private chat, or one that mentions you ("
                 <code>"@username"</code>"), can show as a notification."</p>

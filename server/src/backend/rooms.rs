@@ -3,11 +3,11 @@
 //! answered exactly as for a room that does not exist.
 
 use app::backend::Rooms;
-use app::domain::{MessageBody, RoomTitle, Visibility};
+use app::domain::{Bio, DisplayName, MessageBody, RoomTitle, Visibility};
 use app::error::AppError;
 use app::model::{
-    CurrentUser, HistoryPage, Person, PublicRoom, RoomKind, RoomPage, RoomSettings, RoomSummary, DIRECTORY_LIMIT,
-    HISTORY_PAGE_MESSAGES, ROOM_PAGE_MESSAGES,
+    CurrentUser, HistoryPage, Person, Profile, PublicRoom, RoomKind, RoomPage, RoomSettings, RoomSummary,
+    DIRECTORY_LIMIT, HISTORY_PAGE_MESSAGES, ROOM_PAGE_MESSAGES,
 };
 use app::protocol::{ClosedReason, ServerEvent, UserEvent};
 use async_trait::async_trait;
@@ -113,6 +113,41 @@ impl AppState {
 
 #[async_trait]
 impl Rooms for AppState {
+    async fn profile(&self, user: &CurrentUser, username: &str) -> Result<Profile, AppError> {
+        let me = self.me(user).await?;
+        let person = if me.username.eq_ignore_ascii_case(username.trim()) {
+            me.clone()
+        } else {
+            // Someone outside the directory gets the same answer as someone who does not exist.
+            self.store.visible_user(&me, username).await.map_err(to_app_error)?.ok_or(AppError::NotFound)?
+        };
+        let roles = self.store.roles_of(person.id).await.map_err(to_app_error)?;
+        let listed = Listed {
+            id: person.id,
+            username: person.username.clone(),
+            display_name: person.display_name.clone(),
+            roles,
+        };
+        Ok(Profile {
+            person: self.person(listed),
+            bio: person.bio.clone(),
+            member_since: crate::store::rfc3339(person.created_at),
+            is_me: person.id == me.id,
+        })
+    }
+
+    async fn update_profile(
+        &self,
+        user: &CurrentUser,
+        display_name: Option<DisplayName>,
+        bio: Bio,
+    ) -> Result<(), AppError> {
+        self.store
+            .set_profile(user.id, display_name.as_ref().map(DisplayName::as_str), bio.as_str())
+            .await
+            .map_err(to_app_error)
+    }
+
     async fn directory(&self, user: &CurrentUser, query: &str) -> Result<Vec<Person>, AppError> {
         let me = self.me(user).await?;
         let people = self.store.directory(&me, query, DIRECTORY_LIMIT).await.map_err(to_app_error)?;

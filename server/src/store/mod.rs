@@ -6,7 +6,7 @@ mod rooms;
 mod sessions;
 mod users;
 
-pub use messages::{Inserted, StoredMessage};
+pub use messages::{rfc3339, Inserted, StoredMessage};
 pub use rooms::{ListedRoom, MemberRoom, Room};
 pub use users::{Listed, NewUser, User};
 

@@ -13,11 +13,12 @@ pub struct User {
     pub password_hash: String,
     pub created_at: i64,
     pub is_admin: bool,
+    pub bio: String,
 }
 
 /// The columns of [`User`], for every query that loads one (aliased as `u`).
 pub(super) const USER_COLUMNS: &str =
-    "u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.is_admin";
+    "u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.is_admin, u.bio";
 
 impl User {
     /// The name shown on messages: the chosen display name, else the username.
@@ -55,7 +56,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let user = sqlx::query_as::<_, User>(
             "INSERT INTO users (username, email, password_hash, created_at) VALUES (?, ?, ?, ?) \
-             RETURNING id, username, email, display_name, password_hash, created_at, is_admin",
+             RETURNING id, username, email, display_name, password_hash, created_at, is_admin, bio",
         )
         .bind(new.username)
         .bind(new.email)
@@ -198,6 +199,16 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn set_profile(&self, user_id: i64, display_name: Option<&str>, bio: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET display_name = ?, bio = ? WHERE id = ?")
+            .bind(display_name)
+            .bind(bio)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

@@ -10,6 +10,7 @@ mod history;
 mod notify;
 mod one_to_one;
 mod presence;
+mod profiles;
 mod resume;
 mod room_page;
 mod room_socket;
