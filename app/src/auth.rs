@@ -35,12 +35,9 @@ pub async fn signup(
     .await;
     let next = next.unwrap_or_default();
     let email = email.unwrap_or_default();
-    finish_form(
-        result,
-        &safe_next(Some(&next)),
-        "/signup",
-        &[("username", &username), ("email", &email), ("next", &next)],
-    )
+    // A new person is asked who they are first, unless they came for a particular page.
+    let welcome = if next.is_empty() { "/welcome".to_owned() } else { safe_next(Some(&next)) };
+    finish_form(result, &welcome, "/signup", &[("username", &username), ("email", &email), ("next", &next)])
 }
 
 #[server(endpoint = "login")]

@@ -28,7 +28,7 @@ use crate::auth::{Login, Logout, Signup};
 use crate::model::CurrentUser;
 use crate::pages::{
     DirectoryPage, Header, LoginPage, NotFound, ProfilePage, RoomPage, RoomSettingsPage, RoomsPage, SettingsPage,
-    Sidebar, SignupPage, StartChat,
+    Sidebar, SignupPage, StartChat, WelcomePage,
 };
 
 /// The name the build gives the WASM bundle and the stylesheet under `/pkg/`.
@@ -118,6 +118,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/chat/room/:name/send") view=RoomPage ssr=SsrMode::Async/>
                         <Route path=path!("/chat/room/:name/settings") view=RoomSettingsPage ssr=SsrMode::Async/>
                         <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/welcome") view=WelcomePage ssr=SsrMode::Async/>
                         // `/@<username>`; any other single segment is not found. Last, so every
                         // named page above wins.
                         <Route path=path!("/:handle") view=ProfilePage ssr=SsrMode::Async/>

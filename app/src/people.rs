@@ -41,9 +41,10 @@ pub async fn get_profile(username: String) -> Result<Profile, AppError> {
     respond(result)
 }
 
-/// Changes the signed-in person's display name (empty: show the username) and bio.
+/// Changes the signed-in person's display name (empty: show the username) and bio. A browser
+/// form goes on to `next` (a path on this site), else to the person's profile.
 #[server(endpoint = "update_profile")]
-pub async fn update_profile(display_name: String, bio: String) -> Result<(), AppError> {
+pub async fn update_profile(display_name: String, bio: String, next: Option<String>) -> Result<(), AppError> {
     use crate::domain::{Bio, DisplayName};
     use crate::server_fns::*;
 
@@ -55,9 +56,11 @@ pub async fn update_profile(display_name: String, bio: String) -> Result<(), App
         Ok(user.username)
     }
     .await;
-    let path = match &result {
-        Ok(username) => format!("/@{username}"),
-        Err(_) => "/settings".to_owned(),
+    let form = if next.is_some() { "/welcome" } else { "/settings" };
+    let path = match (&result, next.as_deref()) {
+        (Ok(_), Some(next)) => safe_next(Some(next)),
+        (Ok(username), None) => format!("/@{username}"),
+        (Err(_), _) => form.to_owned(),
     };
-    finish_form(result.map(|_| ()), &path, "/settings", &[])
+    finish_form(result.map(|_| ()), &path, form, &[])
 }

@@ -4,8 +4,8 @@ import { expect, Page, Browser, BrowserContext } from '@playwright/test';
 export const password = 'correct-horse-battery';
 
 /**
- * Signs a new person up in a fresh browser context (or in the given one) and waits for the
- * directory, where signing up lands.
+ * Signs a new person up in a fresh browser context (or in the given one), skips the welcome
+ * page's profile form, and waits for the directory.
  */
 export async function signUp(from: Browser | BrowserContext, username: string): Promise<Page> {
   const page = 'contexts' in from ? await (await from.newContext()).newPage() : await from.newPage();
@@ -13,6 +13,8 @@ export async function signUp(from: Browser | BrowserContext, username: string): 
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign up' }).click();
+  await expect(page.getByRole('heading', { name: 'Welcome!' })).toBeVisible();
+  await page.getByRole('link', { name: 'Skip for now' }).click();
   await expect(page.getByRole('heading', { name: 'People' })).toBeVisible();
   await expect(page.getByTestId('whoami')).toHaveText(username);
   return page;

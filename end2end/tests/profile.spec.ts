@@ -1,6 +1,24 @@
 import { test, expect } from '@playwright/test';
 
-import { signUp } from './helpers';
+import { password, signUp } from './helpers';
+
+test('a new person fills in the welcome page, and their name shows in the header', async ({ browser }) => {
+  const suffix = Date.now().toString(36);
+  const page = await browser.newPage();
+  await page.goto('/signup');
+  await page.getByLabel('Username').fill(`eve_${suffix}`);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await expect(page.getByRole('heading', { name: 'Welcome!' })).toBeVisible();
+  await page.getByLabel('Display name').fill('Eve');
+  await page.getByLabel('About you').fill('New here.');
+  await page.getByRole('button', { name: 'Save profile' }).click();
+  await expect(page.getByRole('heading', { name: 'People' })).toBeVisible();
+  await page.goto(`/@eve_${suffix}`);
+  await expect(page.getByRole('heading', { name: 'Eve' })).toBeVisible();
+  await expect(page.getByTestId('bio')).toHaveText('New here.');
+  await page.context().close();
+});
 
 test('a person writes their profile in settings; another finds it from the directory and messages them', async ({ browser }) => {
   const suffix = Date.now().toString(36);

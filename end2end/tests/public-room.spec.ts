@@ -60,6 +60,9 @@ test('without JavaScript the room still reads and the message form still posts',
   await page.getByLabel('Username').fill(`dora_${suffix}`);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign up' }).click();
+  // The welcome page's profile form posts without JavaScript too.
+  await page.getByLabel('Display name').fill(`Dora ${suffix}`.slice(0, 20));
+  await page.getByRole('button', { name: 'Save profile' }).click();
   await expect(page.getByRole('heading', { name: 'People' })).toBeVisible();
   await page.getByTestId('sidebar').getByRole('link', { name: 'Public chat' }).click();
   await expect(page).toHaveURL(/\/chat\/room\/public-chat\/?$/);

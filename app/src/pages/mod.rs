@@ -15,7 +15,7 @@ pub use profile::ProfilePage;
 pub use room::RoomPage;
 pub use room_settings::RoomSettingsPage;
 pub use rooms::RoomsPage;
-pub use settings::SettingsPage;
+pub use settings::{SettingsPage, WelcomePage};
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;

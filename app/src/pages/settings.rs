@@ -14,8 +14,9 @@ use crate::notify::{self, State};
 use crate::people::{get_profile, UpdateProfile};
 
 /// The profile form: what others see on `/@you`, beside your messages and in the directory.
+/// After saving, a browser goes to `next`, else to the profile.
 #[component]
-fn ProfileForm() -> impl IntoView {
+fn ProfileForm(#[prop(optional)] next: Option<&'static str>) -> impl IntoView {
     let save = ServerAction::<UpdateProfile>::new();
     let error = form_error(move || save.value().get());
     let profile = Resource::new(
@@ -37,6 +38,7 @@ fn ProfileForm() -> impl IntoView {
                     };
                     view! {
                         <ActionForm action=save attr:class="stack">
+                            {next.map(|next| view! { <input type="hidden" name="next" value=next/> })}
                             <label>"Display name " <small class="muted">"(up to 20 characters; empty shows your username)"</small>
                                 <input name="display_name" maxlength=DisplayName::MAX_CHARS value=name placeholder=profile.person.username.clone()/>
                             </label>
@@ -50,6 +52,21 @@ fn ProfileForm() -> impl IntoView {
                 })
             })}
         </Suspense>
+    }
+}
+
+/// `/welcome`, right after signing up: the profile form, which can be skipped.
+#[component]
+pub fn WelcomePage() -> impl IntoView {
+    view! {
+        <Title text="Welcome"/>
+        <section class="card stack narrow">
+            <h1>"Welcome!"</h1>
+            <p>"Tell people who you are. All of it is optional, and you can change it any time in "
+                <a href="/settings">"Settings"</a>"."</p>
+            <ProfileForm next="/"/>
+            <p><a href="/">"Skip for now"</a></p>
+        </section>
     }
 }
 

@@ -69,3 +69,35 @@ async fn people_set_their_display_name_and_bio_and_everyone_sees_them() {
     let profile: Profile = app.call_ok("profile", &[("username", "ana")], &ana).await;
     assert_eq!((profile.person.display_name.as_str(), profile.bio.as_str()), ("ana", ""));
 }
+
+#[tokio::test]
+async fn signing_up_in_a_browser_leads_to_the_welcome_page_whose_form_goes_on_to_the_directory() {
+    let app = spawn_app().await;
+    let response =
+        app.post_browser_form("/api/signup", &[("username", "ana"), ("password", "correct-horse")], None).await;
+    assert_eq!(response.headers()["location"], "/welcome");
+    let cookie = session_cookie(&response).unwrap();
+    let page = app.get("/welcome", Some(&cookie)).await.text().await.unwrap();
+    assert!(page.contains(r#"name="display_name""#) && page.contains("Skip for now"));
+
+    let saved = app
+        .post_browser_form(
+            "/api/update_profile",
+            &[("display_name", "Ana"), ("bio", "hi"), ("next", "/")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(saved.headers()["location"], "/");
+    let refused = app
+        .post_browser_form(
+            "/api/update_profile",
+            &[("display_name", &"x".repeat(21)), ("bio", ""), ("next", "/")],
+            Some(&cookie),
+        )
+        .await;
+    let location = refused.headers()["location"].to_str().unwrap();
+    assert!(location.starts_with("/welcome?error=invalid"), "back to the form with the reason: {location}");
+    let ana = TestUser { username: "ana".into(), cookie };
+    let profile: app::model::Profile = app.call_ok("profile", &[("username", "ana")], &ana).await;
+    assert_eq!((profile.person.display_name.as_str(), profile.bio.as_str()), ("Ana", "hi"));
+}
