@@ -66,3 +66,31 @@ pub async fn logout() -> Result<(), AppError> {
     .await;
     finish_form(result, "/login", "/login", &[])
 }
+
+/// Changes the signed-in person's password; every other session of theirs ends.
+#[server(endpoint = "change_password")]
+pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
+    use crate::domain::Password;
+    use crate::server_fns::*;
+
+    let result = async {
+        let new = Password::parse(&new_password).map_err(AppError::Invalid)?;
+        backend()?.change_password(&request_headers(), &current_password, new).await
+    }
+    .await;
+    finish_form(result, "/settings?changed=password", "/settings", &[])
+}
+
+/// Ends every session of the signed-in person, on every device, this one included.
+#[server(endpoint = "sign_out_everywhere")]
+pub async fn sign_out_everywhere() -> Result<(), AppError> {
+    use crate::server_fns::*;
+
+    let result = async {
+        let clear = backend()?.sign_out_everywhere(&request_headers()).await?;
+        set_cookie(clear);
+        Ok(())
+    }
+    .await;
+    finish_form(result, "/login", "/settings", &[])
+}

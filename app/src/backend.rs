@@ -41,6 +41,14 @@ pub trait Accounts: Send + Sync + 'static {
 
     /// Ends the session in `headers`; gives the `Set-Cookie` value that clears the cookie.
     async fn logout(&self, headers: &HeaderMap) -> Result<HeaderValue, AppError>;
+
+    /// Changes the password of the person signed in by `headers`, after checking the current
+    /// one; every other session of theirs ends.
+    async fn change_password(&self, headers: &HeaderMap, current: &str, new: Password) -> Result<(), AppError>;
+
+    /// Ends every session of the person signed in by `headers`, this one included; gives the
+    /// `Set-Cookie` value that clears the cookie.
+    async fn sign_out_everywhere(&self, headers: &HeaderMap) -> Result<HeaderValue, AppError>;
 }
 
 /// People and rooms, always as seen by one signed-in person. A room that person may not see

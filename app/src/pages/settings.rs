@@ -5,10 +5,11 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use super::{form_error, loaded};
-use crate::auth::me;
-use crate::domain::{Bio, DisplayName};
+use crate::auth::{me, ChangePassword};
+use crate::domain::{Bio, DisplayName, Password};
 use crate::error::AppError;
 use crate::notify::{self, State};
 use crate::people::{get_profile, UpdateProfile};
@@ -70,6 +71,40 @@ pub fn WelcomePage() -> impl IntoView {
     }
 }
 
+/// Changing the password (every other session ends), and signing out everywhere.
+#[component]
+fn AccountForms() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    let error = form_error(move || change.value().get());
+    let query = use_query_map();
+    let changed = move || {
+        matches!(change.value().get(), Some(Ok(())))
+            || (change.value().get().is_none() && query.read().get("changed").as_deref() == Some("password"))
+    };
+    view! {
+        <h2>"Password"</h2>
+        <ActionForm action=change attr:class="stack">
+            <label>"Current password"
+                <input type="password" name="current_password" required autocomplete="current-password"/>
+            </label>
+            <label>"New password " <small class="muted">"(8 characters or more)"</small>
+                <input type="password" name="new_password" required minlength=Password::MIN_CHARS autocomplete="new-password"/>
+            </label>
+            {move || error().map(|text| view! { <p class="form-error" role="alert">{text}</p> })}
+            {move || changed().then(|| view! {
+                <p class="notice-ok" role="status">"Password changed. Every other device was signed out."</p>
+            })}
+            <button type="submit" disabled=move || change.pending().get()>"Change password"</button>
+        </ActionForm>
+        <h2>"Devices"</h2>
+        // A plain form: the whole app reloads signed out afterwards.
+        <form method="post" action="/api/sign_out_everywhere" class="stack">
+            <p class="muted">"Lost a phone, or used a shared computer? This signs you out on every device, this one too."</p>
+            <button type="submit" class="secondary">"Sign out everywhere"</button>
+        </form>
+    }
+}
+
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     // Unknown until the page runs in the browser.
@@ -90,6 +125,7 @@ pub fn SettingsPage() -> impl IntoView {
             <h1>"Settings"</h1>
             <h2>"Profile"</h2>
             <ProfileForm/>
+            <AccountForms/>
             <h2>"Notifications"</h2>
             <p>"While this tab is out of view, a message in a private chat, or one that mentions you ("
                 <code>"@username"</code>"), can show as a notification."</p>

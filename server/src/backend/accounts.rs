@@ -75,4 +75,26 @@ impl Accounts for AppState {
         self.end_session(headers).await?;
         Ok(auth::clear_session_cookie(self.config.secure_cookies))
     }
+
+    async fn change_password(&self, headers: &HeaderMap, current: &str, new: Password) -> Result<(), AppError> {
+        let user = self.user_from_headers(headers).await.map_err(to_app_error)?.ok_or(AppError::Unauthorized)?;
+        let valid = current.chars().count() <= Password::MAX_CHARS
+            && auth::verify_password(current.to_owned(), Some(user.password_hash.clone())).await.map_err(internal)?;
+        if !valid {
+            return Err(AppError::Invalid("your current password is not right: nothing was changed".into()));
+        }
+        let hash = auth::hash_password(new.expose().to_owned()).await.map_err(internal)?;
+        self.store.set_password_hash(user.id, &hash).await.map_err(to_app_error)?;
+        let keep = auth::session_token(headers).map(|token| auth::token_hash(&token));
+        let ended = self.store.delete_sessions_of(user.id, keep.as_deref()).await.map_err(to_app_error)?;
+        tracing::info!(user = %user.username, other_sessions_ended = ended, "password changed");
+        Ok(())
+    }
+
+    async fn sign_out_everywhere(&self, headers: &HeaderMap) -> Result<HeaderValue, AppError> {
+        let user = self.user_from_headers(headers).await.map_err(to_app_error)?.ok_or(AppError::Unauthorized)?;
+        let ended = self.store.delete_sessions_of(user.id, None).await.map_err(to_app_error)?;
+        tracing::info!(user = %user.username, sessions_ended = ended, "signed out everywhere");
+        Ok(auth::clear_session_cookie(self.config.secure_cookies))
+    }
 }

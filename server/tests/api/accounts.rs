@@ -159,3 +159,57 @@ async fn bodies_over_the_limit_are_refused_with_a_clear_status() {
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert!(response.text().await.unwrap().contains("too large"));
 }
+
+/// Whether a session cookie is still signed in (a server function that needs one answers).
+async fn signed_in(app: &TestApp, cookie: &str) -> bool {
+    let user = TestUser { username: String::new(), cookie: cookie.to_owned() };
+    app.call("directory", &[], Some(&user)).await.status() == StatusCode::OK
+}
+
+async fn log_in(app: &TestApp, username: &str, password: &str) -> Option<String> {
+    let response = app.post_form("/api/login", &[("username", username), ("password", password)], None).await;
+    session_cookie(&response).filter(|_| response.status() == StatusCode::OK)
+}
+
+#[tokio::test]
+async fn changing_the_password_checks_the_old_one_and_ends_every_other_session() {
+    let app = spawn_app().await;
+    let ana = app.signup("ana").await;
+    let phone = log_in(&app, "ana", "correct-horse").await.expect("a second session");
+
+    let wrong = app
+        .call("change_password", &[("current_password", "not-it"), ("new_password", "battery-staple")], Some(&ana))
+        .await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.text().await.unwrap().contains("current password is not right"));
+    let short = app
+        .call("change_password", &[("current_password", "correct-horse"), ("new_password", "short")], Some(&ana))
+        .await;
+    assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(signed_in(&app, &phone).await, "a refused change ends nothing");
+
+    let _: () = app
+        .call_ok("change_password", &[("current_password", "correct-horse"), ("new_password", "battery-staple")], &ana)
+        .await;
+    assert!(signed_in(&app, &ana.cookie).await, "the session that changed it stays");
+    assert!(!signed_in(&app, &phone).await, "the other one ended");
+    assert!(log_in(&app, "ana", "correct-horse").await.is_none());
+    assert!(log_in(&app, "ana", "battery-staple").await.is_some());
+}
+
+#[tokio::test]
+async fn signing_out_everywhere_ends_every_session_and_sends_a_browser_to_the_login() {
+    let app = spawn_app().await;
+    let ana = app.signup("ana").await;
+    let phone = log_in(&app, "ana", "correct-horse").await.unwrap();
+    let bob = app.signup("bob").await;
+
+    let response = app.post_browser_form("/api/sign_out_everywhere", &[], Some(&ana.cookie)).await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(response.headers()["location"], "/login");
+    let cleared = session_cookie(&response).expect("the cookie is cleared");
+    assert!(cleared == "chat_session=" || cleared.starts_with("chat_session=;"), "{cleared}");
+    assert!(!signed_in(&app, &ana.cookie).await);
+    assert!(!signed_in(&app, &phone).await);
+    assert!(signed_in(&app, &bob.cookie).await, "nobody else is affected");
+}
