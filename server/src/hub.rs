@@ -27,7 +27,7 @@ pub const USER_BUFFER: usize = 64;
 #[derive(Default)]
 pub struct Hub {
     rooms: Mutex<HashMap<i64, Arc<RoomChannel>>>,
-    users: Mutex<HashMap<i64, broadcast::Sender<Utf8Bytes>>>,
+    users: Mutex<HashMap<i64, broadcast::Sender<UserFrame>>>,
 }
 
 /// What a room channel carries to its sockets.
@@ -43,6 +43,17 @@ pub enum Frame {
     /// The room is gone for `user_id` (for everyone when `None`): the matching sockets send
     /// `event` (a `room_closed`) and close.
     Close { user_id: Option<i64>, event: Utf8Bytes },
+    /// `user_id`'s sessions ended (password changed, signed out everywhere): their sockets
+    /// close, and only a still-valid session can open new ones.
+    End { user_id: i64 },
+}
+
+/// What a person's own channel carries to their `/ws/chat/` sockets.
+#[derive(Debug, Clone)]
+pub enum UserFrame {
+    Event(Utf8Bytes),
+    /// Their sessions ended: the sockets close.
+    End,
 }
 
 pub struct RoomChannel {
@@ -70,7 +81,7 @@ pub struct Membership {
 pub struct UserSubscription {
     hub: Arc<Hub>,
     user_id: i64,
-    pub events: broadcast::Receiver<Utf8Bytes>,
+    pub events: broadcast::Receiver<UserFrame>,
     /// This was the person's first open tab: they came online.
     pub first: bool,
 }
@@ -144,7 +155,19 @@ impl Hub {
     /// Sends an event to every open tab of a person (nothing when they have none open).
     pub fn notify_user(&self, user_id: i64, frame: Utf8Bytes) {
         if let Some(sender) = self.users.lock().expect("hub lock poisoned").get(&user_id) {
-            let _ = sender.send(frame);
+            let _ = sender.send(UserFrame::Event(frame));
+        }
+    }
+
+    /// Closes every socket of a person, in every room and tab: their sessions ended. Those
+    /// whose session is still valid (the tab that changed the password) reconnect by themselves.
+    pub fn end_sockets_of(&self, user_id: i64) {
+        let rooms: Vec<Arc<RoomChannel>> = self.rooms.lock().expect("hub lock poisoned").values().cloned().collect();
+        for channel in rooms {
+            let _ = channel.sender.send(Frame::End { user_id });
+        }
+        if let Some(sender) = self.users.lock().expect("hub lock poisoned").get(&user_id) {
+            let _ = sender.send(UserFrame::End);
         }
     }
 
@@ -345,8 +368,12 @@ mod tests {
         let mut tab1 = hub.subscribe_user(9);
         let mut tab2 = hub.subscribe_user(9);
         hub.notify_user(9, Utf8Bytes::from_static("hi"));
-        assert_eq!(tab1.events.recv().await.unwrap().as_str(), "hi");
-        assert_eq!(tab2.events.recv().await.unwrap().as_str(), "hi");
+        for tab in [&mut tab1, &mut tab2] {
+            match tab.events.recv().await.unwrap() {
+                UserFrame::Event(text) => assert_eq!(text.as_str(), "hi"),
+                UserFrame::End => panic!("expected an event"),
+            }
+        }
         drop(tab1);
         assert!(hub.users.lock().unwrap().contains_key(&9));
         drop(tab2);

@@ -87,6 +87,7 @@ impl Accounts for AppState {
         self.store.set_password_hash(user.id, &hash).await.map_err(to_app_error)?;
         let keep = auth::session_token(headers).map(|token| auth::token_hash(&token));
         let ended = self.store.delete_sessions_of(user.id, keep.as_deref()).await.map_err(to_app_error)?;
+        self.hub.end_sockets_of(user.id);
         tracing::info!(user = %user.username, other_sessions_ended = ended, "password changed");
         Ok(())
     }
@@ -94,6 +95,7 @@ impl Accounts for AppState {
     async fn sign_out_everywhere(&self, headers: &HeaderMap) -> Result<HeaderValue, AppError> {
         let user = self.user_from_headers(headers).await.map_err(to_app_error)?.ok_or(AppError::Unauthorized)?;
         let ended = self.store.delete_sessions_of(user.id, None).await.map_err(to_app_error)?;
+        self.hub.end_sockets_of(user.id);
         tracing::info!(user = %user.username, sessions_ended = ended, "signed out everywhere");
         Ok(auth::clear_session_cookie(self.config.secure_cookies))
     }

@@ -16,6 +16,9 @@ use crate::origin::{check_origin, OriginCheck};
 use crate::state::AppState;
 use crate::store::User;
 
+/// Why a socket closes (1008) when its person's sessions end.
+const SESSION_ENDED: &str = "session ended: sign in again";
+
 /// A socket whose peer does not take a frame within this time is dropped.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Per-socket read buffer: small, because most frames are a line of text and there may be

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use http::HeaderMap;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::{authorize, close, close_lagging, limited, on_beat, read, send, Heartbeat, Read};
+use super::{authorize, close, close_lagging, limited, on_beat, read, send, Heartbeat, Read, SESSION_ENDED};
 use crate::error::Error;
 use crate::hub::{self, Frame};
 use crate::state::{AppState, PostError, Posted};
@@ -106,6 +106,12 @@ async fn serve(mut socket: WebSocket, state: AppState, room: Room, user: User, a
                 }
                 Ok(Frame::Event(text)) => {
                     if send(&mut socket, text).await.is_err() {
+                        break;
+                    }
+                }
+                Ok(Frame::End { user_id }) => {
+                    if user_id == user.id {
+                        close(&mut socket, close_code::POLICY, Utf8Bytes::from_static(SESSION_ENDED)).await;
                         break;
                     }
                 }

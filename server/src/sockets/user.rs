@@ -2,14 +2,15 @@
 //! about the room on screen (see `app::protocol::UserEvent`); clients send nothing on it yet.
 
 use app::protocol::{ClientControl, ErrorCode, UserEvent};
-use axum::extract::ws::{Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{close_code, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::HeaderMap;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::{authorize, close_lagging, limited, on_beat, read, send, Heartbeat, Read};
+use super::{authorize, close, close_lagging, limited, on_beat, read, send, Heartbeat, Read, SESSION_ENDED};
 use crate::error::Error;
+use crate::hub::UserFrame;
 use crate::state::AppState;
 use crate::store::User;
 
@@ -55,10 +56,14 @@ async fn serve(mut socket: WebSocket, state: AppState, user: User) {
                 Read::Stop => break,
             },
             event = subscription.events.recv() => match event {
-                Ok(frame) => {
+                Ok(UserFrame::Event(frame)) => {
                     if send(&mut socket, frame).await.is_err() {
                         break;
                     }
+                }
+                Ok(UserFrame::End) => {
+                    close(&mut socket, close_code::POLICY, Utf8Bytes::from_static(SESSION_ENDED)).await;
+                    break;
                 }
                 Err(RecvError::Lagged(missed)) => {
                     close_lagging(&mut socket, missed).await;

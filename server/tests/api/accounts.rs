@@ -188,11 +188,21 @@ async fn changing_the_password_checks_the_old_one_and_ends_every_other_session()
     assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(signed_in(&app, &phone).await, "a refused change ends nothing");
 
+    // The phone has the app open: a room and its own channel.
+    let phone_user = TestUser { username: "ana".into(), cookie: phone.clone() };
+    let mut phone_room = app.socket("public-chat", &phone_user).await;
+    let mut phone_tab = app.user_socket(&phone_user).await;
+
     let _: () = app
         .call_ok("change_password", &[("current_password", "correct-horse"), ("new_password", "battery-staple")], &ana)
         .await;
     assert!(signed_in(&app, &ana.cookie).await, "the session that changed it stays");
     assert!(!signed_in(&app, &phone).await, "the other one ended");
+    // Its open sockets close at once, and cannot open again.
+    assert_eq!(closed_with(&mut phone_room).await, 1008);
+    assert_eq!(closed_with(&mut phone_tab).await, 1008);
+    assert_eq!(app.open_socket("public-chat", Some(&phone), None).await.err(), Some(StatusCode::UNAUTHORIZED));
+    assert!(app.open_socket("public-chat", Some(&ana.cookie), None).await.is_ok(), "this device reconnects");
     assert!(log_in(&app, "ana", "correct-horse").await.is_none());
     assert!(log_in(&app, "ana", "battery-staple").await.is_some());
 }
