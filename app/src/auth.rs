@@ -94,3 +94,18 @@ pub async fn sign_out_everywhere() -> Result<(), AppError> {
     .await;
     finish_form(result, "/login", "/settings", &[])
 }
+
+/// Changes (or, when empty, removes) the signed-in person's email, after checking their
+/// password. Emails are unique.
+#[server(endpoint = "change_email")]
+pub async fn change_email(email: String, current_password: String) -> Result<(), AppError> {
+    use crate::domain::Email;
+    use crate::server_fns::*;
+
+    let result = async {
+        let email = Email::parse_optional(&email).map_err(AppError::Invalid)?;
+        backend()?.change_email(&request_headers(), email, &current_password).await
+    }
+    .await;
+    finish_form(result, "/settings?changed=email", "/settings", &[])
+}

@@ -46,6 +46,10 @@ pub trait Accounts: Send + Sync + 'static {
     /// one; every other session of theirs ends.
     async fn change_password(&self, headers: &HeaderMap, current: &str, new: Password) -> Result<(), AppError>;
 
+    /// Changes (or removes) the email of the person signed in by `headers`, after checking
+    /// their password.
+    async fn change_email(&self, headers: &HeaderMap, email: Option<Email>, password: &str) -> Result<(), AppError>;
+
     /// Ends every session of the person signed in by `headers`, this one included; gives the
     /// `Set-Cookie` value that clears the cookie.
     async fn sign_out_everywhere(&self, headers: &HeaderMap) -> Result<HeaderValue, AppError>;

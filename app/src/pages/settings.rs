@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{form_error, loaded};
-use crate::auth::{me, ChangePassword};
+use crate::auth::{me, ChangeEmail, ChangePassword};
 use crate::domain::{Bio, DisplayName, Password};
 use crate::error::AppError;
 use crate::notify::{self, State};
@@ -81,7 +81,25 @@ fn AccountForms() -> impl IntoView {
         matches!(change.value().get(), Some(Ok(())))
             || (change.value().get().is_none() && query.read().get("changed").as_deref() == Some("password"))
     };
+    let change_email = ServerAction::<ChangeEmail>::new();
+    let email_error = form_error(move || change_email.value().get());
+    let email_changed = move || {
+        matches!(change_email.value().get(), Some(Ok(())))
+            || (change_email.value().get().is_none() && query.read().get("changed").as_deref() == Some("email"))
+    };
     view! {
+        <h2>"Email"</h2>
+        <ActionForm action=change_email attr:class="stack">
+            <label>"New email " <small class="muted">"(leave empty to remove it)"</small>
+                <input type="email" name="email" autocomplete="email" placeholder="name@example.com"/>
+            </label>
+            <label>"Your password"
+                <input type="password" name="current_password" required autocomplete="current-password"/>
+            </label>
+            {move || email_error().map(|text| view! { <p class="form-error" role="alert">{text}</p> })}
+            {move || email_changed().then(|| view! { <p class="notice-ok" role="status">"Email changed."</p> })}
+            <button type="submit" disabled=move || change_email.pending().get()>"Change email"</button>
+        </ActionForm>
         <h2>"Password"</h2>
         <ActionForm action=change attr:class="stack">
             <label>"Current password"

@@ -1,7 +1,7 @@
 //! Accounts and sessions: signup, login, logout, and who the cookie belongs to.
 
 use app::backend::{Accounts, NewAccount, NewSession};
-use app::domain::Password;
+use app::domain::{Email, Password};
 use app::error::AppError;
 use app::model::CurrentUser;
 use async_trait::async_trait;
@@ -22,6 +22,17 @@ impl AppState {
         let expires_at = crate::store::now_ms() + auth::SESSION_DAYS * 24 * 60 * 60 * 1000;
         self.store.create_session(&auth::token_hash(&token), user.id, expires_at).await.map_err(to_app_error)?;
         Ok(NewSession { user: current(user), set_cookie: auth::session_cookie(&token, self.config.secure_cookies) })
+    }
+
+    /// The person signed in by `headers`, if `password` is theirs: what account changes ask.
+    async fn checked_user(&self, headers: &HeaderMap, password: &str) -> Result<User, AppError> {
+        let user = self.user_from_headers(headers).await.map_err(to_app_error)?.ok_or(AppError::Unauthorized)?;
+        let valid = password.chars().count() <= Password::MAX_CHARS
+            && auth::verify_password(password.to_owned(), Some(user.password_hash.clone())).await.map_err(internal)?;
+        if !valid {
+            return Err(AppError::Invalid("your current password is not right: nothing was changed".into()));
+        }
+        Ok(user)
     }
 
     async fn end_session(&self, headers: &HeaderMap) -> Result<(), AppError> {
@@ -76,13 +87,15 @@ impl Accounts for AppState {
         Ok(auth::clear_session_cookie(self.config.secure_cookies))
     }
 
+    async fn change_email(&self, headers: &HeaderMap, email: Option<Email>, password: &str) -> Result<(), AppError> {
+        let user = self.checked_user(headers, password).await?;
+        self.store.set_email(user.id, email.as_ref().map(Email::as_str)).await.map_err(to_app_error)?;
+        tracing::info!(user = %user.username, "email changed");
+        Ok(())
+    }
+
     async fn change_password(&self, headers: &HeaderMap, current: &str, new: Password) -> Result<(), AppError> {
-        let user = self.user_from_headers(headers).await.map_err(to_app_error)?.ok_or(AppError::Unauthorized)?;
-        let valid = current.chars().count() <= Password::MAX_CHARS
-            && auth::verify_password(current.to_owned(), Some(user.password_hash.clone())).await.map_err(internal)?;
-        if !valid {
-            return Err(AppError::Invalid("your current password is not right: nothing was changed".into()));
-        }
+        let user = self.checked_user(headers, current).await?;
         let hash = auth::hash_password(new.expose().to_owned()).await.map_err(internal)?;
         self.store.set_password_hash(user.id, &hash).await.map_err(to_app_error)?;
         let keep = auth::session_token(headers).map(|token| auth::token_hash(&token));

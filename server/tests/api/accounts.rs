@@ -223,3 +223,30 @@ async fn signing_out_everywhere_ends_every_session_and_sends_a_browser_to_the_lo
     assert!(!signed_in(&app, &phone).await);
     assert!(signed_in(&app, &bob.cookie).await, "nobody else is affected");
 }
+
+#[tokio::test]
+async fn changing_the_email_asks_for_the_password_and_keeps_emails_unique() {
+    let app = spawn_app().await;
+    let ana = app.signup("ana").await;
+    let bob = app.signup("bob").await;
+    let _: () =
+        app.call_ok("change_email", &[("email", "bob@example.org"), ("current_password", "correct-horse")], &bob).await;
+
+    let wrong =
+        app.call("change_email", &[("email", "ana@example.org"), ("current_password", "nope")], Some(&ana)).await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let taken = app
+        .call("change_email", &[("email", "BOB@example.org"), ("current_password", "correct-horse")], Some(&ana))
+        .await;
+    assert_eq!(taken.status(), StatusCode::CONFLICT, "emails are unique, ignoring case");
+    let malformed =
+        app.call("change_email", &[("email", "not-an-email"), ("current_password", "correct-horse")], Some(&ana)).await;
+    assert_eq!(malformed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let _: () =
+        app.call_ok("change_email", &[("email", "ana@example.org"), ("current_password", "correct-horse")], &ana).await;
+    // The new email logs in.
+    let login =
+        app.post_form("/api/login", &[("username", "ana@example.org"), ("password", "correct-horse")], None).await;
+    assert_eq!(login.status(), StatusCode::OK);
+}
