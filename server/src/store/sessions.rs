@@ -40,27 +40,4 @@ impl Store {
             .await?;
         Ok(deleted.rows_affected())
     }
-
-    pub async fn set_password_hash(&self, user_id: i64, hash: &str) -> Result<()> {
-        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
-            .bind(hash)
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// Sets (or, with `None`, removes) a person's email; another account's email is refused.
-    pub async fn set_email(&self, user_id: i64, email: Option<&str>) -> Result<()> {
-        sqlx::query("UPDATE users SET email = ? WHERE id = ?")
-            .bind(email)
-            .bind(user_id)
-            .execute(&self.pool)
-            .await
-            .map_err(|error| match error {
-                sqlx::Error::Database(db) if db.is_unique_violation() => super::StoreError::EmailTaken,
-                other => super::StoreError::Database(other),
-            })?;
-        Ok(())
-    }
 }

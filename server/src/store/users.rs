@@ -202,6 +202,29 @@ impl Store {
         Ok(())
     }
 
+    pub async fn set_password_hash(&self, user_id: i64, hash: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            .bind(hash)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Sets (or, with `None`, removes) a person's email; another account's email is refused.
+    pub async fn set_email(&self, user_id: i64, email: Option<&str>) -> Result<()> {
+        sqlx::query("UPDATE users SET email = ? WHERE id = ?")
+            .bind(email)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(|error| match error {
+                sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::EmailTaken,
+                other => StoreError::Database(other),
+            })?;
+        Ok(())
+    }
+
     pub async fn set_profile(&self, user_id: i64, display_name: Option<&str>, bio: &str) -> Result<()> {
         sqlx::query("UPDATE users SET display_name = ?, bio = ? WHERE id = ?")
             .bind(display_name)
