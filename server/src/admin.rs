@@ -18,6 +18,8 @@ pub enum AdminCommand {
     GrantAdmin { username: String },
     /// Take the admin flag away again.
     RevokeAdmin { username: String },
+    /// Everyone, one line each: username, display name, email, roles, admin, member since.
+    ListUsers,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +49,24 @@ pub async fn run(store: &Store, command: AdminCommand) -> Result<String, AdminEr
             let user = find(store, &username).await?;
             store.set_admin(user.id, true).await?;
             Ok(format!("{} is now an admin", user.username))
+        }
+        AdminCommand::ListUsers => {
+            let people = store.list_users().await?;
+            let mut out =
+                format!("{:<30} {:<20} {:<30} {:<24} {:<5} {}", "USERNAME", "NAME", "EMAIL", "ROLES", "ADMIN", "SINCE");
+            for (user, roles) in &people {
+                out.push_str(&format!(
+                    "\n{:<30} {:<20} {:<30} {:<24} {:<5} {}",
+                    user.username,
+                    user.shown_name(),
+                    user.email.as_deref().unwrap_or("-"),
+                    roles.join(","),
+                    if user.is_admin { "yes" } else { "no" },
+                    crate::store::rfc3339(user.created_at).get(..10).unwrap_or_default(),
+                ));
+            }
+            out.push_str(&format!("\n{} people", people.len()));
+            Ok(out)
         }
         AdminCommand::RevokeAdmin { username } => {
             let user = find(store, &username).await?;

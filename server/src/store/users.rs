@@ -225,6 +225,21 @@ impl Store {
         Ok(())
     }
 
+    /// Every account with its roles, by username (for the admin command line).
+    pub async fn list_users(&self) -> Result<Vec<(User, Vec<String>)>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u ORDER BY lower(u.username)");
+        let users: Vec<User> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
+        let roles: Vec<(i64, String)> =
+            sqlx::query_as("SELECT user_id, role FROM user_roles ORDER BY role").fetch_all(&self.pool).await?;
+        Ok(users
+            .into_iter()
+            .map(|user| {
+                let mine = roles.iter().filter(|(id, _)| *id == user.id).map(|(_, role)| role.clone()).collect();
+                (user, mine)
+            })
+            .collect())
+    }
+
     pub async fn set_profile(&self, user_id: i64, display_name: Option<&str>, bio: &str) -> Result<()> {
         sqlx::query("UPDATE users SET display_name = ?, bio = ? WHERE id = ?")
             .bind(display_name)

@@ -101,6 +101,15 @@ async fn the_admin_command_sets_roles_and_the_admin_flag() {
     assert!(admin(&app, &["revoke-admin", "ana"]).0);
     assert!(directory(&app, &ana, "").await.is_empty());
 
+    let (ok, said) = admin(&app, &["list-users"]);
+    assert!(ok, "{said}");
+    let lines: Vec<&str> = said.lines().collect();
+    assert!(lines[0].starts_with("USERNAME"), "{said}");
+    let ana_line: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!((ana_line[0], ana_line[3], ana_line[4]), ("ana", "landlord,tenant", "no"), "{said}");
+    assert!(lines[2].starts_with("bob "), "{said}");
+    assert_eq!(lines.last(), Some(&"2 people"));
+
     let (ok, said) = admin(&app, &["set-roles", "nobody", "tenant"]);
     assert!(!ok);
     assert!(said.contains("no account is called \"nobody\""), "{said}");
