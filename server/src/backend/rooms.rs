@@ -21,18 +21,6 @@ use crate::store::{Listed, Room, StoredMessage, User};
 /// How many public rooms "browse rooms" lists at once; a search narrows it.
 const PUBLIC_ROOMS_LIMIT: i64 = 200;
 
-impl AppState {
-    fn summary(&self, room: &Room, other: Option<Listed>) -> RoomSummary {
-        let other = other.map(|listed| self.person(listed));
-        let title = match (room.kind(), &other) {
-            (RoomKind::Direct, Some(other)) => other.display_name.clone(),
-            (RoomKind::Direct, None) => "deleted user".to_owned(),
-            _ => room.title.clone(),
-        };
-        RoomSummary { name: room.name.clone(), title, kind: room.kind(), other, unread: 0 }
-    }
-}
-
 /// Owners cannot leave (or be removed from) their own room.
 fn owner_stays() -> AppError {
     AppError::NotAllowed("you own this room: hand it to another member first, or delete it".into())
@@ -52,6 +40,17 @@ fn page(mut messages: Vec<StoredMessage>, limit: i64, room: &str) -> (Vec<app::p
 }
 
 impl AppState {
+    /// A room as the sidebar and headers show it to one person.
+    fn summary(&self, room: &Room, other: Option<Listed>) -> RoomSummary {
+        let other = other.map(|listed| self.person(listed));
+        let title = match (room.kind(), &other) {
+            (RoomKind::Direct, Some(other)) => other.display_name.clone(),
+            (RoomKind::Direct, None) => "deleted user".to_owned(),
+            _ => room.title.clone(),
+        };
+        RoomSummary { name: room.name.clone(), title, kind: room.kind(), other, unread: 0 }
+    }
+
     /// The person behind a session, fresh from the database.
     async fn me(&self, user: &CurrentUser) -> Result<User, AppError> {
         self.store.user_by_id(user.id).await.map_err(to_app_error)?.ok_or(AppError::Unauthorized)
