@@ -109,3 +109,42 @@ pub async fn change_email(email: String, current_password: String) -> Result<(),
     .await;
     finish_form(result, "/settings?changed=email", "/settings", &[])
 }
+
+/// Deletes the signed-in person's account after checking their password. Their messages stay
+/// in rooms, shown as from "deleted user".
+#[server(endpoint = "delete_account")]
+pub async fn delete_account(current_password: String) -> Result<(), AppError> {
+    use crate::server_fns::*;
+
+    let result = async {
+        let clear = backend()?.delete_account(&request_headers(), &current_password).await?;
+        set_cookie(clear);
+        Ok(())
+    }
+    .await;
+    finish_form(result, "/login?deleted=1", "/settings", &[])
+}
+
+/// Who a one-time set-password link is for (`NotFound` once it is used or expired).
+#[server(endpoint = "password_link")]
+pub async fn password_link(token: String) -> Result<String, AppError> {
+    use crate::server_fns::*;
+
+    respond(async { backend()?.password_link(&token).await }.await)
+}
+
+/// Uses a one-time link: sets the password, ends every other session, and signs in.
+#[server(endpoint = "set_password")]
+pub async fn set_password(token: String, new_password: String) -> Result<CurrentUser, AppError> {
+    use crate::domain::Password;
+    use crate::server_fns::*;
+
+    let result = async {
+        let password = Password::parse(&new_password).map_err(AppError::Invalid)?;
+        let session = backend()?.set_password(&request_headers(), &token, password).await?;
+        set_cookie(session.set_cookie);
+        Ok(session.user)
+    }
+    .await;
+    finish_form(result, "/", "/set-password", &[("token", &token)])
+}

@@ -7,9 +7,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use http::{HeaderMap, HeaderValue};
 
-use crate::domain::{Bio, DisplayName, Email, MessageBody, Password, RoomTitle, Username, Visibility};
+use crate::domain::{Bio, DisplayName, Email, MessageBody, Password, Role, RoomTitle, Username, Visibility};
 use crate::error::AppError;
-use crate::model::{CurrentUser, HistoryPage, Person, Profile, PublicRoom, RoomPage, RoomSettings, RoomSummary};
+use crate::model::{
+    AdminOverview, AdminRoomPage, CurrentUser, HistoryPage, Person, Profile, PublicRoom, RoomPage, RoomSettings,
+    RoomSummary,
+};
 
 /// A new account, validated.
 #[derive(Debug, Clone)]
@@ -53,6 +56,17 @@ pub trait Accounts: Send + Sync + 'static {
     /// Ends every session of the person signed in by `headers`, this one included; gives the
     /// `Set-Cookie` value that clears the cookie.
     async fn sign_out_everywhere(&self, headers: &HeaderMap) -> Result<HeaderValue, AppError>;
+
+    /// Deletes the account of the person signed in by `headers`, after checking their
+    /// password: sessions and sockets end, messages stay as "deleted user", the avatar file
+    /// goes. Gives the `Set-Cookie` value that clears the cookie.
+    async fn delete_account(&self, headers: &HeaderMap, password: &str) -> Result<HeaderValue, AppError>;
+
+    /// The username a one-time set-password link is for (`NotFound` once used or expired).
+    async fn password_link(&self, token: &str) -> Result<String, AppError>;
+
+    /// Uses a one-time link: sets the password, ends every other session and signs in.
+    async fn set_password(&self, headers: &HeaderMap, token: &str, password: Password) -> Result<NewSession, AppError>;
 }
 
 /// People and rooms, always as seen by one signed-in person. A room that person may not see
@@ -121,10 +135,37 @@ pub trait Rooms: Send + Sync + 'static {
     async fn delete_room(&self, user: &CurrentUser, room: &str, confirm: &str) -> Result<(), AppError>;
 }
 
-/// Everything server functions call.
-pub trait Backend: Accounts + Rooms {}
+/// What admins do on `/admin`. For anyone without the admin flag every method is
+/// `AppError::NotFound`, as if the page did not exist.
+#[async_trait]
+pub trait Admin: Send + Sync + 'static {
+    async fn admin_overview(&self, user: &CurrentUser) -> Result<AdminOverview, AppError>;
 
-impl<T: Accounts + Rooms> Backend for T {}
+    /// Suspends (signs out everywhere at once, closes their sockets) or reinstates someone.
+    async fn admin_set_suspended(&self, user: &CurrentUser, username: &str, suspended: bool) -> Result<(), AppError>;
+
+    async fn admin_set_roles(&self, user: &CurrentUser, username: &str, roles: Vec<Role>) -> Result<(), AppError>;
+
+    async fn admin_set_admin(&self, user: &CurrentUser, username: &str, is_admin: bool) -> Result<(), AppError>;
+
+    /// A one-time link (72 hours) with which `username` sets a new password; `headers` give
+    /// the address the link starts with when `PUBLIC_URL` is not set.
+    async fn admin_reset_password(&self, user: &CurrentUser, username: &str, headers: &HeaderMap)
+        -> Result<String, AppError>;
+
+    async fn admin_room(&self, user: &CurrentUser, room: &str) -> Result<AdminRoomPage, AppError>;
+
+    /// Deletes one message; it disappears from every open page of the room at once.
+    async fn admin_delete_message(&self, user: &CurrentUser, room: &str, seq: i64) -> Result<(), AppError>;
+
+    /// Deletes a room (never the public chat) with its messages.
+    async fn admin_delete_room(&self, user: &CurrentUser, room: &str) -> Result<(), AppError>;
+}
+
+/// Everything server functions call.
+pub trait Backend: Accounts + Rooms + Admin {}
+
+impl<T: Accounts + Rooms + Admin> Backend for T {}
 
 /// How the server provides its backend to server functions (through Leptos context).
 pub type SharedBackend = Arc<dyn Backend>;

@@ -25,6 +25,9 @@ pub enum AppError {
     WrongCredentials,
     #[error("please log in to continue")]
     Unauthorized,
+    /// Only said to someone who gave the right password.
+    #[error("this account is suspended: ask an admin of this chat if you think it is a mistake")]
+    Suspended,
     /// Signed in, allowed to see this, but not to do it; the text says why and what to do.
     #[error("{0}")]
     NotAllowed(String),
@@ -46,6 +49,7 @@ impl AppError {
             AppError::EmailTaken => "email_taken",
             AppError::WrongCredentials => "wrong_credentials",
             AppError::Unauthorized => "unauthorized",
+            AppError::Suspended => "suspended",
             AppError::NotAllowed(_) => "not_allowed",
             AppError::NotFound => "not_found",
             AppError::Network => "network",
@@ -59,7 +63,7 @@ impl AppError {
             AppError::Invalid(_) => 422,
             AppError::UsernameTaken | AppError::EmailTaken => 409,
             AppError::WrongCredentials | AppError::Unauthorized => 401,
-            AppError::NotAllowed(_) => 403,
+            AppError::NotAllowed(_) | AppError::Suspended => 403,
             AppError::NotFound => 404,
             AppError::Network => 503,
             AppError::Internal => 500,
@@ -82,6 +86,7 @@ impl AppError {
             "email_taken" => AppError::EmailTaken,
             "wrong_credentials" => AppError::WrongCredentials,
             "unauthorized" => AppError::Unauthorized,
+            "suspended" => AppError::Suspended,
             "not_allowed" => AppError::NotAllowed(detail.unwrap_or_else(|| "that is not allowed here".into())),
             "not_found" => AppError::NotFound,
             "network" => AppError::Network,
@@ -118,6 +123,7 @@ mod tests {
             AppError::EmailTaken,
             AppError::WrongCredentials,
             AppError::Unauthorized,
+            AppError::Suspended,
             AppError::NotAllowed("y".into()),
             AppError::NotFound,
             AppError::Network,

@@ -3,6 +3,7 @@
 
 #![recursion_limit = "512"]
 
+pub mod admin;
 pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod backend;
@@ -27,8 +28,8 @@ use leptos_router::{path, SsrMode};
 use crate::auth::{Login, Logout, Signup};
 use crate::model::CurrentUser;
 use crate::pages::{
-    DirectoryPage, Header, LoginPage, NotFound, ProfilePage, RoomPage, RoomSettingsPage, RoomsPage, SettingsPage,
-    Sidebar, SignupPage, StartChat, WelcomePage,
+    AdminPage, AdminRoomMessages, DirectoryPage, Header, LoginPage, NotFound, ProfilePage, RoomPage, RoomSettingsPage,
+    RoomsPage, SetPasswordPage, SettingsPage, Sidebar, SignupPage, StartChat, WelcomePage,
 };
 
 /// The name the build gives the WASM bundle and the stylesheet under `/pkg/`.
@@ -119,6 +120,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/chat/room/:name/settings") view=RoomSettingsPage ssr=SsrMode::Async/>
                         <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
                         <Route path=path!("/welcome") view=WelcomePage ssr=SsrMode::Async/>
+                        <Route path=path!("/set-password") view=SetPasswordPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/room/:name") view=AdminRoomMessages ssr=SsrMode::Async/>
                         // `/@<username>`; any other single segment is not found. Last, so every
                         // named page above wins.
                         <Route path=path!("/:handle") view=ProfilePage ssr=SsrMode::Async/>

@@ -11,6 +11,9 @@ pub struct CurrentUser {
     pub username: String,
     pub display_name: String,
     pub is_admin: bool,
+    /// The avatar's URL, if they uploaded one.
+    #[serde(default)]
+    pub avatar: Option<String>,
 }
 
 /// Someone as the directory, member lists and chat headers show them.
@@ -23,6 +26,9 @@ pub struct Person {
     /// `/ws/chat/` keep it current).
     #[serde(default)]
     pub online: bool,
+    /// The avatar's URL (256×256), if they uploaded one; else pages show [`Person::initials`].
+    #[serde(default)]
+    pub avatar: Option<String>,
 }
 
 impl Person {
@@ -31,6 +37,12 @@ impl Person {
     pub fn initials(&self) -> String {
         initials(&self.display_name)
     }
+}
+
+/// Where avatars are served: `/avatars/<file>`. Each upload gets a new file name, so the
+/// files are cached for a year.
+pub fn avatar_url(file: &str) -> String {
+    format!("/avatars/{file}")
 }
 
 pub fn initials(name: &str) -> String {
@@ -144,6 +156,47 @@ pub struct RoomSettings {
     pub is_member: bool,
     pub is_owner: bool,
 }
+
+/// Someone on the admin page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminUser {
+    pub person: Person,
+    pub email: Option<String>,
+    pub is_admin: bool,
+    pub suspended: bool,
+    /// Provisioned people who have not used their set-password link yet.
+    pub has_password: bool,
+    /// RFC 3339, UTC.
+    pub member_since: String,
+}
+
+/// A room on the admin page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminRoom {
+    pub name: String,
+    pub title: String,
+    pub kind: RoomKind,
+    pub owner: Option<String>,
+    pub members: i64,
+    pub messages: i64,
+}
+
+/// `/admin`: everyone and every room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminOverview {
+    pub users: Vec<AdminUser>,
+    pub rooms: Vec<AdminRoom>,
+}
+
+/// `/admin/room/<name>`: a room's latest messages, each with a delete button.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminRoomPage {
+    pub room: AdminRoom,
+    pub messages: Vec<ChatMessage>,
+}
+
+/// How many of a room's latest messages the admin page lists.
+pub const ADMIN_ROOM_MESSAGES: i64 = 100;
 
 /// How many messages a room page shows when it opens.
 pub const ROOM_PAGE_MESSAGES: i64 = 20;

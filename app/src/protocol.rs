@@ -51,8 +51,12 @@ impl ClientControl {
 /// The person who wrote a message, as every client shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Author {
+    /// Empty when the account was deleted (then `display_name` is "deleted user").
     pub username: String,
     pub display_name: String,
+    /// The avatar's URL, if they have one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
 }
 
 /// One stored message. `seq` counts up by one per room, so a client can order messages and
@@ -114,6 +118,8 @@ pub enum ServerEvent {
     RoomRenamed { room: String, title: String },
     /// This socket's person can no longer see the room; the server closes the socket next.
     RoomClosed { room: String, reason: ClosedReason },
+    /// An admin deleted the message with this `seq`: pages remove it.
+    MessageDeleted { room: String, seq: i64 },
     /// Someone in the room is typing; shown for 5 seconds unless repeated, and cleared when
     /// their message arrives. Not sent to the typist's own sockets.
     Typing { room: String, author: Author },
@@ -147,6 +153,62 @@ pub enum UserEvent {
     Pong,
     /// A frame from the client was refused; the socket stays open.
     Error { code: ErrorCode, message: String },
+    /// The answer to a provisioning frame (`{"type":"all_users",…}`) on a socket opened
+    /// with a provisioning token.
+    SyncResult(SyncReport),
+}
+
+/// What another system sends to provision people: the body of `POST /api/admin/users/sync`,
+/// or a frame on `/ws/chat/` opened with `Authorization: Bearer <token>`. The seed's shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ProvisioningRequest {
+    /// Everyone the other system knows: the missing are created, the others get this role.
+    AllUsers { users: Vec<ProvisionedUser> },
+}
+
+/// One person in a sync. Fields besides these are ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvisionedUser {
+    pub username: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    pub role: String,
+}
+
+/// The most people one sync may list.
+pub const MAX_SYNC_USERS: usize = 10_000;
+
+/// What a sync did, person by person (the answer of the HTTP endpoint, and the body of the
+/// socket's `sync_result` event).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncReport {
+    pub created: Vec<CreatedPerson>,
+    pub updated: Vec<UpdatedPerson>,
+    /// Usernames that already had exactly that role.
+    pub unchanged: Vec<String>,
+    pub rejected: Vec<RejectedPerson>,
+}
+
+/// Someone created by a sync. They have no password: the one-time link lets them set one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedPerson {
+    pub username: String,
+    pub set_password_url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdatedPerson {
+    pub username: String,
+    pub roles: Vec<String>,
+}
+
+/// An entry left alone, with why; `index` is its place in `users` (from 0).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectedPerson {
+    pub index: usize,
+    pub username: String,
+    pub reason: String,
 }
 
 impl UserEvent {
@@ -178,7 +240,7 @@ mod tests {
             room: "public-chat".into(),
             seq: 17,
             id: 42,
-            author: Author { username: "ana".into(), display_name: "Ana".into() },
+            author: Author { username: "ana".into(), display_name: "Ana".into(), avatar: None },
             body: "hello".into(),
             created_at: "2026-11-24T10:00:00.000Z".into(),
             client_id: None,

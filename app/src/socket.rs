@@ -114,6 +114,9 @@ impl RoomLive {
                     typing.push((author, until));
                 });
             }
+            ServerEvent::MessageDeleted { room, seq } if self.is_this_room(&room) => {
+                self.messages.update(|messages| messages.retain(|message| message.seq != seq));
+            }
             ServerEvent::OnlineCount { room, count } if self.is_this_room(&room) => self.online.set(count),
             ServerEvent::RoomRenamed { room, title } if self.is_this_room(&room) => self.title.set(title),
             ServerEvent::RoomClosed { room, reason } if self.is_this_room(&room) => {
@@ -627,7 +630,7 @@ mod tests {
             room: "r".into(),
             seq,
             id: seq,
-            author: Author { username: "a".into(), display_name: "A".into() },
+            author: Author { username: "a".into(), display_name: "A".into(), avatar: None },
             body: format!("m{seq}"),
             created_at: String::new(),
             client_id: None,

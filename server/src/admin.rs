@@ -1,12 +1,22 @@
 //! `chat-server admin …`: what an operator does from the server's shell. Each command opens
-//! the database named by `DATABASE_URL`, does one thing, and says what it did.
+//! the database named by `DATABASE_URL`, does one thing, and says what it did. A running
+//! server notices suspensions within seconds (it polls), and closes those people's sockets.
 
-use app::domain::Role;
+use app::domain::{Email, Role, Username};
 
-use crate::store::{Store, User};
+use crate::auth;
+use crate::config::Config;
+use crate::store::{NewUser, Store, StoreError, User};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum AdminCommand {
+    /// Create an admin account and print a one-time link to set its password, e.g.
+    /// `admin create-admin ana --email ana@example.org`.
+    CreateAdmin {
+        username: String,
+        #[arg(long)]
+        email: Option<String>,
+    },
     /// Replace a person's roles, e.g. `admin set-roles ana tenant landlord`. People see the
     /// others who share at least one of their roles.
     SetRoles {
@@ -20,21 +30,124 @@ pub enum AdminCommand {
     RevokeAdmin { username: String },
     /// Everyone, one line each: username, display name, email, roles, admin, member since.
     ListUsers,
+    /// Sign a person out everywhere and stop them logging in until `unsuspend`.
+    Suspend { username: String },
+    /// Let a suspended person log in again.
+    Unsuspend { username: String },
+    /// Print a one-time link (valid 72 hours) with which the person sets a new password.
+    ResetPassword { username: String },
+    /// Make a provisioning token for another system (printed once; only its hash is kept).
+    CreateToken { name: String },
+    /// Revoke a provisioning token by name: it stops working at once.
+    RevokeToken { name: String },
+    /// Every provisioning token: name, created, last used, revoked.
+    ListTokens,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
     #[error("no account is called {0:?} (usernames and emails both work)")]
     NoSuchUser(String),
+    #[error("an account called {0:?} exists already: use `admin grant-admin {0}` instead")]
+    Exists(String),
+    #[error("no live token is called {0:?}: `admin list-tokens` shows them")]
+    NoSuchToken(String),
     #[error("{0}")]
     Invalid(String),
     #[error("the database failed: {0}")]
     Store(#[from] crate::store::StoreError),
 }
 
-/// Runs one admin command and returns the line to print.
-pub async fn run(store: &Store, command: AdminCommand) -> Result<String, AdminError> {
+/// Runs one admin command and returns the line to print; links start with the chat's address
+/// (`PUBLIC_URL`, else `http://LEPTOS_SITE_ADDR`).
+pub async fn run(store: &Store, config: &Config, command: AdminCommand) -> Result<String, AdminError> {
     match command {
+        AdminCommand::CreateAdmin { username, email } => {
+            let username = Username::parse(&username).map_err(AdminError::Invalid)?;
+            let email = Email::parse_optional(email.as_deref().unwrap_or_default()).map_err(AdminError::Invalid)?;
+            let new = NewUser {
+                username: username.as_str(),
+                email: email.as_ref().map(Email::as_str),
+                password_hash: "",
+                role: &config.default_role,
+            };
+            let user = match store.create_user(new).await {
+                Err(StoreError::UsernameTaken) => return Err(AdminError::Exists(username.as_str().to_owned())),
+                Err(StoreError::EmailTaken) => {
+                    return Err(AdminError::Invalid("that email is already used by another account".into()))
+                }
+                other => other?,
+            };
+            store.set_admin(user.id, true).await?;
+            let link = password_link(store, config, &user).await?;
+            Ok(format!("{} is an admin. They set their password here (once, within 72 hours):\n{link}", user.username))
+        }
+        AdminCommand::Suspend { username } => {
+            let user = find(store, &username).await?;
+            let changed = store.set_suspended(user.id, true).await?;
+            Ok(if changed {
+                format!("{} is suspended: signed out everywhere, and cannot log in", user.username)
+            } else {
+                format!("{} was suspended already", user.username)
+            })
+        }
+        AdminCommand::Unsuspend { username } => {
+            let user = find(store, &username).await?;
+            let changed = store.set_suspended(user.id, false).await?;
+            Ok(if changed {
+                format!("{} may log in again", user.username)
+            } else {
+                format!("{} was not suspended", user.username)
+            })
+        }
+        AdminCommand::ResetPassword { username } => {
+            let user = find(store, &username).await?;
+            let link = password_link(store, config, &user).await?;
+            Ok(format!(
+                "{} sets a new password here (once, within 72 hours; their sessions end when they do):\n{link}",
+                user.username
+            ))
+        }
+        AdminCommand::CreateToken { name } => {
+            let name = name.trim();
+            if name.is_empty() || name.len() > 64 {
+                return Err(AdminError::Invalid("token names are 1 to 64 characters, e.g. the other system's".into()));
+            }
+            let token = auth::new_session_token();
+            match store.create_api_token(name, &auth::token_hash(&token)).await {
+                Err(StoreError::TokenNameTaken) => {
+                    return Err(AdminError::Invalid(format!(
+                        "a live token is called {name:?} already: revoke it first, or choose another name"
+                    )))
+                }
+                other => other?,
+            }
+            Ok(format!(
+                "token {name:?} created. It is shown only now; the other system sends it as\nAuthorization: Bearer {token}"
+            ))
+        }
+        AdminCommand::RevokeToken { name } => {
+            if !store.revoke_api_token(&name).await? {
+                return Err(AdminError::NoSuchToken(name));
+            }
+            Ok(format!("token {name:?} is revoked"))
+        }
+        AdminCommand::ListTokens => {
+            let tokens = store.list_api_tokens().await?;
+            let day = |ms: Option<i64>| ms.map_or("-".to_owned(), |ms| crate::store::rfc3339(ms)[..16].replace('T', " "));
+            let mut out = format!("{:<30} {:<17} {:<17} {}", "NAME", "CREATED", "LAST USED", "REVOKED");
+            for token in &tokens {
+                out.push_str(&format!(
+                    "\n{:<30} {:<17} {:<17} {}",
+                    token.name,
+                    day(Some(token.created_at)),
+                    day(token.last_used_at),
+                    day(token.revoked_at)
+                ));
+            }
+            out.push_str(&format!("\n{} tokens", tokens.len()));
+            Ok(out)
+        }
         AdminCommand::SetRoles { username, roles } => {
             let roles =
                 roles.iter().map(|r| Role::parse(r)).collect::<Result<Vec<_>, _>>().map_err(AdminError::Invalid)?;
@@ -53,16 +166,21 @@ pub async fn run(store: &Store, command: AdminCommand) -> Result<String, AdminEr
         AdminCommand::ListUsers => {
             let people = store.list_users().await?;
             let mut out =
-                format!("{:<30} {:<20} {:<30} {:<24} {:<5} {}", "USERNAME", "NAME", "EMAIL", "ROLES", "ADMIN", "SINCE");
+                format!("{:<30} {:<20} {:<30} {:<24} {:<5} {:<10} {}", "USERNAME", "NAME", "EMAIL", "ROLES", "ADMIN", "SINCE", "STATE");
             for (user, roles) in &people {
                 out.push_str(&format!(
-                    "\n{:<30} {:<20} {:<30} {:<24} {:<5} {}",
+                    "\n{:<30} {:<20} {:<30} {:<24} {:<5} {:<10} {}",
                     user.username,
                     user.shown_name(),
                     user.email.as_deref().unwrap_or("-"),
                     roles.join(","),
                     if user.is_admin { "yes" } else { "no" },
                     crate::store::rfc3339(user.created_at).get(..10).unwrap_or_default(),
+                    match (user.is_suspended(), user.password_hash.is_empty()) {
+                        (true, _) => "suspended",
+                        (false, true) => "no-password",
+                        (false, false) => "active",
+                    },
                 ));
             }
             out.push_str(&format!("\n{} people", people.len()));
@@ -74,6 +192,14 @@ pub async fn run(store: &Store, command: AdminCommand) -> Result<String, AdminEr
             Ok(format!("{} is no longer an admin", user.username))
         }
     }
+}
+
+/// A new one-time set-password link for `user`.
+async fn password_link(store: &Store, config: &Config, user: &User) -> Result<String, AdminError> {
+    let token = auth::new_session_token();
+    let expires_at = crate::store::now_ms() + auth::PASSWORD_LINK_HOURS * 60 * 60 * 1000;
+    store.create_password_link(user.id, &auth::token_hash(&token), expires_at).await?;
+    Ok(format!("{}{}", config.base_url(None), auth::password_link_path(&token)))
 }
 
 async fn find(store: &Store, username: &str) -> Result<User, AdminError> {

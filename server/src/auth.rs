@@ -25,11 +25,12 @@ pub async fn hash_password(password: String) -> anyhow::Result<String> {
     .await?
 }
 
-/// Checks a password against a stored hash. With no hash (unknown user) it still does the
-/// work of one check, so response times do not reveal which usernames exist.
+/// Checks a password against a stored hash. With no hash (unknown user, or a provisioned
+/// person who has not set a password yet: an empty hash) it still does the work of one check,
+/// so response times do not reveal which usernames exist.
 pub async fn verify_password(password: String, stored: Option<String>) -> anyhow::Result<bool> {
     tokio::task::spawn_blocking(move || {
-        let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());
+        let stored = stored.filter(|hash| !hash.is_empty()).unwrap_or_else(|| DUMMY_HASH.to_owned());
         let parsed =
             PasswordHash::new(&stored).map_err(|error| anyhow::anyhow!("unreadable password hash: {error}"))?;
         let matches = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
@@ -48,6 +49,14 @@ pub fn new_session_token() -> String {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// How long a one-time set-password link works.
+pub const PASSWORD_LINK_HOURS: i64 = 72;
+
+/// The path of a one-time link's page; the token goes in the query.
+pub fn password_link_path(token: &str) -> String {
+    format!("/set-password?token={token}")
 }
 
 pub fn token_hash(token: &str) -> Vec<u8> {
@@ -96,6 +105,7 @@ mod tests {
         assert!(verify_password("correct horse".into(), Some(hash.clone())).await.unwrap());
         assert!(!verify_password("wrong horse".into(), Some(hash)).await.unwrap());
         assert!(!verify_password("anything".into(), None).await.unwrap());
+        assert!(!verify_password("".into(), Some(String::new())).await.unwrap(), "no password set opens nothing");
     }
 
     #[test]

@@ -14,6 +14,12 @@ pub struct Config {
     pub site_addr: SocketAddr,
     /// The folder holding `pkg/` (the WASM bundle, its JS glue and the stylesheet).
     pub site_root: PathBuf,
+    /// Where uploaded files live (`avatars/` under it).
+    pub data_dir: PathBuf,
+    /// The chat's address as people reach it (`https://chat.example.org`), used in the
+    /// one-time links the server hands out; when unset, the request's host (or, on the command
+    /// line, `http://LEPTOS_SITE_ADDR`).
+    pub public_url: Option<String>,
     /// Origins allowed to open sockets and post forms, besides the request's own host.
     pub allowed_origins: Vec<String>,
     /// Set the `Secure` flag on the session cookie (turn on behind HTTPS).
@@ -33,6 +39,8 @@ pub enum ConfigError {
     SiteAddr(String),
     #[error("DATABASE_URL must start with sqlite:, not {0:?} (PostgreSQL support is not built in yet)")]
     DatabaseUrl(String),
+    #[error("PUBLIC_URL must start with http:// or https://, not {0:?}")]
+    PublicUrl(String),
     #[error("DEFAULT_ROLE: {0}")]
     DefaultRole(String),
     #[error("{name} must be true or false, not {value:?}")]
@@ -44,6 +52,7 @@ pub enum ConfigError {
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/chat.db";
+pub const DEFAULT_DATA_DIR: &str = "data";
 /// The role new accounts get unless `DEFAULT_ROLE` says otherwise.
 pub const DEFAULT_ROLE: &str = "member";
 /// Pings every 15 s and a 40 s timeout: a vanished client stops counting within 55 s.
@@ -60,6 +69,14 @@ impl Config {
         let site_addr = var("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".to_owned());
         let site_addr = site_addr.parse().map_err(|_| ConfigError::SiteAddr(site_addr))?;
         let site_root = var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()).into();
+        let data_dir = var("DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.to_owned()).into();
+        let public_url = match var("PUBLIC_URL") {
+            None => None,
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                Some(url.trim().trim_end_matches('/').to_owned())
+            }
+            Some(url) => return Err(ConfigError::PublicUrl(url)),
+        };
         let allowed_origins = var("ALLOWED_ORIGINS")
             .map(|list| {
                 list.split(',').map(|o| o.trim().trim_end_matches('/').to_owned()).filter(|o| !o.is_empty()).collect()
@@ -90,12 +107,29 @@ impl Config {
             database_url,
             site_addr,
             site_root,
+            data_dir,
+            public_url,
             allowed_origins,
             secure_cookies,
             default_role,
             heartbeat_interval: Duration::from_secs(interval),
             heartbeat_timeout: Duration::from_secs(timeout),
         })
+    }
+}
+
+impl Config {
+    /// The base of links the server hands out, for a request that came with `headers`.
+    pub fn base_url(&self, headers: Option<&http::HeaderMap>) -> String {
+        if let Some(url) = &self.public_url {
+            return url.clone();
+        }
+        let host = headers.and_then(|h| h.get(http::header::HOST)).and_then(|h| h.to_str().ok());
+        let scheme = if self.secure_cookies { "https" } else { "http" };
+        match host {
+            Some(host) => format!("{scheme}://{host}"),
+            None => format!("{scheme}://{}", self.site_addr),
+        }
     }
 }
 

@@ -8,6 +8,8 @@ use http::StatusCode;
 pub enum Error {
     #[error("log in first: this needs a signed-in session")]
     Unauthorized,
+    #[error("that token is not valid (it may have been revoked): ask an operator for a new one")]
+    BadToken,
     #[error("{0}")]
     BadRequest(&'static str),
     #[error("{0}")]
@@ -29,7 +31,7 @@ impl From<crate::store::StoreError> for Error {
 impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
-            Error::Unauthorized => StatusCode::UNAUTHORIZED,
+            Error::Unauthorized | Error::BadToken => StatusCode::UNAUTHORIZED,
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound => StatusCode::NOT_FOUND,

@@ -12,16 +12,28 @@ use crate::state::AppState;
 
 /// The largest request body accepted: forms and server-function calls are small.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The largest provisioning sync accepted (tens of thousands of people).
+pub const SYNC_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// The body limit of a path: small everywhere but the two routes that take files or lists.
+pub fn body_limit(path: &str) -> usize {
+    match path.trim_end_matches('/') {
+        crate::AVATAR_UPLOAD_PATH => crate::avatar_routes::UPLOAD_BODY_BYTES,
+        crate::SYNC_PATH => SYNC_BODY_BYTES,
+        _ => MAX_BODY_BYTES,
+    }
+}
 
 pub async fn limit_body(request: Request, next: Next) -> Response {
+    let limit = body_limit(request.uri().path());
     let declared =
         request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
-        return Error::PayloadTooLarge { limit: MAX_BODY_BYTES }.into_response();
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Error::PayloadTooLarge { limit }.into_response();
     }
     // Bodies without a declared length are cut off at the same limit while being read.
     let (parts, body) = request.into_parts();
-    let body = axum::body::Body::new(http_body_util::Limited::new(body, MAX_BODY_BYTES));
+    let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
     next.run(Request::from_parts(parts, body)).await
 }
 

@@ -4,12 +4,15 @@
 
 pub mod admin;
 pub mod auth;
+mod avatar_routes;
+pub mod avatars;
 mod backend;
 pub mod config;
 mod error;
 mod http_guards;
 pub mod hub;
 pub mod origin;
+pub mod provisioning;
 mod sockets;
 pub mod state;
 pub mod store;
@@ -18,7 +21,7 @@ use std::sync::{Arc, LazyLock};
 
 use app::backend::SharedBackend;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
@@ -31,10 +34,15 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::avatars::Avatars;
 use crate::config::Config;
 use crate::hub::Hub;
 use crate::state::AppState;
 use crate::store::Store;
+
+/// Where avatars are uploaded (a multipart form), and where another system provisions people.
+pub const AVATAR_UPLOAD_PATH: &str = "/api/avatar";
+pub const SYNC_PATH: &str = "/api/admin/users/sync";
 
 pub struct Application {
     listener: TcpListener,
@@ -52,7 +60,8 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(listener.local_addr()?)
             .build();
-        let state = AppState { store, hub: Hub::new(), config: Arc::new(config), leptos_options };
+        let avatars = Avatars::new(config.data_dir.join("avatars"));
+        let state = AppState { store, hub: Hub::new(), config: Arc::new(config), avatars, leptos_options };
         let router = router(state.clone());
         Ok(Self { listener, router, state })
     }
@@ -70,9 +79,12 @@ impl Application {
         // Strip trailing slashes before routing, so `/chat/room/x/` and `/chat/room/x` (and the
         // same for sockets) reach one handler.
         let service = NormalizePathLayer::trim_trailing_slash().layer(self.router);
-        axum::serve(self.listener, axum::ServiceExt::<Request>::into_make_service(service))
+        let watcher = tokio::spawn(self.state.clone().watch_suspensions());
+        let served = axum::serve(self.listener, axum::ServiceExt::<Request>::into_make_service(service))
             .with_graceful_shutdown(shutdown_signal())
-            .await
+            .await;
+        watcher.abort();
+        served
     }
 }
 
@@ -92,13 +104,28 @@ fn router(state: AppState) -> Router {
         http::HeaderValue::from_static("no-cache"),
     ));
 
+    // Avatar files never change under a name (a new upload gets a new one): cache for a year.
+    let avatar_files = Router::new().fallback_service(ServeDir::new(state.avatars.dir())).layer(
+        SetResponseHeaderLayer::overriding(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("public, max-age=31536000, immutable"),
+        ),
+    );
+
     Router::new()
+        .route(
+            AVATAR_UPLOAD_PATH,
+            post(avatar_routes::upload).layer(DefaultBodyLimit::max(avatar_routes::UPLOAD_BODY_BYTES)),
+        )
+        .route("/api/avatar/remove", post(avatar_routes::remove))
+        .route(SYNC_PATH, post(provisioning::sync_handler).layer(DefaultBodyLimit::max(http_guards::SYNC_BODY_BYTES)))
         .route("/api/{*fn_name}", post(server_fn_handler))
         .route("/ws/chatroom/{name}", get(sockets::room::upgrade))
         .route("/ws/chat", get(sockets::user::upgrade))
         .route("/healthz", get(|| async { "ok" }))
         .leptos_routes_with_context(&state, ROUTES.clone(), provide_backend, move || app::shell(options.clone()))
         .nest_service("/pkg", assets)
+        .nest_service("/avatars", avatar_files)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), http_guards::same_origin_posts))
         .layer(axum::middleware::from_fn(server_fn_status))

@@ -49,7 +49,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Admin { command } => {
             let config = Config::from_env()?;
             let store = Store::connect(&config.database_url).await?;
-            match server::admin::run(&store, command).await {
+            match server::admin::run(&store, &config, command).await {
                 Ok(done) => println!("{done}"),
                 Err(error) => {
                     eprintln!("error: {error}");

@@ -11,6 +11,7 @@ use http::HeaderMap;
 use leptos::prelude::LeptosOptions;
 
 use crate::auth;
+use crate::avatars::Avatars;
 use crate::config::Config;
 use crate::hub::Hub;
 use crate::store::{Inserted, Room, Store, StoreError, User};
@@ -22,6 +23,7 @@ pub struct AppState {
     pub store: Store,
     pub hub: Arc<Hub>,
     pub config: Arc<Config>,
+    pub avatars: Avatars,
     pub leptos_options: LeptosOptions,
 }
 

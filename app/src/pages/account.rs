@@ -7,6 +7,9 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use super::{form_error, query_value};
+use crate::auth::{password_link, SetPassword};
+use crate::domain::Password;
+use crate::error::AppError;
 use crate::Session;
 
 #[component]
@@ -15,10 +18,14 @@ pub fn LoginPage() -> impl IntoView {
     let error = form_error(move || session.login.value().get());
     let next = query_value("next");
     let username = query_value("username");
+    let deleted = query_value("deleted");
     view! {
         <Title text="Log in"/>
         <section class="card narrow">
             <h1>"Log in"</h1>
+            {move || (!deleted().is_empty()).then(|| view! {
+                <p class="notice-ok" role="status">"Your account was deleted. Thank you for chatting with us."</p>
+            })}
             <ActionForm action=session.login attr:class="stack">
                 <input type="hidden" name="next" value=next/>
                 <label>"Username or email"
@@ -73,5 +80,54 @@ fn with_next(path: &str, next: &str) -> String {
         path.to_owned()
     } else {
         format!("{path}?next={next}")
+    }
+}
+
+/// `/set-password?token=…`: the page of a one-time link (from `admin reset-password`, the
+/// admin page, or provisioning). Setting the password signs the person in.
+#[component]
+pub fn SetPasswordPage() -> impl IntoView {
+    let token = query_value("token");
+    let set = ServerAction::<SetPassword>::new();
+    let error = form_error(move || set.value().get());
+    let who = Resource::new(token, |token| async move {
+        if token.is_empty() {
+            return Err(AppError::NotFound);
+        }
+        password_link(token).await
+    });
+    Effect::new(move |_| {
+        if matches!(set.value().get(), Some(Ok(_))) {
+            super::reload_at("/");
+        }
+    });
+    view! {
+        <Title text="Set your password"/>
+        <section class="card narrow">
+            <Suspense fallback=|| view! { <p class="muted">"Checking the link…"</p> }>
+                {move || Suspend::new(async move {
+                    match who.await {
+                        Ok(username) => view! {
+                            <h1>"Set your password"</h1>
+                            <p>"For " <strong>"@"{username}</strong> ". This link works once."</p>
+                            <ActionForm action=set attr:class="stack">
+                                <input type="hidden" name="token" value=token/>
+                                <label>"New password " <small class="muted">"(8 characters or more)"</small>
+                                    <input type="password" name="new_password" required minlength=Password::MIN_CHARS
+                                        autocomplete="new-password" autofocus/>
+                                </label>
+                                {move || error().map(|text| view! { <p class="form-error" role="alert">{text}</p> })}
+                                <button type="submit" disabled=move || set.pending().get()>"Set password and log in"</button>
+                            </ActionForm>
+                        }.into_any(),
+                        Err(_) => view! {
+                            <h1>"This link does not work"</h1>
+                            <p>"It was used already, it expired (links last 72 hours), or it was copied incompletely. Ask an admin for a new one."</p>
+                            <p><a href="/login">"Log in"</a></p>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
     }
 }

@@ -2,6 +2,7 @@
 //! avatars, and how forms show their errors.
 
 mod account;
+mod admin;
 mod directory;
 mod profile;
 mod room;
@@ -9,7 +10,8 @@ mod room_settings;
 mod rooms;
 mod settings;
 
-pub use account::{LoginPage, SignupPage};
+pub use account::{LoginPage, SetPasswordPage, SignupPage};
+pub use admin::{AdminPage, AdminRoomMessages};
 pub use directory::{DirectoryPage, StartChat};
 pub use profile::ProfilePage;
 pub use room::RoomPage;
@@ -42,6 +44,7 @@ pub fn Header() -> impl IntoView {
                             <UserChannel/>
                             <nav class="account">
                                 <span class="whoami" data-testid="whoami">{user.display_name}</span>
+                                {user.is_admin.then(|| view! { <A href="/admin">"Admin"</A> })}
                                 <A href="/settings">"Settings"</A>
                                 <ActionForm action=session.logout attr:class="inline">
                                     <button type="submit" class="link">"Log out"</button>
@@ -86,7 +89,7 @@ fn UserChannel() -> impl IntoView {
             crate::notify::show(&title, &body, &message.room);
         }
         UserEvent::Error { message, .. } => leptos::logging::warn!("{message}"),
-        UserEvent::Pong => {}
+        UserEvent::Pong | UserEvent::SyncResult(_) => {}
     });
 }
 
@@ -168,7 +171,11 @@ fn SidebarRoom(room: RoomSummary, current: impl Fn() -> String + Send + Sync + C
     let here = move || target.with_value(|href| current().trim_end_matches('/') == href.trim_end_matches('/'));
     let marker = match room.kind {
         RoomKind::Direct => match room.other.clone() {
-            Some(other) => view! { <Avatar name=room.title.clone() small=true/><OnlineDot person=other/> }.into_any(),
+            Some(other) => view! {
+                <Avatar name=room.title.clone() url=other.avatar.clone() small=true/>
+                <OnlineDot person=other/>
+            }
+            .into_any(),
             None => view! { <Avatar name=room.title.clone() small=true/> }.into_any(),
         },
         RoomKind::Private => view! { <span class="room-mark" title="Private room">"🔒"</span> }.into_any(),
@@ -194,7 +201,7 @@ fn SidebarRoom(room: RoomSummary, current: impl Fn() -> String + Send + Sync + C
 #[component]
 pub fn PersonSummary(person: Person) -> impl IntoView {
     view! {
-        <Avatar name=person.display_name.clone()/>
+        <Avatar name=person.display_name.clone() url=person.avatar.clone()/>
         <OnlineDot person=person.clone()/>
         <div class="who">
             <a class="name" href=format!("/@{}", person.username)>{person.display_name}</a>
@@ -220,10 +227,27 @@ pub fn OnlineDot(person: Person) -> impl IntoView {
     }
 }
 
-/// A person's picture: their initials in a circle (uploaded avatars come later).
+/// A person's picture: their uploaded avatar, else their initials in a circle.
 #[component]
-pub fn Avatar(name: String, #[prop(optional)] small: bool) -> impl IntoView {
-    view! { <span class="avatar" class:small=small aria-hidden="true">{initials(&name)}</span> }
+pub fn Avatar(name: String, #[prop(optional_no_strip)] url: Option<String>, #[prop(optional)] small: bool) -> impl IntoView {
+    match url {
+        Some(url) => view! {
+            <img class="avatar" class:small=small src=url alt="" loading="lazy" width="256" height="256"/>
+        }
+        .into_any(),
+        None => view! { <span class="avatar" class:small=small aria-hidden="true">{initials(&name)}</span> }.into_any(),
+    }
+}
+
+/// Loads `path` as a whole new page rather than a client-side navigation, so everything that
+/// shows who is signed in starts over (after the session ended).
+pub fn reload_at(path: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().set_href(path);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = path;
 }
 
 /// What a page shows for what its server function answered: `show` on success, the login page

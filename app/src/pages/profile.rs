@@ -45,7 +45,7 @@ fn ProfileCard(profile: Profile) -> impl IntoView {
         <Title text=person.display_name.clone()/>
         <section class="card stack profile" data-testid="profile">
             <div class="profile-head">
-                <Avatar name=person.display_name.clone()/>
+                <Avatar name=person.display_name.clone() url=person.avatar.clone()/>
                 <div class="who">
                     <h1>{person.display_name.clone()}</h1>
                     <span class="muted">"@"{person.username.clone()} " " <OnlineDot person=person.clone()/></span>

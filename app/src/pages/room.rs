@@ -115,7 +115,7 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
 
     let heading = match (&page.room.kind, &page.room.other) {
         (RoomKind::Direct, Some(other)) => view! {
-            <Avatar name=other.display_name.clone()/>
+            <Avatar name=other.display_name.clone() url=other.avatar.clone()/>
             <OnlineDot person=other.clone()/>
             <h1>{other.display_name.clone()}</h1>
             <a class="muted" href=format!("/@{}", other.username)>"@"{other.username.clone()}</a>
@@ -221,6 +221,7 @@ fn MessageItem(message: ChatMessage, local_time: RwSignal<bool>) -> impl IntoVie
     };
     view! {
         <li class="message" data-seq=message.seq>
+            <Avatar name=message.author.display_name.clone() url=message.author.avatar.clone() small=true/>
             <div class="meta">
                 <span class="author" title=format!("@{}", message.author.username)>{message.author.display_name}</span>
                 <time datetime=message.created_at.clone()>{time}</time>
@@ -293,7 +294,7 @@ mod tests {
 
     #[test]
     fn the_typing_line_names_up_to_two_people() {
-        let person = |name: &str| (super::Author { username: name.to_lowercase(), display_name: name.into() }, 0.0);
+        let person = |name: &str| (super::Author { username: name.to_lowercase(), display_name: name.into(), avatar: None }, 0.0);
         assert_eq!(super::typing_line(&[]), "");
         assert_eq!(super::typing_line(&[person("Ana")]), "Ana is typing…");
         assert_eq!(super::typing_line(&[person("Ana"), person("Bob")]), "Ana and Bob are typing…");

@@ -7,17 +7,44 @@ use leptos::task::spawn_local;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{form_error, loaded};
-use crate::auth::{me, ChangeEmail, ChangePassword};
+use super::{form_error, loaded, query_value, Avatar};
+use crate::auth::{me, ChangeEmail, ChangePassword, DeleteAccount};
 use crate::domain::{Bio, DisplayName, Password};
 use crate::error::AppError;
+use crate::model::Person;
 use crate::notify::{self, State};
 use crate::people::{get_profile, UpdateProfile};
+
+/// The avatar: a plain multipart form posted to `/api/avatar` (the server decodes, checks and
+/// resizes it), which brings the browser back to `here` with the new picture or the error.
+#[component]
+fn AvatarForm(person: Person, here: &'static str) -> impl IntoView {
+    let error = query_value("avatar_error");
+    let has_avatar = person.avatar.is_some();
+    view! {
+        <div class="avatar-form">
+            <Avatar name=person.display_name.clone() url=person.avatar.clone()/>
+            <form method="post" action="/api/avatar" enctype="multipart/form-data" class="stack">
+                <input type="hidden" name="next" value=here/>
+                <label>"Picture " <small class="muted">"(PNG, JPEG, WebP or GIF up to 2 MB; shown as a 256×256 square)"</small>
+                    <input type="file" name="avatar" required accept="image/png,image/jpeg,image/webp,image/gif"/>
+                </label>
+                {move || Some(error()).filter(|e| !e.is_empty()).map(|text| view! { <p class="form-error" role="alert">{text}</p> })}
+                <button type="submit" class="secondary">"Upload picture"</button>
+            </form>
+            {has_avatar.then(|| view! {
+                <form method="post" action="/api/avatar/remove" class="inline">
+                    <button type="submit" class="link">"Remove picture"</button>
+                </form>
+            })}
+        </div>
+    }
+}
 
 /// The profile form: what others see on `/@you`, beside your messages and in the directory.
 /// After saving, a browser goes to `next`, else to the profile.
 #[component]
-fn ProfileForm(#[prop(optional)] next: Option<&'static str>) -> impl IntoView {
+fn ProfileForm(#[prop(optional)] next: Option<&'static str>, here: &'static str) -> impl IntoView {
     let save = ServerAction::<UpdateProfile>::new();
     let error = form_error(move || save.value().get());
     let profile = Resource::new(
@@ -38,6 +65,7 @@ fn ProfileForm(#[prop(optional)] next: Option<&'static str>) -> impl IntoView {
                         profile.person.display_name.clone()
                     };
                     view! {
+                        <AvatarForm person=profile.person.clone() here/>
                         <ActionForm action=save attr:class="stack">
                             {next.map(|next| view! { <input type="hidden" name="next" value=next/> })}
                             <label>"Display name " <small class="muted">"(up to 20 characters; empty shows your username)"</small>
@@ -65,7 +93,7 @@ pub fn WelcomePage() -> impl IntoView {
             <h1>"Welcome!"</h1>
             <p>"Tell people who you are. All of it is optional, and you can change it any time in "
                 <a href="/settings">"Settings"</a>"."</p>
-            <ProfileForm next="/"/>
+            <ProfileForm next="/" here="/welcome"/>
             <p><a href="/">"Skip for now"</a></p>
         </section>
     }
@@ -81,6 +109,14 @@ fn AccountForms() -> impl IntoView {
         matches!(change.value().get(), Some(Ok(())))
             || (change.value().get().is_none() && query.read().get("changed").as_deref() == Some("password"))
     };
+    let delete = ServerAction::<DeleteAccount>::new();
+    let delete_error = form_error(move || delete.value().get());
+    // The session is gone: reload the whole app, signed out.
+    Effect::new(move |_| {
+        if matches!(delete.value().get(), Some(Ok(()))) {
+            super::reload_at("/login?deleted=1");
+        }
+    });
     let change_email = ServerAction::<ChangeEmail>::new();
     let email_error = form_error(move || change_email.value().get());
     let email_changed = move || {
@@ -120,6 +156,15 @@ fn AccountForms() -> impl IntoView {
             <p class="muted">"Lost a phone, or used a shared computer? This signs you out on every device, this one too."</p>
             <button type="submit" class="secondary">"Sign out everywhere"</button>
         </form>
+        <h2>"Delete account"</h2>
+        <ActionForm action=delete attr:class="stack danger-zone">
+            <p>"This deletes your account for good and signs you out everywhere. Your messages stay in their rooms, shown as from “deleted user”; your picture is removed."</p>
+            <label>"Your password"
+                <input type="password" name="current_password" required autocomplete="current-password"/>
+            </label>
+            {move || delete_error().map(|text| view! { <p class="form-error" role="alert">{text}</p> })}
+            <button type="submit" class="danger" disabled=move || delete.pending().get()>"Delete my account"</button>
+        </ActionForm>
     }
 }
 
@@ -142,7 +187,7 @@ pub fn SettingsPage() -> impl IntoView {
         <section class="card stack">
             <h1>"Settings"</h1>
             <h2>"Profile"</h2>
-            <ProfileForm/>
+            <ProfileForm here="/settings"/>
             <AccountForms/>
             <h2>"Notifications"</h2>
             <p>"While this tab is out of view, a message in a private chat, or one that mentions you ("

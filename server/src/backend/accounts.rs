@@ -35,6 +35,18 @@ impl AppState {
         Ok(user)
     }
 
+    /// Deletes an account for good: the avatar file, then the row (sessions, roles, memberships
+    /// and links go with it; messages stay without an author), then every open socket.
+    pub(crate) async fn remove_account(&self, user: &User) -> Result<(), AppError> {
+        self.store.delete_user(user.id).await.map_err(to_app_error)?;
+        if let Some(file) = &user.avatar {
+            self.avatars.remove(file).await;
+        }
+        self.hub.end_sockets_of(user.id);
+        tracing::info!(user = %user.username, "account deleted");
+        Ok(())
+    }
+
     async fn end_session(&self, headers: &HeaderMap) -> Result<(), AppError> {
         if let Some(token) = auth::session_token(headers) {
             self.store.delete_session(&auth::token_hash(&token)).await.map_err(to_app_error)?;
@@ -74,6 +86,10 @@ impl Accounts for AppState {
         let hash = user.as_ref().map(|u| u.password_hash.clone());
         let valid = auth::verify_password(password.to_owned(), hash).await.map_err(internal)?;
         match user {
+            Some(user) if valid && user.is_suspended() => {
+                tracing::info!(user = %user.username, "suspended account refused at login");
+                Err(AppError::Suspended)
+            }
             Some(user) if valid => {
                 tracing::info!(user = %user.username, "logged in");
                 self.start_session(headers, &user).await
@@ -111,5 +127,27 @@ impl Accounts for AppState {
         self.hub.end_sockets_of(user.id);
         tracing::info!(user = %user.username, sessions_ended = ended, "signed out everywhere");
         Ok(auth::clear_session_cookie(self.config.secure_cookies))
+    }
+
+    async fn delete_account(&self, headers: &HeaderMap, password: &str) -> Result<HeaderValue, AppError> {
+        let user = self.checked_user(headers, password).await?;
+        self.remove_account(&user).await?;
+        Ok(auth::clear_session_cookie(self.config.secure_cookies))
+    }
+
+    async fn password_link(&self, token: &str) -> Result<String, AppError> {
+        let user = self.store.password_link_user(&auth::token_hash(token)).await.map_err(to_app_error)?;
+        user.map(|user| user.username).ok_or(AppError::NotFound)
+    }
+
+    async fn set_password(&self, headers: &HeaderMap, token: &str, password: Password) -> Result<NewSession, AppError> {
+        let hash = auth::hash_password(password.expose().to_owned()).await.map_err(internal)?;
+        let user =
+            self.store.use_password_link(&auth::token_hash(token), &hash).await.map_err(to_app_error)?.ok_or_else(
+                || AppError::Invalid("this link has expired or was used already: ask an admin for a new one".into()),
+            )?;
+        self.hub.end_sockets_of(user.id);
+        tracing::info!(user = %user.username, "password set with a one-time link");
+        self.start_session(headers, &user).await
     }
 }

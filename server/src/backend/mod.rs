@@ -2,6 +2,7 @@
 //! holds signup, login and sessions; `rooms` the directory, rooms and their members.
 
 mod accounts;
+mod admin;
 mod rooms;
 
 use app::error::AppError;
@@ -16,6 +17,7 @@ fn current(user: &User) -> CurrentUser {
         username: user.username.clone(),
         display_name: user.shown_name(),
         is_admin: user.is_admin,
+        avatar: user.avatar.as_deref().map(app::model::avatar_url),
     }
 }
 
@@ -25,7 +27,8 @@ impl AppState {
         let display_name =
             listed.display_name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| listed.username.clone());
         let online = self.hub.is_online(listed.id);
-        Person { username: listed.username, display_name, roles: listed.roles, online }
+        let avatar = listed.avatar.as_deref().map(app::model::avatar_url);
+        Person { username: listed.username, display_name, roles: listed.roles, online, avatar }
     }
 }
 

@@ -125,6 +125,7 @@ impl Rooms for AppState {
             id: person.id,
             username: person.username.clone(),
             display_name: person.display_name.clone(),
+            avatar: person.avatar.clone(),
             roles,
         };
         Ok(Profile {
@@ -330,6 +331,14 @@ impl Rooms for AppState {
                 room.title
             )));
         }
+        self.remove_room(&room).await
+    }
+}
+
+impl AppState {
+    /// Deletes a room with its messages: its open sockets close (`room_closed`, reason
+    /// `deleted`) and every member's sidebar loses it.
+    pub(super) async fn remove_room(&self, room: &Room) -> Result<(), AppError> {
         let members = self.store.members(room.id).await.map_err(to_app_error)?;
         self.store.delete_room(room.id).await.map_err(to_app_error)?;
         tracing::info!(room = %room.name, "room deleted");

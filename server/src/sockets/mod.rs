@@ -2,6 +2,7 @@
 //! `/ws/chat/` (a person's own channel: rooms added and removed). Both are upgraded by the same
 //! rules (Origin, then session cookie) with the same limits, and write the same way.
 
+pub mod provisioning;
 pub mod room;
 pub mod user;
 

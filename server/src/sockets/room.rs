@@ -3,7 +3,7 @@
 //! receives `{"body": "..."}` frames from members; sends the room's events (see `app::protocol`).
 
 use app::domain::{BodyError, ClientId, MessageBody};
-use app::protocol::{Author, ClientControl, ClientFrame, ErrorCode, ServerEvent};
+use app::protocol::{ClientControl, ClientFrame, ErrorCode, ServerEvent};
 use axum::extract::ws::{close_code, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
@@ -166,8 +166,7 @@ async fn typing(state: &AppState, room: &Room, user: &User) {
     }
     match state.store.is_member(room.id, user.id).await {
         Ok(true) => {
-            let author = Author { username: user.username.clone(), display_name: user.shown_name() };
-            channel.publish_about(user.id, &ServerEvent::Typing { room: room.name.clone(), author });
+            channel.publish_about(user.id, &ServerEvent::Typing { room: room.name.clone(), author: user.author() });
         }
         Ok(false) => {}
         Err(error) => tracing::warn!(%error, "could not check a typist's membership"),

@@ -11,6 +11,7 @@ use tokio::sync::broadcast::error::RecvError;
 use super::{authorize, close, close_lagging, limited, on_beat, read, send, Heartbeat, Read, SESSION_ENDED};
 use crate::error::Error;
 use crate::hub::UserFrame;
+use crate::provisioning::{self, SyncError};
 use crate::state::AppState;
 use crate::store::User;
 
@@ -19,6 +20,17 @@ pub async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, Error> {
+    // Another system provisioning people, rather than a person.
+    if let Some(token) = provisioning::bearer_token(&headers).map(str::to_owned) {
+        let name = provisioning::check_token(&state, Some(&token)).await.map_err(|error| match error {
+            SyncError::Store(store) => Error::from(store),
+            _ => Error::BadToken,
+        })?;
+        let base_url = state.config.base_url(Some(&headers));
+        return Ok(limited(ws)
+            .on_upgrade(move |socket| super::provisioning::serve(socket, state, token, name, base_url))
+            .into_response());
+    }
     let user = authorize(&state, &headers).await?;
     Ok(limited(ws).on_upgrade(move |socket| serve(socket, state, user)).into_response())
 }

@@ -12,6 +12,7 @@ pub struct StoredMessage {
     pub created_at: i64,
     pub author_username: Option<String>,
     pub author_display_name: Option<String>,
+    pub author_avatar: Option<String>,
     pub client_id: Option<String>,
 }
 
@@ -23,14 +24,18 @@ pub enum Inserted {
 
 impl StoredMessage {
     pub fn into_wire(self, room: &str) -> ChatMessage {
-        let username = self.author_username.unwrap_or_else(|| "deleted".to_owned());
-        let display_name =
-            self.author_display_name.filter(|name| !name.trim().is_empty()).unwrap_or_else(|| username.clone());
+        // A deleted account's messages stay, without an author.
+        let username = self.author_username.unwrap_or_default();
+        let display_name = match self.author_display_name.filter(|name| !name.trim().is_empty()) {
+            Some(name) => name,
+            None if username.is_empty() => DELETED_USER.to_owned(),
+            None => username.clone(),
+        };
         ChatMessage {
             room: room.to_owned(),
             seq: self.seq,
             id: self.id,
-            author: Author { username, display_name },
+            author: Author { username, display_name, avatar: self.author_avatar.as_deref().map(app::model::avatar_url) },
             body: self.body,
             created_at: rfc3339(self.created_at),
             client_id: self.client_id,
@@ -38,11 +43,14 @@ impl StoredMessage {
     }
 }
 
+/// How the author of a deleted account's messages is shown.
+pub const DELETED_USER: &str = "deleted user";
+
 /// The columns a `StoredMessage` is read from (a macro, so queries can be `concat!`ed).
 macro_rules! message_columns {
     () => {
         "SELECT m.id, m.seq, m.body, m.created_at, u.username AS author_username, \
-         u.display_name AS author_display_name, m.client_id \
+         u.display_name AS author_display_name, u.avatar AS author_avatar, m.client_id \
          FROM messages m LEFT JOIN users u ON u.id = m.author_id "
     };
 }
@@ -97,8 +105,8 @@ impl Store {
                 .await?;
             return Ok(Inserted::Again(stored));
         };
-        let (author_username, author_display_name): (String, Option<String>) =
-            sqlx::query_as("SELECT username, display_name FROM users WHERE id = ?")
+        let (author_username, author_display_name, author_avatar): (String, Option<String>, Option<String>) =
+            sqlx::query_as("SELECT username, display_name, avatar FROM users WHERE id = ?")
                 .bind(author_id)
                 .fetch_one(&mut *tx)
                 .await?;
@@ -110,6 +118,7 @@ impl Store {
             created_at,
             author_username: Some(author_username),
             author_display_name,
+            author_avatar,
             client_id: client_id.map(str::to_owned),
         }))
     }
@@ -160,5 +169,18 @@ impl Store {
             .bind(room.id)
             .fetch_one(&self.pool)
             .await?)
+    }
+}
+
+impl Store {
+    /// Deletes one message of a room; gives whether it existed. Later messages keep their
+    /// `seq`: a deleted message leaves a gap that clients simply never see filled.
+    pub async fn delete_message(&self, room: &Room, seq: i64) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM messages WHERE room_id = ? AND seq = ?")
+            .bind(room.id)
+            .bind(seq)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
     }
 }

@@ -1,13 +1,18 @@
 //! The database: connection, migrations, and one module per table family. Every query in
 //! the server lives under this folder.
 
+mod api_tokens;
 mod messages;
+mod password_links;
+mod provisioning;
 mod rooms;
 mod sessions;
 mod users;
 
+pub use api_tokens::ApiToken;
 pub use messages::{rfc3339, Inserted, StoredMessage};
-pub use rooms::{ListedRoom, MemberRoom, Room};
+pub use provisioning::{SyncEntry, Synced};
+pub use rooms::{AdminRoomRow, ListedRoom, MemberRoom, Room};
 pub use users::{Listed, NewUser, User};
 
 use std::str::FromStr;
@@ -26,6 +31,8 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("could not prepare the data folder {path}: {source}")]
     DataDir { path: String, source: std::io::Error },
+    #[error("a live token already has that name")]
+    TokenNameTaken,
     #[error("no free URL for a room of that name")]
     NoFreeName,
     #[error("could not apply migrations: {0}")]

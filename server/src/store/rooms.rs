@@ -4,7 +4,7 @@ use rand::distributions::Alphanumeric;
 use rand::Rng;
 use sqlx::FromRow;
 
-use super::users::{Listed, User};
+use super::users::{Listed, ListedRow, User};
 use super::{now_ms, Result, Store, StoreError};
 
 /// The unread count of the member row `rm`: later messages written by others (a deleted
@@ -168,8 +168,8 @@ impl Store {
 
     /// A room's members, by username.
     pub async fn members(&self, room_id: i64) -> Result<Vec<Listed>> {
-        let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
-            "SELECT u.id, u.username, u.display_name FROM room_members m JOIN users u ON u.id = m.user_id \
+        let rows: Vec<ListedRow> = sqlx::query_as(
+            "SELECT u.id, u.username, u.display_name, u.avatar FROM room_members m JOIN users u ON u.id = m.user_id \
              WHERE m.room_id = ? ORDER BY lower(u.username)",
         )
         .bind(room_id)
@@ -195,8 +195,8 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         // The other person of every one-to-one chat, in one query.
-        let others: Vec<(i64, i64, String, Option<String>)> = sqlx::query_as(
-            "SELECT m.room_id, u.id, u.username, u.display_name FROM room_members mine \
+        let others: Vec<(i64, i64, String, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT m.room_id, u.id, u.username, u.display_name, u.avatar FROM room_members mine \
              JOIN rooms r ON r.id = mine.room_id AND r.kind = 'direct' \
              JOIN room_members m ON m.room_id = r.id AND m.user_id <> mine.user_id \
              JOIN users u ON u.id = m.user_id WHERE mine.user_id = ?",
@@ -204,7 +204,9 @@ impl Store {
         .bind(user_id)
         .fetch_all(&self.pool)
         .await?;
-        let listed = self.with_roles(others.iter().map(|(_, id, u, d)| (*id, u.clone(), d.clone())).collect()).await?;
+        let listed = self
+            .with_roles(others.iter().map(|(_, id, u, d, a)| (*id, u.clone(), d.clone(), a.clone())).collect())
+            .await?;
         Ok(rooms
             .into_iter()
             .map(|room| {
@@ -221,8 +223,8 @@ impl Store {
 
     /// The other person of a one-to-one chat, seen from `user_id`.
     pub async fn other_member(&self, room: &Room, user_id: i64) -> Result<Option<Listed>> {
-        let row: Option<(i64, String, Option<String>)> = sqlx::query_as(
-            "SELECT u.id, u.username, u.display_name FROM room_members m JOIN users u ON u.id = m.user_id \
+        let row: Option<ListedRow> = sqlx::query_as(
+            "SELECT u.id, u.username, u.display_name, u.avatar FROM room_members m JOIN users u ON u.id = m.user_id \
              WHERE m.room_id = ? AND m.user_id <> ?",
         )
         .bind(room.id)
@@ -361,4 +363,33 @@ const MAX_SLUG_ATTEMPTS: u32 = 20;
 
 fn random_suffix(len: usize) -> String {
     rand::thread_rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect::<String>().to_lowercase()
+}
+
+/// A room as the admin page lists it.
+#[derive(Debug, Clone, FromRow)]
+pub struct AdminRoomRow {
+    pub name: String,
+    pub title: String,
+    pub kind: String,
+    pub owner: Option<String>,
+    pub members: i64,
+    pub messages: i64,
+}
+
+impl Store {
+    /// Every room (or the one called `name`), the public chat first, then by title.
+    pub async fn admin_rooms(&self, name: Option<&str>) -> Result<Vec<AdminRoomRow>> {
+        Ok(sqlx::query_as(
+            "SELECT r.name, r.title, r.kind, o.username AS owner, \
+                    (SELECT COUNT(*) FROM room_members c WHERE c.room_id = r.id) AS members, \
+                    (SELECT COUNT(*) FROM messages m WHERE m.room_id = r.id) AS messages \
+             FROM rooms r LEFT JOIN users o ON o.id = r.owner_id \
+             WHERE ?1 IS NULL OR r.name = ?1 \
+             ORDER BY r.name <> ?2, r.kind = 'direct', lower(r.title), r.id",
+        )
+        .bind(name)
+        .bind(RoomName::PUBLIC)
+        .fetch_all(&self.pool)
+        .await?)
+    }
 }

@@ -13,11 +13,11 @@ impl Store {
         Ok(())
     }
 
-    /// The user of a live (unexpired) session.
+    /// The user of a live (unexpired) session; a suspended person's sessions open nothing.
     pub async fn session_user(&self, token_hash: &[u8]) -> Result<Option<User>> {
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = ? AND s.expires_at > ?"
+             WHERE s.token_hash = ? AND s.expires_at > ? AND u.suspended_at IS NULL"
         );
         Ok(sqlx::query_as::<_, User>(&sql).bind(token_hash).bind(now_ms()).fetch_optional(&self.pool).await?)
     }

@@ -14,16 +14,33 @@ pub struct User {
     pub created_at: i64,
     pub is_admin: bool,
     pub bio: String,
+    /// When an admin suspended them; `None` for an active account.
+    pub suspended_at: Option<i64>,
+    /// The avatar's file name under the avatars folder; `None` shows initials.
+    pub avatar: Option<String>,
 }
 
 /// The columns of [`User`], for every query that loads one (aliased as `u`).
-pub(super) const USER_COLUMNS: &str =
-    "u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.is_admin, u.bio";
+pub(super) const USER_COLUMNS: &str = "u.id, u.username, u.email, u.display_name, u.password_hash, \
+     u.created_at, u.is_admin, u.bio, u.suspended_at, u.avatar";
 
 impl User {
     /// The name shown on messages: the chosen display name, else the username.
     pub fn shown_name(&self) -> String {
         self.display_name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| self.username.clone())
+    }
+
+    /// How their messages and typing signals name them.
+    pub fn author(&self) -> app::protocol::Author {
+        app::protocol::Author {
+            username: self.username.clone(),
+            display_name: self.shown_name(),
+            avatar: self.avatar.as_deref().map(app::model::avatar_url),
+        }
+    }
+
+    pub fn is_suspended(&self) -> bool {
+        self.suspended_at.is_some()
     }
 }
 
@@ -33,12 +50,18 @@ pub struct Listed {
     pub id: i64,
     pub username: String,
     pub display_name: Option<String>,
+    pub avatar: Option<String>,
     pub roles: Vec<String>,
 }
+
+/// The columns `with_roles` takes: id, username, display name, avatar.
+pub(super) type ListedRow = (i64, String, Option<String>, Option<String>);
 
 pub struct NewUser<'a> {
     pub username: &'a str,
     pub email: Option<&'a str>,
+    /// Empty for a provisioned person who has not set a password yet: nothing verifies
+    /// against it, so they can only get in through a one-time link.
     pub password_hash: &'a str,
     /// The role every new person gets.
     pub role: &'a Role,
@@ -54,10 +77,18 @@ impl Store {
     /// Creates the account with the default role, in the public chat, in one transaction.
     pub async fn create_user(&self, new: NewUser<'_>) -> Result<User> {
         let mut tx = self.pool.begin().await?;
-        let user = sqlx::query_as::<_, User>(
-            "INSERT INTO users (username, email, password_hash, created_at) VALUES (?, ?, ?, ?) \
-             RETURNING id, username, email, display_name, password_hash, created_at, is_admin, bio",
-        )
+        let user = Self::insert_user(&mut tx, new).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Creates the account with its role, in the public chat, inside the caller's transaction.
+    pub(super) async fn insert_user(tx: &mut sqlx::SqliteConnection, new: NewUser<'_>) -> Result<User> {
+        let sql = format!(
+            "INSERT INTO users (username, email, password_hash, created_at) VALUES (?, ?, ?, ?) RETURNING {}",
+            USER_COLUMNS.replace("u.", "")
+        );
+        let user = sqlx::query_as::<_, User>(&sql)
         .bind(new.username)
         .bind(new.email)
         .bind(new.password_hash)
@@ -89,7 +120,6 @@ impl Store {
         .bind(RoomName::PUBLIC)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
         Ok(user)
     }
 
@@ -139,14 +169,14 @@ impl Store {
     pub async fn directory(&self, viewer: &User, query: &str, limit: i64) -> Result<Vec<Listed>> {
         let pattern = format!("%{}%", escape_like(&query.trim().to_lowercase()));
         let sql = format!(
-            "SELECT u.id, u.username, u.display_name FROM users u \
+            "SELECT u.id, u.username, u.display_name, u.avatar FROM users u \
              WHERE u.id <> ?1 AND {VISIBLE_TO} \
                AND (lower(u.username) LIKE ?3 ESCAPE '\\' \
                     OR lower(coalesce(u.display_name, '')) LIKE ?3 ESCAPE '\\' \
                     OR EXISTS (SELECT 1 FROM user_roles s WHERE s.user_id = u.id AND s.role LIKE ?3 ESCAPE '\\')) \
              ORDER BY lower(u.username) LIMIT ?4"
         );
-        let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(&sql)
+        let rows: Vec<ListedRow> = sqlx::query_as(&sql)
             .bind(viewer.id)
             .bind(viewer.is_admin)
             .bind(pattern)
@@ -157,24 +187,25 @@ impl Store {
     }
 
     /// Attaches each person's roles (one query for all of them).
-    pub(super) async fn with_roles(&self, rows: Vec<(i64, String, Option<String>)>) -> Result<Vec<Listed>> {
+    pub(super) async fn with_roles(&self, rows: Vec<ListedRow>) -> Result<Vec<Listed>> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
         let mut query: QueryBuilder<Sqlite> =
             QueryBuilder::new("SELECT user_id, role FROM user_roles WHERE user_id IN (");
         let mut ids = query.separated(", ");
-        for (id, _, _) in &rows {
+        for (id, _, _, _) in &rows {
             ids.push_bind(*id);
         }
         query.push(") ORDER BY role");
         let roles: Vec<(i64, String)> = query.build_query_as().fetch_all(&self.pool).await?;
         Ok(rows
             .into_iter()
-            .map(|(id, username, display_name)| Listed {
+            .map(|(id, username, display_name, avatar)| Listed {
                 id,
                 username,
                 display_name,
+                avatar,
                 roles: roles.iter().filter(|(user, _)| *user == id).map(|(_, role)| role.clone()).collect(),
             })
             .collect())
@@ -257,6 +288,52 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// Suspends (`true`) or reinstates a person. Suspending also ends every session of theirs;
+    /// gives whether anything changed.
+    pub async fn set_suspended(&self, user_id: i64, suspended: bool) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let update = if suspended {
+            sqlx::query("UPDATE users SET suspended_at = ? WHERE id = ? AND suspended_at IS NULL").bind(now_ms())
+        } else {
+            sqlx::query("UPDATE users SET suspended_at = NULL WHERE id = ? AND suspended_at IS NOT NULL")
+        };
+        let changed = update.bind(user_id).execute(&mut *tx).await?.rows_affected() > 0;
+        if suspended {
+            sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(user_id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// The people suspended at or after `since` (ms): what a running server polls, so that a
+    /// suspension made from the command line closes their sockets too.
+    pub async fn suspended_since(&self, since: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar("SELECT id FROM users WHERE suspended_at >= ?")
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Deletes an account: sessions, roles, memberships and links go with it; their messages
+    /// stay, without an author ("deleted user"); rooms they owned stay, without an owner.
+    pub async fn delete_user(&self, user_id: i64) -> Result<()> {
+        sqlx::query("DELETE FROM users WHERE id = ?").bind(user_id).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Sets (or removes) the avatar's file name; gives the one it replaced.
+    pub async fn set_avatar(&self, user_id: i64, avatar: Option<&str>) -> Result<Option<String>> {
+        let mut tx = self.pool.begin().await?;
+        let old: Option<String> = sqlx::query_scalar("SELECT avatar FROM users WHERE id = ?")
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .flatten();
+        sqlx::query("UPDATE users SET avatar = ? WHERE id = ?").bind(avatar).bind(user_id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(old)
     }
 
     pub async fn set_admin(&self, user_id: i64, is_admin: bool) -> Result<()> {

@@ -42,6 +42,8 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
         database_url: database_url.clone(),
         site_addr: "127.0.0.1:0".parse().unwrap(),
         site_root: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site"),
+        data_dir: data.path().to_path_buf(),
+        public_url: None,
         allowed_origins: vec![],
         secure_cookies: false,
         default_role: app::domain::Role::parse("member").unwrap(),

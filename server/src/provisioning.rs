@@ -1,0 +1,149 @@
+//! Provisioning people from another system: `POST /api/admin/users/sync` with
+//! `Authorization: Bearer <token>`, or the same JSON as a frame on `/ws/chat/` opened with that
+//! header. Tokens are made with `chat-server admin create-token` and stored hashed.
+
+use app::domain::{Email, Role, Username};
+use app::protocol::{
+    CreatedPerson, ProvisioningRequest, RejectedPerson, SyncReport, UpdatedPerson, MAX_SYNC_USERS,
+};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use http::{header, HeaderMap, StatusCode};
+
+use crate::auth;
+use crate::state::AppState;
+use crate::store::{StoreError, SyncEntry, Synced};
+
+/// Why a sync was refused whole.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("send Authorization: Bearer <token> (an operator makes one with `chat-server admin create-token <name>`)")]
+    NoToken,
+    #[error("that token is not valid (it may have been revoked): ask an operator for a new one")]
+    BadToken,
+    #[error(
+        "the body must be JSON like {{\"type\":\"all_users\",\"users\":[{{\"username\":\"ana\",\"email\":\"ana@example.org\",\"role\":\"tenant\"}}]}}; nothing was changed ({0})"
+    )]
+    Malformed(String),
+    #[error("a sync may list at most {MAX_SYNC_USERS} people: split it; nothing was changed")]
+    TooMany,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl IntoResponse for SyncError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            SyncError::NoToken | SyncError::BadToken => StatusCode::UNAUTHORIZED,
+            SyncError::Malformed(_) | SyncError::TooMany => StatusCode::BAD_REQUEST,
+            SyncError::Store(error) => {
+                tracing::error!(%error, "provisioning failed");
+                let text = "something went wrong on our side; nothing was changed: please try again";
+                return (StatusCode::INTERNAL_SERVER_ERROR, text).into_response();
+            }
+        };
+        (status, self.to_string()).into_response()
+    }
+}
+
+/// The bearer token of a request, if it carries one.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty() && t.len() <= 128)
+}
+
+/// Checks a token: live (not revoked) and known.
+pub async fn check_token(state: &AppState, token: Option<&str>) -> Result<String, SyncError> {
+    let token = token.ok_or(SyncError::NoToken)?;
+    let found = state.store.use_api_token(&auth::token_hash(token)).await?;
+    found.map(|t| t.name).ok_or(SyncError::BadToken)
+}
+
+pub async fn sync_handler(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let result = async {
+        let token = check_token(&state, bearer_token(&headers)).await?;
+        let request = parse(&body)?;
+        let report = sync(&state, request, &state.config.base_url(Some(&headers))).await?;
+        tracing::info!(
+            token,
+            created = report.created.len(),
+            updated = report.updated.len(),
+            rejected = report.rejected.len(),
+            "people provisioned"
+        );
+        Ok::<_, SyncError>(report)
+    }
+    .await;
+    match result {
+        Ok(report) => axum::Json(report).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+pub fn parse(body: &[u8]) -> Result<ProvisioningRequest, SyncError> {
+    let request: ProvisioningRequest =
+        serde_json::from_slice(body).map_err(|error| SyncError::Malformed(error.to_string()))?;
+    let ProvisioningRequest::AllUsers { users } = &request;
+    if users.len() > MAX_SYNC_USERS {
+        return Err(SyncError::TooMany);
+    }
+    Ok(request)
+}
+
+/// Applies a sync: every valid entry in one transaction; invalid ones are reported, not applied.
+pub async fn sync(state: &AppState, request: ProvisioningRequest, base_url: &str) -> Result<SyncReport, SyncError> {
+    let ProvisioningRequest::AllUsers { users } = request;
+    let mut report = SyncReport::default();
+    let mut seen = std::collections::HashSet::new();
+    let mut valid = Vec::new();
+    for (index, entry) in users.iter().enumerate() {
+        let checked = (|| {
+            let username = Username::parse(&entry.username)?;
+            let email = Email::parse_optional(entry.email.as_deref().unwrap_or_default())?;
+            let role = Role::parse(&entry.role)?;
+            if !seen.insert(username.as_str().to_lowercase()) {
+                return Err("listed more than once in this sync: only the first entry counts".to_owned());
+            }
+            Ok((username, email, role))
+        })();
+        match checked {
+            Ok(entry) => valid.push((index, entry)),
+            Err(reason) => {
+                report.rejected.push(RejectedPerson { index, username: entry.username.clone(), reason });
+            }
+        }
+    }
+    let tokens: Vec<String> = valid.iter().map(|_| auth::new_session_token()).collect();
+    let entries: Vec<SyncEntry> = valid
+        .iter()
+        .zip(&tokens)
+        .map(|((_, (username, email, role)), token)| SyncEntry {
+            username: username.as_str(),
+            email: email.as_ref().map(Email::as_str),
+            role,
+            link_hash: auth::token_hash(token),
+        })
+        .collect();
+    let expires_at = crate::store::now_ms() + auth::PASSWORD_LINK_HOURS * 60 * 60 * 1000;
+    let outcomes = state.store.sync_users(&entries, expires_at).await?;
+    for (((index, (username, ..)), token), outcome) in valid.iter().zip(&tokens).zip(outcomes) {
+        let username = username.as_str().to_owned();
+        match outcome {
+            Synced::Created => report.created.push(CreatedPerson {
+                username,
+                set_password_url: format!("{base_url}{}", auth::password_link_path(token)),
+            }),
+            Synced::Updated { roles } => report.updated.push(UpdatedPerson { username, roles }),
+            Synced::Unchanged => report.unchanged.push(username),
+            Synced::EmailTaken => report.rejected.push(RejectedPerson {
+                index: *index,
+                username,
+                reason: "that email is already used by another account: leave it out or use another".into(),
+            }),
+        }
+    }
+    report.rejected.sort_by_key(|rejected| rejected.index);
+    Ok(report)
+}

@@ -1,0 +1,60 @@
+//! Bearer tokens for provisioning people from another system. Only the SHA-256 of a token is
+//! stored; the token itself is printed once, when it is made.
+
+use sqlx::FromRow;
+
+use super::{now_ms, Result, Store, StoreError};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ApiToken {
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+impl Store {
+    /// Stores a new token under a name no live token has.
+    pub async fn create_api_token(&self, name: &str, token_hash: &[u8]) -> Result<()> {
+        sqlx::query("INSERT INTO api_tokens (name, token_hash, created_at) VALUES (?, ?, ?)")
+            .bind(name)
+            .bind(token_hash)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await
+            .map_err(|error| match error {
+                sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::TokenNameTaken,
+                other => StoreError::Database(other),
+            })?;
+        Ok(())
+    }
+
+    /// Revokes the live token called `name`; gives whether there was one.
+    pub async fn revoke_api_token(&self, name: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE lower(name) = lower(?) AND revoked_at IS NULL")
+            .bind(now_ms())
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn list_api_tokens(&self) -> Result<Vec<ApiToken>> {
+        Ok(sqlx::query_as("SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// The live token with this hash, marked as used now.
+    pub async fn use_api_token(&self, token_hash: &[u8]) -> Result<Option<ApiToken>> {
+        Ok(sqlx::query_as(
+            "UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ? AND revoked_at IS NULL \
+             RETURNING id, name, created_at, last_used_at, revoked_at",
+        )
+        .bind(now_ms())
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+}
