@@ -49,7 +49,9 @@ pub async fn admin_set_admin(username: String, is_admin: bool) -> Result<(), App
 #[server(endpoint = "admin_reset_password")]
 pub async fn admin_reset_password(username: String) -> Result<String, AppError> {
     use crate::server_fns::*;
-    respond(async { backend()?.admin_reset_password(&require_user().await?, &username, &request_headers()).await }.await)
+    respond(
+        async { backend()?.admin_reset_password(&require_user().await?, &username, &request_headers()).await }.await,
+    )
 }
 
 #[server(endpoint = "admin_room")]

@@ -150,8 +150,12 @@ pub trait Admin: Send + Sync + 'static {
 
     /// A one-time link (72 hours) with which `username` sets a new password; `headers` give
     /// the address the link starts with when `PUBLIC_URL` is not set.
-    async fn admin_reset_password(&self, user: &CurrentUser, username: &str, headers: &HeaderMap)
-        -> Result<String, AppError>;
+    async fn admin_reset_password(
+        &self,
+        user: &CurrentUser,
+        username: &str,
+        headers: &HeaderMap,
+    ) -> Result<String, AppError>;
 
     async fn admin_room(&self, user: &CurrentUser, room: &str) -> Result<AdminRoomPage, AppError>;
 

@@ -134,7 +134,8 @@ pub async fn run(store: &Store, config: &Config, command: AdminCommand) -> Resul
         }
         AdminCommand::ListTokens => {
             let tokens = store.list_api_tokens().await?;
-            let day = |ms: Option<i64>| ms.map_or("-".to_owned(), |ms| crate::store::rfc3339(ms)[..16].replace('T', " "));
+            let day =
+                |ms: Option<i64>| ms.map_or("-".to_owned(), |ms| crate::store::rfc3339(ms)[..16].replace('T', " "));
             let mut out = format!("{:<30} {:<17} {:<17} {}", "NAME", "CREATED", "LAST USED", "REVOKED");
             for token in &tokens {
                 out.push_str(&format!(
@@ -165,8 +166,10 @@ pub async fn run(store: &Store, config: &Config, command: AdminCommand) -> Resul
         }
         AdminCommand::ListUsers => {
             let people = store.list_users().await?;
-            let mut out =
-                format!("{:<30} {:<20} {:<30} {:<24} {:<5} {:<10} {}", "USERNAME", "NAME", "EMAIL", "ROLES", "ADMIN", "SINCE", "STATE");
+            let mut out = format!(
+                "{:<30} {:<20} {:<30} {:<24} {:<5} {:<10} {}",
+                "USERNAME", "NAME", "EMAIL", "ROLES", "ADMIN", "SINCE", "STATE"
+            );
             for (user, roles) in &people {
                 out.push_str(&format!(
                     "\n{:<30} {:<20} {:<30} {:<24} {:<5} {:<10} {}",

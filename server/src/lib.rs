@@ -105,12 +105,11 @@ fn router(state: AppState) -> Router {
     ));
 
     // Avatar files never change under a name (a new upload gets a new one): cache for a year.
-    let avatar_files = Router::new().fallback_service(ServeDir::new(state.avatars.dir())).layer(
-        SetResponseHeaderLayer::overriding(
+    let avatar_files =
+        Router::new().fallback_service(ServeDir::new(state.avatars.dir())).layer(SetResponseHeaderLayer::overriding(
             http::header::CACHE_CONTROL,
             http::HeaderValue::from_static("public, max-age=31536000, immutable"),
-        ),
-    );
+        ));
 
     Router::new()
         .route(

@@ -3,9 +3,7 @@
 //! header. Tokens are made with `chat-server admin create-token` and stored hashed.
 
 use app::domain::{Email, Role, Username};
-use app::protocol::{
-    CreatedPerson, ProvisioningRequest, RejectedPerson, SyncReport, UpdatedPerson, MAX_SYNC_USERS,
-};
+use app::protocol::{CreatedPerson, ProvisioningRequest, RejectedPerson, SyncReport, UpdatedPerson, MAX_SYNC_USERS};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};

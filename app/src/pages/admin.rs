@@ -19,14 +19,7 @@ pub fn AdminPage() -> impl IntoView {
     let reset = ServerAction::<AdminResetPassword>::new();
     let delete_room = ServerAction::<AdminDeleteRoom>::new();
     let overview = Resource::new(
-        move || {
-            (
-                suspend.version().get(),
-                roles.version().get(),
-                flag.version().get(),
-                delete_room.version().get(),
-            )
-        },
+        move || (suspend.version().get(), roles.version().get(), flag.version().get(), delete_room.version().get()),
         |_| get_admin_overview(),
     );
     // Whichever action failed last says why (or, after a plain form post, the query does).

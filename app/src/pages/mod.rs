@@ -229,7 +229,11 @@ pub fn OnlineDot(person: Person) -> impl IntoView {
 
 /// A person's picture: their uploaded avatar, else their initials in a circle.
 #[component]
-pub fn Avatar(name: String, #[prop(optional_no_strip)] url: Option<String>, #[prop(optional)] small: bool) -> impl IntoView {
+pub fn Avatar(
+    name: String,
+    #[prop(optional_no_strip)] url: Option<String>,
+    #[prop(optional)] small: bool,
+) -> impl IntoView {
     match url {
         Some(url) => view! {
             <img class="avatar" class:small=small src=url alt="" loading="lazy" width="256" height="256"/>

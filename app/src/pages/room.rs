@@ -294,7 +294,9 @@ mod tests {
 
     #[test]
     fn the_typing_line_names_up_to_two_people() {
-        let person = |name: &str| (super::Author { username: name.to_lowercase(), display_name: name.into(), avatar: None }, 0.0);
+        let person = |name: &str| {
+            (super::Author { username: name.to_lowercase(), display_name: name.into(), avatar: None }, 0.0)
+        };
         assert_eq!(super::typing_line(&[]), "");
         assert_eq!(super::typing_line(&[person("Ana")]), "Ana is typing…");
         assert_eq!(super::typing_line(&[person("Ana"), person("Bob")]), "Ana and Bob are typing…");

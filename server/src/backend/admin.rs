@@ -7,9 +7,7 @@ use std::time::Duration;
 use app::backend::Admin;
 use app::domain::Role;
 use app::error::AppError;
-use app::model::{
-    AdminOverview, AdminRoom, AdminRoomPage, AdminUser, CurrentUser, RoomKind, ADMIN_ROOM_MESSAGES,
-};
+use app::model::{AdminOverview, AdminRoom, AdminRoomPage, AdminUser, CurrentUser, RoomKind, ADMIN_ROOM_MESSAGES};
 use app::protocol::ServerEvent;
 use async_trait::async_trait;
 use http::HeaderMap;
@@ -200,4 +198,3 @@ impl Admin for AppState {
         self.remove_room(&room).await
     }
 }
-

@@ -4,9 +4,9 @@
 //! answered. The token is checked again at every frame, so revoking it stops the next sync.
 
 use app::protocol::{ClientControl, ErrorCode, UserEvent};
-use axum::extract::ws::{Utf8Bytes, WebSocket};
+use axum::extract::ws::{close_code, Utf8Bytes, WebSocket};
 
-use super::{on_beat, read, send, Heartbeat, Read};
+use super::{close, on_beat, read, send, Heartbeat, Read};
 use crate::provisioning::{self, SyncError};
 use crate::state::AppState;
 
@@ -25,7 +25,10 @@ pub async fn serve(mut socket: WebSocket, state: AppState, token: String, token_
                 Read::Text(text) if ClientControl::is_ping(&text) => UserEvent::Pong,
                 Read::Text(text) => match sync(&state, &token, &text, &base_url).await {
                     Ok(event) => event,
-                    Err(SyncError::BadToken | SyncError::NoToken) => break,
+                    Err(SyncError::BadToken | SyncError::NoToken) => {
+                        close(&mut socket, close_code::POLICY, Utf8Bytes::from_static("token revoked")).await;
+                        break;
+                    }
                     Err(error) => UserEvent::Error { code: ErrorCode::MalformedFrame, message: error.to_string() },
                 },
                 Read::Binary => UserEvent::Error {

@@ -32,11 +32,12 @@ impl Store {
 
     /// Revokes the live token called `name`; gives whether there was one.
     pub async fn revoke_api_token(&self, name: &str) -> Result<bool> {
-        let done = sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE lower(name) = lower(?) AND revoked_at IS NULL")
-            .bind(now_ms())
-            .bind(name)
-            .execute(&self.pool)
-            .await?;
+        let done =
+            sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE lower(name) = lower(?) AND revoked_at IS NULL")
+                .bind(now_ms())
+                .bind(name)
+                .execute(&self.pool)
+                .await?;
         Ok(done.rows_affected() > 0)
     }
 

@@ -35,7 +35,11 @@ impl StoredMessage {
             room: room.to_owned(),
             seq: self.seq,
             id: self.id,
-            author: Author { username, display_name, avatar: self.author_avatar.as_deref().map(app::model::avatar_url) },
+            author: Author {
+                username,
+                display_name,
+                avatar: self.author_avatar.as_deref().map(app::model::avatar_url),
+            },
             body: self.body,
             created_at: rfc3339(self.created_at),
             client_id: self.client_id,

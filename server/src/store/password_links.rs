@@ -36,7 +36,8 @@ impl Store {
     pub async fn use_password_link(&self, token_hash: &[u8], password_hash: &str) -> Result<Option<User>> {
         let mut tx = self.pool.begin().await?;
         let sql = link_user_query();
-        let Some(user) = sqlx::query_as::<_, User>(&sql).bind(token_hash).bind(now_ms()).fetch_optional(&mut *tx).await?
+        let Some(user) =
+            sqlx::query_as::<_, User>(&sql).bind(token_hash).bind(now_ms()).fetch_optional(&mut *tx).await?
         else {
             return Ok(None);
         };

@@ -71,8 +71,12 @@ impl Store {
                     if email_taken {
                         Synced::EmailTaken
                     } else {
-                        let new =
-                            NewUser { username: entry.username, email: entry.email, password_hash: "", role: entry.role };
+                        let new = NewUser {
+                            username: entry.username,
+                            email: entry.email,
+                            password_hash: "",
+                            role: entry.role,
+                        };
                         let user = Self::insert_user(&mut tx, new).await?;
                         Self::insert_password_link(&mut tx, user.id, &entry.link_hash, link_expires_at).await?;
                         Synced::Created

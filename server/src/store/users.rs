@@ -89,23 +89,23 @@ impl Store {
             USER_COLUMNS.replace("u.", "")
         );
         let user = sqlx::query_as::<_, User>(&sql)
-        .bind(new.username)
-        .bind(new.email)
-        .bind(new.password_hash)
-        .bind(now_ms())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|error| match &error {
-            sqlx::Error::Database(db) if db.is_unique_violation() => {
-                // SQLite names the violated index in its message.
-                if db.message().contains("email") {
-                    StoreError::EmailTaken
-                } else {
-                    StoreError::UsernameTaken
+            .bind(new.username)
+            .bind(new.email)
+            .bind(new.password_hash)
+            .bind(now_ms())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|error| match &error {
+                sqlx::Error::Database(db) if db.is_unique_violation() => {
+                    // SQLite names the violated index in its message.
+                    if db.message().contains("email") {
+                        StoreError::EmailTaken
+                    } else {
+                        StoreError::UsernameTaken
+                    }
                 }
-            }
-            _ => StoreError::Database(error),
-        })?;
+                _ => StoreError::Database(error),
+            })?;
         sqlx::query("INSERT INTO user_roles (user_id, role) VALUES (?, ?)")
             .bind(user.id)
             .bind(new.role.as_str())
@@ -310,10 +310,7 @@ impl Store {
     /// The people suspended at or after `since` (ms): what a running server polls, so that a
     /// suspension made from the command line closes their sockets too.
     pub async fn suspended_since(&self, since: i64) -> Result<Vec<i64>> {
-        Ok(sqlx::query_scalar("SELECT id FROM users WHERE suspended_at >= ?")
-            .bind(since)
-            .fetch_all(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar("SELECT id FROM users WHERE suspended_at >= ?").bind(since).fetch_all(&self.pool).await?)
     }
 
     /// Deletes an account: sessions, roles, memberships and links go with it; their messages

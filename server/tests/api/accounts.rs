@@ -250,3 +250,43 @@ async fn changing_the_email_asks_for_the_password_and_keeps_emails_unique() {
         app.post_form("/api/login", &[("username", "ana@example.org"), ("password", "correct-horse")], None).await;
     assert_eq!(login.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn deleting_the_account_asks_the_password_ends_everything_and_keeps_messages_as_deleted_user() {
+    let app = spawn_app().await;
+    let ana = app.signup("ana").await;
+    let bob = app.signup("bob").await;
+    let phone = log_in(&app, "ana", "correct-horse").await.unwrap();
+    let chat = app.direct_room(&bob, "ana").await;
+    app.post("public-chat", &ana, "hello from ana").await;
+    app.post(&chat, &ana, "a private hello").await;
+    let phone_user = TestUser { username: "ana".into(), cookie: phone.clone() };
+    let mut phone_room = app.socket("public-chat", &phone_user).await;
+    let mut phone_tab = app.user_socket(&phone_user).await;
+
+    let wrong = app.call("delete_account", &[("current_password", "not-it")], Some(&ana)).await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.text().await.unwrap().contains("nothing was changed"));
+    assert!(signed_in(&app, &phone).await, "a refused deletion ends nothing");
+
+    let deleted = app.call("delete_account", &[("current_password", "correct-horse")], Some(&ana)).await;
+    assert_eq!(deleted.status(), StatusCode::OK);
+    assert!(deleted.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"), "the cookie is cleared");
+    assert!(!signed_in(&app, &ana.cookie).await);
+    assert!(!signed_in(&app, &phone).await);
+    assert_eq!(closed_with(&mut phone_room).await, 1008, "open sockets close at once");
+    assert_eq!(closed_with(&mut phone_tab).await, 1008);
+    assert!(log_in(&app, "ana", "correct-horse").await.is_none());
+
+    // The messages stay, from "deleted user", in the public chat and in Bob's private chat.
+    let page: serde_json::Value = app.call_ok("room", &[("name", "public-chat")], &bob).await;
+    let message = page["messages"].as_array().unwrap().iter().find(|m| m["body"] == "hello from ana").unwrap();
+    assert_eq!(message["author"]["display_name"], "deleted user");
+    assert_eq!(message["author"]["username"], "");
+    let html = app.room_html(&chat, &bob).await;
+    assert!(html.contains("a private hello") && html.contains("deleted user"), "{html}");
+    // Bob's directory no longer lists her, and the name is free again.
+    let people: Vec<serde_json::Value> = app.call_ok("directory", &[("q", "")], &bob).await;
+    assert!(people.is_empty());
+    app.signup("ana").await;
+}

@@ -70,19 +70,6 @@ async fn the_directory_needs_a_session() {
     assert!(page.headers()["location"].to_str().unwrap().starts_with("/login"));
 }
 
-/// Runs `chat-server admin …` against this app's database, as an operator would.
-fn admin(app: &TestApp, args: &[&str]) -> (bool, String) {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_chat-server"))
-        .arg("admin")
-        .args(args)
-        .env("DATABASE_URL", &app.database_url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("the server binary runs");
-    let text = String::from_utf8_lossy(if output.status.success() { &output.stdout } else { &output.stderr });
-    (output.status.success(), text.trim().to_owned())
-}
-
 #[tokio::test]
 async fn the_admin_command_sets_roles_and_the_admin_flag() {
     let app = spawn_app().await;
@@ -90,18 +77,18 @@ async fn the_admin_command_sets_roles_and_the_admin_flag() {
     app.signup("bob").await;
     assert_eq!(directory(&app, &ana, "").await, ["bob"], "both have the default role");
 
-    let (ok, said) = admin(&app, &["set-roles", "ana", "Tenant", "landlord"]);
+    let (ok, said) = app.admin_cli(&["set-roles", "ana", "Tenant", "landlord"]);
     assert!(ok, "{said}");
     assert_eq!(said, "ana now has the roles: landlord, tenant");
     assert!(directory(&app, &ana, "").await.is_empty(), "bob shares no role with ana any more");
 
-    let (ok, said) = admin(&app, &["grant-admin", "ana"]);
+    let (ok, said) = app.admin_cli(&["grant-admin", "ana"]);
     assert!(ok, "{said}");
     assert_eq!(directory(&app, &ana, "").await, ["bob"], "an admin sees everyone");
-    assert!(admin(&app, &["revoke-admin", "ana"]).0);
+    assert!(app.admin_cli(&["revoke-admin", "ana"]).0);
     assert!(directory(&app, &ana, "").await.is_empty());
 
-    let (ok, said) = admin(&app, &["list-users"]);
+    let (ok, said) = app.admin_cli(&["list-users"]);
     assert!(ok, "{said}");
     let lines: Vec<&str> = said.lines().collect();
     assert!(lines[0].starts_with("USERNAME"), "{said}");
@@ -110,12 +97,12 @@ async fn the_admin_command_sets_roles_and_the_admin_flag() {
     assert!(lines[2].starts_with("bob "), "{said}");
     assert_eq!(lines.last(), Some(&"2 people"));
 
-    let (ok, said) = admin(&app, &["set-roles", "nobody", "tenant"]);
+    let (ok, said) = app.admin_cli(&["set-roles", "nobody", "tenant"]);
     assert!(!ok);
     assert!(said.contains("no account is called \"nobody\""), "{said}");
-    let (ok, said) = admin(&app, &["set-roles", "ana", "two words"]);
+    let (ok, said) = app.admin_cli(&["set-roles", "ana", "two words"]);
     assert!(!ok);
     assert!(said.contains("roles are single words"), "{said}");
-    let (ok, _) = admin(&app, &["set-roles", "ana"]);
+    let (ok, _) = app.admin_cli(&["set-roles", "ana"]);
     assert!(!ok, "at least one role is required");
 }

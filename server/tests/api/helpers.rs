@@ -181,6 +181,30 @@ impl TestApp {
             .expect("the user socket opens")
     }
 
+    /// Runs `chat-server admin …` against this app's database, as an operator would; gives
+    /// whether it succeeded and what it printed (stdout, or stderr on failure).
+    pub fn admin_cli(&self, args: &[&str]) -> (bool, String) {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_chat-server"))
+            .arg("admin")
+            .args(args)
+            .env("DATABASE_URL", &self.database_url)
+            .env("PUBLIC_URL", &self.address)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("the server binary runs");
+        let text = String::from_utf8_lossy(if output.status.success() { &output.stdout } else { &output.stderr });
+        (output.status.success(), text.trim().to_owned())
+    }
+
+    /// Logs in; gives the new session cookie, or the status of the refusal and its text.
+    pub async fn log_in(&self, login: &str, password: &str) -> Result<String, (StatusCode, String)> {
+        let response = self.post_form("/api/login", &[("username", login), ("password", password)], None).await;
+        match (response.status(), session_cookie(&response)) {
+            (StatusCode::OK, Some(cookie)) => Ok(cookie),
+            (status, _) => Err((status, response.text().await.unwrap())),
+        }
+    }
+
     /// Who `/api/me` says the cookie belongs to.
     pub async fn whoami(&self, cookie: &str) -> Option<String> {
         let response = self.post_form("/api/me", &[], Some(cookie)).await;

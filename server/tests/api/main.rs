@@ -3,6 +3,8 @@
 
 mod access;
 mod accounts;
+mod administration;
+mod avatars;
 mod directory;
 mod group_rooms;
 mod helpers;
@@ -11,6 +13,7 @@ mod notify;
 mod one_to_one;
 mod presence;
 mod profiles;
+mod provisioning;
 mod resume;
 mod room_page;
 mod room_socket;
