@@ -4,9 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 // Each run serves a fresh SQLite database on a port of its own.
-const dataDir = mkdtempSync(join(tmpdir(), 'chat-e2e-'));
+// Workers load this file again and inherit the environment: they must find the same folder.
+const dataDir = process.env.E2E_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'chat-e2e-'));
+process.env.E2E_DATA_DIR = dataDir;
 const port = Number(process.env.E2E_PORT ?? 3107);
 const baseURL = `http://127.0.0.1:${port}`;
+// Specs run `chat-server admin …` against the same database (workers inherit this).
+process.env.E2E_DATABASE_URL = `sqlite://${dataDir}/chat.db`;
 
 export default defineConfig({
   testDir: './tests',
@@ -34,6 +38,7 @@ export default defineConfig({
     timeout: 60_000,
     env: {
       DATABASE_URL: `sqlite://${dataDir}/chat.db`,
+      DATA_DIR: dataDir,
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: '../target/site',
       RUST_LOG: 'warn',

@@ -1,4 +1,5 @@
 import { expect, Page, Browser, BrowserContext } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
 
 /** Every test account's password. */
 export const password = 'correct-horse-battery';
@@ -18,4 +19,12 @@ export async function signUp(from: Browser | BrowserContext, username: string): 
   await expect(page.getByRole('heading', { name: 'People' })).toBeVisible();
   await expect(page.getByTestId('whoami')).toHaveText(username);
   return page;
+}
+
+/** Runs `chat-server admin …` against the test server's database, as an operator would. */
+export function adminCli(...args: string[]): string {
+  return execFileSync('../target/debug/chat-server', ['admin', ...args], {
+    env: { ...process.env, DATABASE_URL: process.env.E2E_DATABASE_URL, RUST_LOG: 'warn' },
+    encoding: 'utf8',
+  });
 }
