@@ -554,11 +554,17 @@ mod browser {
                 }
             }
         });
-        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_event: CloseEvent| {
+        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
             if let Some(inner) = weak.upgrade() {
                 if !inner.stopped.get() {
                     inner.status.set(Status::Reconnecting);
-                    retry_later(&inner);
+                    // A socket refused at the upgrade (401) closes as 1006, like a network
+                    // failure: after a second failure in a row, ask too.
+                    if event.code() == SESSION_ENDED || inner.failures.get() >= 2 {
+                        check_session_then_retry(&inner);
+                    } else {
+                        retry_later(&inner);
+                    }
                 }
             }
         });
@@ -576,6 +582,28 @@ mod browser {
         }
         *inner.socket.borrow_mut() =
             Some(Socket { ws, _on_open: on_open, _on_message: on_message, _on_close: on_close });
+    }
+
+    /// The close code the server uses when this person's sessions ended (password changed
+    /// elsewhere, signed out everywhere, suspended, account deleted).
+    const SESSION_ENDED: u16 = 1008;
+
+    /// After a "session ended" close: if this browser is still signed in (it changed the
+    /// password itself), reconnect; if not, there is nothing to reconnect to, so the whole
+    /// app reloads on the login page, coming back here afterwards.
+    fn check_session_then_retry(inner: &Rc<Inner>) {
+        let weak = Rc::downgrade(inner);
+        wasm_bindgen_futures::spawn_local(async move {
+            let signed_out = matches!(crate::auth::me().await, Ok(None));
+            let Some(inner) = weak.upgrade() else { return };
+            if signed_out {
+                inner.stopped.set(true);
+                let here = web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default();
+                crate::pages::reload_at(&format!("/login?next={}", crate::url::percent_encode(&here)));
+            } else {
+                retry_later(&inner);
+            }
+        });
     }
 
     /// Exponential backoff from 0.5 s up to 30 s, with jitter so that a restarted server is

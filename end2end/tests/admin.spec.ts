@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 
-import { adminCli, signUp } from './helpers';
+import { adminCli, password, signUp } from './helpers';
 
 test('an admin deletes a message and it disappears from another person’s open page', async ({ browser }) => {
   const suffix = Date.now().toString(36);
@@ -41,6 +41,17 @@ test('an admin deletes a message and it disappears from another person’s open 
   // Someone without the flag finds no admin page at all.
   await bea.goto('/admin');
   await expect(bea.getByRole('heading', { name: 'Not found' })).toBeVisible();
+
+  // Suspended from the shell while her page is open: it goes to the login page by itself,
+  // and logging in says why it does not work.
+  await bea.goto('/');
+  await expect(bea.getByRole('heading', { name: 'People' })).toBeVisible();
+  expect(adminCli('suspend', b)).toContain(`${b} is suspended`);
+  await expect(bea).toHaveURL(/\/login\?next=/);
+  await bea.getByLabel('Username or email').fill(b);
+  await bea.getByLabel('Password').fill(password);
+  await bea.getByRole('button', { name: 'Log in' }).click();
+  await expect(bea.getByRole('alert')).toContainText('this account is suspended');
   await admin.context().close();
   await bea.context().close();
 });
