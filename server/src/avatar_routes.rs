@@ -11,6 +11,10 @@ use http::{header, HeaderMap, StatusCode};
 use crate::avatars::{self, AvatarError};
 use crate::state::AppState;
 
+/// How many avatars are decoded at once: each takes a core for up to a second, so a burst of
+/// uploads queues here instead of starving everything else of CPU.
+static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// The largest upload request read to the end (so a too-large file gets a clear answer, not a
 /// reset connection); bigger requests are refused by their `Content-Length`.
 pub const UPLOAD_BODY_BYTES: usize = 5 * 1024 * 1024;
@@ -53,6 +57,7 @@ pub async fn upload(
             }
         }
         let bytes = bytes.ok_or(Failure::Avatar(AvatarError::Missing))?;
+        let _turn = DECODING.acquire().await.map_err(|_| Failure::Internal)?;
         let png = tokio::task::spawn_blocking(move || avatars::process(&bytes))
             .await
             .map_err(|_| Failure::Internal)?

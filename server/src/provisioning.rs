@@ -30,18 +30,28 @@ pub enum SyncError {
     Store(#[from] StoreError),
 }
 
+impl SyncError {
+    /// What the other system is told: the reason, or for a storage failure (logged here) a
+    /// sentence without internals.
+    pub fn public_message(&self) -> String {
+        match self {
+            SyncError::Store(error) => {
+                tracing::error!(%error, "provisioning failed");
+                "something went wrong on our side; nothing was changed: please try again".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
 impl IntoResponse for SyncError {
     fn into_response(self) -> Response {
         let status = match &self {
             SyncError::NoToken | SyncError::BadToken => StatusCode::UNAUTHORIZED,
             SyncError::Malformed(_) | SyncError::TooMany => StatusCode::BAD_REQUEST,
-            SyncError::Store(error) => {
-                tracing::error!(%error, "provisioning failed");
-                let text = "something went wrong on our side; nothing was changed: please try again";
-                return (StatusCode::INTERNAL_SERVER_ERROR, text).into_response();
-            }
+            SyncError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        (status, self.to_string()).into_response()
+        (status, self.public_message()).into_response()
     }
 }
 

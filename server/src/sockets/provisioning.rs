@@ -29,7 +29,13 @@ pub async fn serve(mut socket: WebSocket, state: AppState, token: String, token_
                         close(&mut socket, close_code::POLICY, Utf8Bytes::from_static("token revoked")).await;
                         break;
                     }
-                    Err(error) => UserEvent::Error { code: ErrorCode::MalformedFrame, message: error.to_string() },
+                    Err(error) => {
+                        let code = match error {
+                            SyncError::Store(_) => ErrorCode::Unavailable,
+                            _ => ErrorCode::MalformedFrame,
+                        };
+                        UserEvent::Error { code, message: error.public_message() }
+                    }
                 },
                 Read::Binary => UserEvent::Error {
                     code: ErrorCode::BinaryNotSupported,
@@ -48,11 +54,5 @@ pub async fn serve(mut socket: WebSocket, state: AppState, token: String, token_
 async fn sync(state: &AppState, token: &str, text: &str, base_url: &str) -> Result<UserEvent, SyncError> {
     provisioning::check_token(state, Some(token)).await?;
     let request = provisioning::parse(text.as_bytes())?;
-    let report = provisioning::sync(state, request, base_url).await.map_err(|error| {
-        if let SyncError::Store(store) = &error {
-            tracing::error!(%store, "provisioning failed");
-        }
-        error
-    })?;
-    Ok(UserEvent::SyncResult(report))
+    Ok(UserEvent::SyncResult(provisioning::sync(state, request, base_url).await?))
 }

@@ -195,7 +195,9 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         // The other person of every one-to-one chat, in one query.
-        let others: Vec<(i64, i64, String, Option<String>, Option<String>)> = sqlx::query_as(
+        // The room's id, then the other person's columns.
+        type OtherRow = (i64, i64, String, Option<String>, Option<String>);
+        let others: Vec<OtherRow> = sqlx::query_as(
             "SELECT m.room_id, u.id, u.username, u.display_name, u.avatar FROM room_members mine \
              JOIN rooms r ON r.id = mine.room_id AND r.kind = 'direct' \
              JOIN room_members m ON m.room_id = r.id AND m.user_id <> mine.user_id \
