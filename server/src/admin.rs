@@ -79,30 +79,14 @@ pub async fn run(store: &Store, config: &Config, command: AdminCommand) -> Resul
                 other => other?,
             };
             store.set_admin(user.id, true).await?;
-            let link = password_link(store, config, &user).await?;
+            let link = password_link(store, &config.base_url(None), user.id).await?;
             Ok(format!("{} is an admin. They set their password here (once, within 72 hours):\n{link}", user.username))
         }
-        AdminCommand::Suspend { username } => {
-            let user = find(store, &username).await?;
-            let changed = store.set_suspended(user.id, true).await?;
-            Ok(if changed {
-                format!("{} is suspended: signed out everywhere, and cannot log in", user.username)
-            } else {
-                format!("{} was suspended already", user.username)
-            })
-        }
-        AdminCommand::Unsuspend { username } => {
-            let user = find(store, &username).await?;
-            let changed = store.set_suspended(user.id, false).await?;
-            Ok(if changed {
-                format!("{} may log in again", user.username)
-            } else {
-                format!("{} was not suspended", user.username)
-            })
-        }
+        AdminCommand::Suspend { username } => suspend(store, &username, true).await,
+        AdminCommand::Unsuspend { username } => suspend(store, &username, false).await,
         AdminCommand::ResetPassword { username } => {
             let user = find(store, &username).await?;
-            let link = password_link(store, config, &user).await?;
+            let link = password_link(store, &config.base_url(None), user.id).await?;
             Ok(format!(
                 "{} sets a new password here (once, within 72 hours; their sessions end when they do):\n{link}",
                 user.username
@@ -197,12 +181,23 @@ pub async fn run(store: &Store, config: &Config, command: AdminCommand) -> Resul
     }
 }
 
-/// A new one-time set-password link for `user`.
-async fn password_link(store: &Store, config: &Config, user: &User) -> Result<String, AdminError> {
+/// A new one-time set-password link for a person, starting with `base_url`.
+pub(crate) async fn password_link(store: &Store, base_url: &str, user_id: i64) -> Result<String, StoreError> {
     let token = auth::new_session_token();
-    let expires_at = crate::store::now_ms() + auth::PASSWORD_LINK_HOURS * 60 * 60 * 1000;
-    store.create_password_link(user.id, &auth::token_hash(&token), expires_at).await?;
-    Ok(format!("{}{}", config.base_url(None), auth::password_link_path(&token)))
+    store.create_password_link(user_id, &auth::token_hash(&token), auth::password_link_expiry()).await?;
+    Ok(format!("{base_url}{}", auth::password_link_path(&token)))
+}
+
+async fn suspend(store: &Store, username: &str, suspended: bool) -> Result<String, AdminError> {
+    let user = find(store, username).await?;
+    let changed = store.set_suspended(user.id, suspended).await?;
+    let name = &user.username;
+    Ok(match (suspended, changed) {
+        (true, true) => format!("{name} is suspended: signed out everywhere, and cannot log in"),
+        (true, false) => format!("{name} was suspended already"),
+        (false, true) => format!("{name} may log in again"),
+        (false, false) => format!("{name} was not suspended"),
+    })
 }
 
 async fn find(store: &Store, username: &str) -> Result<User, AdminError> {

@@ -54,6 +54,11 @@ pub fn new_session_token() -> String {
 /// How long a one-time set-password link works.
 pub const PASSWORD_LINK_HOURS: i64 = 72;
 
+/// When a one-time link made now stops working (ms since the epoch).
+pub fn password_link_expiry() -> i64 {
+    crate::store::now_ms() + PASSWORD_LINK_HOURS * 60 * 60 * 1000
+}
+
 /// The path of a one-time link's page; the token goes in the query.
 pub fn password_link_path(token: &str) -> String {
     format!("/set-password?token={token}")

@@ -134,8 +134,7 @@ pub async fn sync(state: &AppState, request: ProvisioningRequest, base_url: &str
             link_hash: auth::token_hash(token),
         })
         .collect();
-    let expires_at = crate::store::now_ms() + auth::PASSWORD_LINK_HOURS * 60 * 60 * 1000;
-    let outcomes = state.store.sync_users(&entries, expires_at).await?;
+    let outcomes = state.store.sync_users(&entries, auth::password_link_expiry()).await?;
     for (((index, (username, ..)), token), outcome) in valid.iter().zip(&tokens).zip(outcomes) {
         let username = username.as_str().to_owned();
         match outcome {

@@ -155,14 +155,10 @@ impl Admin for AppState {
     ) -> Result<String, AppError> {
         let me = self.admin(user).await?;
         let person = self.account(username).await?;
-        let token = crate::auth::new_session_token();
-        let expires_at = crate::store::now_ms() + crate::auth::PASSWORD_LINK_HOURS * 60 * 60 * 1000;
-        self.store
-            .create_password_link(person.id, &crate::auth::token_hash(&token), expires_at)
-            .await
-            .map_err(to_app_error)?;
+        let base_url = self.config.base_url(Some(headers));
+        let link = crate::admin::password_link(&self.store, &base_url, person.id).await.map_err(to_app_error)?;
         tracing::info!(admin = %me.username, user = %person.username, "password link made");
-        Ok(format!("{}{}", self.config.base_url(Some(headers)), crate::auth::password_link_path(&token)))
+        Ok(link)
     }
 
     async fn admin_room(&self, user: &CurrentUser, name: &str) -> Result<AdminRoomPage, AppError> {
