@@ -116,9 +116,7 @@ impl Config {
             heartbeat_timeout: Duration::from_secs(timeout),
         })
     }
-}
 
-impl Config {
     /// The base of links the server hands out, for a request that came with `headers`.
     pub fn base_url(&self, headers: Option<&http::HeaderMap>) -> String {
         if let Some(url) = &self.public_url {
