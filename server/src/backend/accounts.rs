@@ -38,6 +38,10 @@ impl AppState {
     /// Deletes an account for good: the avatar file, then the row (sessions, roles, memberships
     /// and links go with it; messages stay without an author), then every open socket.
     pub(crate) async fn remove_account(&self, user: &User) -> Result<(), AppError> {
+        // Said while their roles still say who may see them: afterwards nobody could be told.
+        if self.hub.is_online(user.id) {
+            self.announce_presence(user, false).await;
+        }
         self.store.delete_user(user.id).await.map_err(to_app_error)?;
         if let Some(file) = &user.avatar {
             self.avatars.remove(file).await;

@@ -263,6 +263,7 @@ async fn deleting_the_account_asks_the_password_ends_everything_and_keeps_messag
     let phone_user = TestUser { username: "ana".into(), cookie: phone.clone() };
     let mut phone_room = app.socket("public-chat", &phone_user).await;
     let mut phone_tab = app.user_socket(&phone_user).await;
+    let mut bob_tab = app.user_socket(&bob).await;
 
     let wrong = app.call("delete_account", &[("current_password", "not-it")], Some(&ana)).await;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -277,6 +278,10 @@ async fn deleting_the_account_asks_the_password_ends_everything_and_keeps_messag
     assert_eq!(closed_with(&mut phone_room).await, 1008, "open sockets close at once");
     assert_eq!(closed_with(&mut phone_tab).await, 1008);
     assert!(log_in(&app, "ana", "correct-horse").await.is_none());
+    match next_user_event(&mut bob_tab).await {
+        app::protocol::UserEvent::Presence { username, online } => assert_eq!((username.as_str(), online), ("ana", false)),
+        other => panic!("bob should see ana go offline, got {other:?}"),
+    }
 
     // The messages stay, from "deleted user", in the public chat and in Bob's private chat.
     let page: serde_json::Value = app.call_ok("room", &[("name", "public-chat")], &bob).await;
