@@ -17,7 +17,7 @@ pub struct ApiToken {
 impl Store {
     /// Stores a new token under a name no live token has.
     pub async fn create_api_token(&self, name: &str, token_hash: &[u8]) -> Result<()> {
-        sqlx::query("INSERT INTO api_tokens (name, token_hash, created_at) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO api_tokens (name, token_hash, created_at) VALUES ($1, $2, $3)")
             .bind(name)
             .bind(token_hash)
             .bind(now_ms())
@@ -33,7 +33,7 @@ impl Store {
     /// Revokes the live token called `name`; gives whether there was one.
     pub async fn revoke_api_token(&self, name: &str) -> Result<bool> {
         let done =
-            sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE lower(name) = lower(?) AND revoked_at IS NULL")
+            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE lower(name) = lower($2) AND revoked_at IS NULL")
                 .bind(now_ms())
                 .bind(name)
                 .execute(&self.pool)
@@ -50,7 +50,7 @@ impl Store {
     /// The live token with this hash, marked as used now.
     pub async fn use_api_token(&self, token_hash: &[u8]) -> Result<Option<ApiToken>> {
         Ok(sqlx::query_as(
-            "UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ? AND revoked_at IS NULL \
+            "UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL \
              RETURNING id, name, created_at, last_used_at, revoked_at",
         )
         .bind(now_ms())

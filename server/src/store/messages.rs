@@ -60,10 +60,10 @@ macro_rules! message_columns {
 }
 
 const MESSAGES_BEFORE: &str =
-    concat!(message_columns!(), "WHERE m.room_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?");
-const MESSAGES_AFTER: &str = concat!(message_columns!(), "WHERE m.room_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?");
+    concat!(message_columns!(), "WHERE m.room_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3");
+const MESSAGES_AFTER: &str = concat!(message_columns!(), "WHERE m.room_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3");
 const MESSAGE_BY_CLIENT_ID: &str =
-    concat!(message_columns!(), "WHERE m.room_id = ? AND m.author_id = ? AND m.client_id = ?");
+    concat!(message_columns!(), "WHERE m.room_id = $1 AND m.author_id = $2 AND m.client_id = $3");
 
 pub fn rfc3339(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -80,7 +80,7 @@ impl Store {
         client_id: Option<&str>,
     ) -> Result<Inserted> {
         let mut tx = self.pool.begin().await?;
-        let seq: i64 = sqlx::query_scalar("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq")
+        let seq: i64 = sqlx::query_scalar("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq")
             .bind(room.id)
             .fetch_one(&mut *tx)
             .await?;
@@ -88,7 +88,7 @@ impl Store {
         // A client id met before means a resend: the unique index refuses the row, the seq
         // taken above is given back by the rollback, and the first message stands.
         let id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO messages (room_id, seq, author_id, body, created_at, client_id) VALUES (?, ?, ?, ?, ?, ?) \
+            "INSERT INTO messages (room_id, seq, author_id, body, created_at, client_id) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (room_id, author_id, client_id) WHERE client_id IS NOT NULL DO NOTHING RETURNING id",
         )
         .bind(room.id)
@@ -110,7 +110,7 @@ impl Store {
             return Ok(Inserted::Again(stored));
         };
         let (author_username, author_display_name, author_avatar): (String, Option<String>, Option<String>) =
-            sqlx::query_as("SELECT username, display_name, avatar FROM users WHERE id = ?")
+            sqlx::query_as("SELECT username, display_name, avatar FROM users WHERE id = $1")
                 .bind(author_id)
                 .fetch_one(&mut *tx)
                 .await?;
@@ -169,7 +169,7 @@ impl Store {
     }
 
     pub async fn count_messages(&self, room: &Room) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE room_id = ?")
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE room_id = $1")
             .bind(room.id)
             .fetch_one(&self.pool)
             .await?)
@@ -180,7 +180,7 @@ impl Store {
     /// Deletes one message of a room; gives whether it existed. Later messages keep their
     /// `seq`: a deleted message leaves a gap that clients simply never see filled.
     pub async fn delete_message(&self, room: &Room, seq: i64) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM messages WHERE room_id = ? AND seq = ?")
+        let done = sqlx::query("DELETE FROM messages WHERE room_id = $1 AND seq = $2")
             .bind(room.id)
             .bind(seq)
             .execute(&self.pool)

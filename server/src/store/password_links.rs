@@ -15,7 +15,7 @@ impl Store {
         token_hash: &[u8],
         expires_at: i64,
     ) -> Result<()> {
-        sqlx::query("INSERT INTO password_links (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO password_links (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_hash)
             .bind(user_id)
             .bind(now_ms())
@@ -41,17 +41,17 @@ impl Store {
         else {
             return Ok(None);
         };
-        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)
             .bind(user.id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM password_links WHERE user_id = ? OR expires_at <= ?")
+        sqlx::query("DELETE FROM password_links WHERE user_id = $1 OR expires_at <= $2")
             .bind(user.id)
             .bind(now_ms())
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(user.id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(Some(user))
     }
@@ -61,6 +61,6 @@ impl Store {
 fn link_user_query() -> String {
     format!(
         "SELECT {USER_COLUMNS} FROM password_links l JOIN users u ON u.id = l.user_id \
-         WHERE l.token_hash = ? AND l.expires_at > ? AND u.suspended_at IS NULL"
+         WHERE l.token_hash = $1 AND l.expires_at > $2 AND u.suspended_at IS NULL"
     )
 }

@@ -34,22 +34,22 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let mut outcomes = Vec::with_capacity(entries.len());
         for entry in entries {
-            let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE lower(username) = lower(?)")
+            let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE lower(username) = lower($1)")
                 .bind(entry.username)
                 .fetch_optional(&mut *tx)
                 .await?;
             let outcome = match existing {
                 Some(id) => {
                     let roles: Vec<String> =
-                        sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = ? ORDER BY role")
+                        sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role")
                             .bind(id)
                             .fetch_all(&mut *tx)
                             .await?;
                     if roles == [entry.role.as_str()] {
                         Synced::Unchanged
                     } else {
-                        sqlx::query("DELETE FROM user_roles WHERE user_id = ?").bind(id).execute(&mut *tx).await?;
-                        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES (?, ?)")
+                        sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+                        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
                             .bind(id)
                             .bind(entry.role.as_str())
                             .execute(&mut *tx)
@@ -60,7 +60,7 @@ impl Store {
                 None => {
                     let email_taken = match entry.email {
                         Some(email) => {
-                            sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE lower(email) = lower(?)")
+                            sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE lower(email) = lower($1)")
                                 .bind(email)
                                 .fetch_optional(&mut *tx)
                                 .await?

@@ -73,12 +73,12 @@ const ROOM_RETURNING: &str = "id, name, title, kind, owner_id";
 
 impl Store {
     pub async fn room_by_name(&self, name: &str) -> Result<Option<Room>> {
-        let sql = format!("SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.name = ?");
+        let sql = format!("SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.name = $1");
         Ok(sqlx::query_as::<_, Room>(&sql).bind(name).fetch_optional(&self.pool).await?)
     }
 
     pub async fn is_member(&self, room_id: i64, user_id: i64) -> Result<bool> {
-        Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM room_members WHERE room_id = ? AND user_id = ?)")
+        Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM room_members WHERE room_id = $1 AND user_id = $2)")
             .bind(room_id)
             .bind(user_id)
             .fetch_one(&self.pool)
@@ -91,7 +91,7 @@ impl Store {
             // A new member starts with the room's history read: it is there to scroll, not to
             // announce as hundreds of unread messages.
             "INSERT INTO room_members (room_id, user_id, joined_at, last_read_seq) \
-             SELECT ?, ?, ?, last_seq FROM rooms WHERE id = ? ON CONFLICT DO NOTHING",
+             SELECT $1, $2, $3, last_seq FROM rooms WHERE id = $4 ON CONFLICT DO NOTHING",
         )
         .bind(room_id)
         .bind(user_id)
@@ -104,7 +104,7 @@ impl Store {
 
     /// Removes a member; false when they were not one.
     pub async fn remove_member(&self, room_id: i64, user_id: i64) -> Result<bool> {
-        let removed = sqlx::query("DELETE FROM room_members WHERE room_id = ? AND user_id = ?")
+        let removed = sqlx::query("DELETE FROM room_members WHERE room_id = $1 AND user_id = $2")
             .bind(room_id)
             .bind(user_id)
             .execute(&self.pool)
@@ -117,8 +117,8 @@ impl Store {
     pub async fn mark_read(&self, room_id: i64, user_id: i64, seq: i64) -> Result<Option<u32>> {
         let updated = sqlx::query(
             "UPDATE room_members SET last_read_seq = \
-             MAX(last_read_seq, MIN(?, (SELECT last_seq FROM rooms WHERE id = ?))) \
-             WHERE room_id = ? AND user_id = ?",
+             MAX(last_read_seq, MIN($1, (SELECT last_seq FROM rooms WHERE id = $2))) \
+             WHERE room_id = $3 AND user_id = $4",
         )
         .bind(seq)
         .bind(room_id)
@@ -141,7 +141,7 @@ impl Store {
         Ok(sqlx::query_as(concat!(
             "SELECT rm.user_id, ",
             unread_count!(),
-            " FROM room_members rm WHERE rm.room_id = ? AND rm.user_id IN (SELECT value FROM json_each(?))"
+            " FROM room_members rm WHERE rm.room_id = $1 AND rm.user_id IN (SELECT value FROM json_each($2))"
         ))
         .bind(room_id)
         .bind(ids)
@@ -157,7 +157,7 @@ impl Store {
         let names = serde_json::to_string(usernames).expect("names serialise");
         Ok(sqlx::query_scalar(
             "SELECT u.id FROM room_members m JOIN users u ON u.id = m.user_id \
-             WHERE m.room_id = ? AND u.id <> ? AND lower(u.username) IN (SELECT value FROM json_each(?))",
+             WHERE m.room_id = $1 AND u.id <> $2 AND lower(u.username) IN (SELECT value FROM json_each($3))",
         )
         .bind(room_id)
         .bind(except)
@@ -170,7 +170,7 @@ impl Store {
     pub async fn members(&self, room_id: i64) -> Result<Vec<Listed>> {
         let rows: Vec<ListedRow> = sqlx::query_as(
             "SELECT u.id, u.username, u.display_name, u.avatar FROM room_members m JOIN users u ON u.id = m.user_id \
-             WHERE m.room_id = ? ORDER BY lower(u.username)",
+             WHERE m.room_id = $1 ORDER BY lower(u.username)",
         )
         .bind(room_id)
         .fetch_all(&self.pool)
@@ -182,14 +182,14 @@ impl Store {
     /// one-to-one chats with the other person attached.
     pub async fn rooms_of(&self, user_id: i64) -> Result<Vec<MemberRoom>> {
         let sql = format!(
-            "SELECT {ROOM_COLUMNS} FROM room_members m JOIN rooms r ON r.id = m.room_id WHERE m.user_id = ? \
-             ORDER BY r.name <> ?, r.kind = 'direct', lower(r.title), r.id"
+            "SELECT {ROOM_COLUMNS} FROM room_members m JOIN rooms r ON r.id = m.room_id WHERE m.user_id = $1 \
+             ORDER BY r.name <> $2, r.kind = 'direct', lower(r.title), r.id"
         );
         let rooms: Vec<Room> = sqlx::query_as(&sql).bind(user_id).bind(RoomName::PUBLIC).fetch_all(&self.pool).await?;
         let unread: Vec<(i64, u32)> = sqlx::query_as(concat!(
             "SELECT rm.room_id, ",
             unread_count!(),
-            " FROM room_members rm WHERE rm.user_id = ?"
+            " FROM room_members rm WHERE rm.user_id = $1"
         ))
         .bind(user_id)
         .fetch_all(&self.pool)
@@ -201,7 +201,7 @@ impl Store {
             "SELECT m.room_id, u.id, u.username, u.display_name, u.avatar FROM room_members mine \
              JOIN rooms r ON r.id = mine.room_id AND r.kind = 'direct' \
              JOIN room_members m ON m.room_id = r.id AND m.user_id <> mine.user_id \
-             JOIN users u ON u.id = m.user_id WHERE mine.user_id = ?",
+             JOIN users u ON u.id = m.user_id WHERE mine.user_id = $1",
         )
         .bind(user_id)
         .fetch_all(&self.pool)
@@ -227,7 +227,7 @@ impl Store {
     pub async fn other_member(&self, room: &Room, user_id: i64) -> Result<Option<Listed>> {
         let row: Option<ListedRow> = sqlx::query_as(
             "SELECT u.id, u.username, u.display_name, u.avatar FROM room_members m JOIN users u ON u.id = m.user_id \
-             WHERE m.room_id = ? AND m.user_id <> ?",
+             WHERE m.room_id = $1 AND m.user_id <> $2",
         )
         .bind(room.id)
         .bind(user_id)
@@ -242,9 +242,9 @@ impl Store {
         Ok(sqlx::query_as::<_, ListedRoom>(
             "SELECT r.name, r.title, \
                     (SELECT COUNT(*) FROM room_members c WHERE c.room_id = r.id) AS members, \
-                    EXISTS (SELECT 1 FROM room_members me WHERE me.room_id = r.id AND me.user_id = ?) AS is_member \
-             FROM rooms r WHERE r.kind = 'public' AND lower(r.title) LIKE ? \
-             ORDER BY r.name <> ?, members DESC, lower(r.title) LIMIT ?",
+                    EXISTS (SELECT 1 FROM room_members me WHERE me.room_id = r.id AND me.user_id = $1) AS is_member \
+             FROM rooms r WHERE r.kind = 'public' AND lower(r.title) LIKE $2 \
+             ORDER BY r.name <> $3, members DESC, lower(r.title) LIMIT $4",
         )
         .bind(user_id)
         .bind(pattern)
@@ -270,7 +270,7 @@ impl Store {
             };
             let mut tx = self.pool.begin().await?;
             let sql = format!(
-                "INSERT INTO rooms (name, title, kind, owner_id, created_at) VALUES (?, ?, ?, ?, ?) \
+                "INSERT INTO rooms (name, title, kind, owner_id, created_at) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (name) DO NOTHING RETURNING {ROOM_RETURNING}"
             );
             let room: Option<Room> = sqlx::query_as(&sql)
@@ -282,7 +282,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
             let Some(room) = room else { continue };
-            sqlx::query("INSERT INTO room_members (room_id, user_id, joined_at) VALUES (?, ?, ?)")
+            sqlx::query("INSERT INTO room_members (room_id, user_id, joined_at) VALUES ($1, $2, $3)")
                 .bind(room.id)
                 .bind(owner.id)
                 .bind(now_ms())
@@ -303,7 +303,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         // A write first, so this transaction takes the write lock before it reads anything.
         let sql = format!(
-            "INSERT INTO rooms (name, title, kind, direct_key, created_at) VALUES (?, ?, 'direct', ?, ?) \
+            "INSERT INTO rooms (name, title, kind, direct_key, created_at) VALUES ($1, $2, 'direct', $3, $4) \
              ON CONFLICT (direct_key) WHERE direct_key IS NOT NULL DO NOTHING RETURNING {ROOM_RETURNING}"
         );
         let name = format!("{}{}", RoomName::DIRECT_PREFIX, random_suffix(12).to_lowercase());
@@ -317,7 +317,7 @@ impl Store {
         let (room, is_new) = match created {
             Some(room) => {
                 for user in [low, high] {
-                    sqlx::query("INSERT INTO room_members (room_id, user_id, joined_at) VALUES (?, ?, ?)")
+                    sqlx::query("INSERT INTO room_members (room_id, user_id, joined_at) VALUES ($1, $2, $3)")
                         .bind(room.id)
                         .bind(user)
                         .bind(now_ms())
@@ -327,7 +327,7 @@ impl Store {
                 (room, true)
             }
             None => {
-                let sql = format!("SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.direct_key = ?");
+                let sql = format!("SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.direct_key = $1");
                 (sqlx::query_as::<_, Room>(&sql).bind(&key).fetch_one(&mut *tx).await?, false)
             }
         };
@@ -336,7 +336,7 @@ impl Store {
     }
 
     pub async fn rename_room(&self, room_id: i64, title: &RoomTitle) -> Result<()> {
-        sqlx::query("UPDATE rooms SET title = ? WHERE id = ?")
+        sqlx::query("UPDATE rooms SET title = $1 WHERE id = $2")
             .bind(title.as_str())
             .bind(room_id)
             .execute(&self.pool)
@@ -345,7 +345,7 @@ impl Store {
     }
 
     pub async fn set_owner(&self, room_id: i64, user_id: i64) -> Result<()> {
-        sqlx::query("UPDATE rooms SET owner_id = ? WHERE id = ?")
+        sqlx::query("UPDATE rooms SET owner_id = $1 WHERE id = $2")
             .bind(user_id)
             .bind(room_id)
             .execute(&self.pool)
@@ -355,7 +355,7 @@ impl Store {
 
     /// Deletes a room; its messages and memberships go with it (foreign keys cascade).
     pub async fn delete_room(&self, room_id: i64) -> Result<()> {
-        sqlx::query("DELETE FROM rooms WHERE id = ?").bind(room_id).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM rooms WHERE id = $1").bind(room_id).execute(&self.pool).await?;
         Ok(())
     }
 }
@@ -386,8 +386,8 @@ impl Store {
                     (SELECT COUNT(*) FROM room_members c WHERE c.room_id = r.id) AS members, \
                     (SELECT COUNT(*) FROM messages m WHERE m.room_id = r.id) AS messages \
              FROM rooms r LEFT JOIN users o ON o.id = r.owner_id \
-             WHERE ?1 IS NULL OR r.name = ?1 \
-             ORDER BY r.name <> ?2, r.kind = 'direct', lower(r.title), r.id",
+             WHERE $1 IS NULL OR r.name = $1 \
+             ORDER BY r.name <> $2, r.kind = 'direct', lower(r.title), r.id",
         )
         .bind(name)
         .bind(RoomName::PUBLIC)

@@ -70,8 +70,8 @@ pub struct NewUser<'a> {
 /// The visibility rule of the directory, for the person `?1` (an admin, when `?2` is true)
 /// looking at the person `u`: admins see everyone, others the people who share one of their
 /// roles. Used for listing and for every single-person lookup, so the two never disagree.
-const VISIBLE_TO: &str = "(?2 OR EXISTS (SELECT 1 FROM user_roles mine JOIN user_roles theirs \
-     ON theirs.role = mine.role WHERE mine.user_id = ?1 AND theirs.user_id = u.id))";
+const VISIBLE_TO: &str = "($2 OR EXISTS (SELECT 1 FROM user_roles mine JOIN user_roles theirs \
+     ON theirs.role = mine.role WHERE mine.user_id = $1 AND theirs.user_id = u.id))";
 
 impl Store {
     /// Creates the account with the default role, in the public chat, in one transaction.
@@ -85,7 +85,7 @@ impl Store {
     /// Creates the account with its role, in the public chat, inside the caller's transaction.
     pub(super) async fn insert_user(tx: &mut sqlx::SqliteConnection, new: NewUser<'_>) -> Result<User> {
         let sql = format!(
-            "INSERT INTO users (username, email, password_hash, created_at) VALUES (?, ?, ?, ?) RETURNING {}",
+            "INSERT INTO users (username, email, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING {}",
             USER_COLUMNS.replace("u.", "")
         );
         let user = sqlx::query_as::<_, User>(&sql)
@@ -106,14 +106,14 @@ impl Store {
                 }
                 _ => StoreError::Database(error),
             })?;
-        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES (?, ?)")
+        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
             .bind(user.id)
             .bind(new.role.as_str())
             .execute(&mut *tx)
             .await?;
         sqlx::query(
             "INSERT INTO room_members (room_id, user_id, joined_at, last_read_seq) \
-             SELECT id, ?, ?, last_seq FROM rooms WHERE name = ?",
+             SELECT id, $1, $2, last_seq FROM rooms WHERE name = $3",
         )
         .bind(user.id)
         .bind(now_ms())
@@ -127,18 +127,18 @@ impl Store {
     pub async fn find_user_by_login(&self, login: &str) -> Result<Option<User>> {
         let login = login.trim();
         let column = if login.contains('@') { "email" } else { "username" };
-        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE lower(u.{column}) = lower(?)");
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE lower(u.{column}) = lower($1)");
         Ok(sqlx::query_as::<_, User>(&sql).bind(login).fetch_optional(&self.pool).await?)
     }
 
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?");
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1");
         Ok(sqlx::query_as::<_, User>(&sql).bind(id).fetch_optional(&self.pool).await?)
     }
 
     /// The person called `username` (ignoring case), if `viewer` may see them in the directory.
     pub async fn visible_user(&self, viewer: &User, username: &str) -> Result<Option<User>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE lower(u.username) = lower(?3) AND {VISIBLE_TO}");
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE lower(u.username) = lower($3) AND {VISIBLE_TO}");
         Ok(sqlx::query_as::<_, User>(&sql)
             .bind(viewer.id)
             .bind(viewer.is_admin)
@@ -154,9 +154,9 @@ impl Store {
         }
         let ids = serde_json::to_string(candidates).expect("ids serialise");
         Ok(sqlx::query_scalar(
-            "SELECT v.id FROM users v WHERE v.id <> ?1 AND v.id IN (SELECT value FROM json_each(?2)) \
+            "SELECT v.id FROM users v WHERE v.id <> $1 AND v.id IN (SELECT value FROM json_each($2)) \
              AND (v.is_admin OR EXISTS (SELECT 1 FROM user_roles mine JOIN user_roles theirs \
-                  ON theirs.role = mine.role WHERE mine.user_id = v.id AND theirs.user_id = ?1))",
+                  ON theirs.role = mine.role WHERE mine.user_id = v.id AND theirs.user_id = $1))",
         )
         .bind(user_id)
         .bind(ids)
@@ -170,11 +170,11 @@ impl Store {
         let pattern = format!("%{}%", escape_like(&query.trim().to_lowercase()));
         let sql = format!(
             "SELECT u.id, u.username, u.display_name, u.avatar FROM users u \
-             WHERE u.id <> ?1 AND {VISIBLE_TO} \
-               AND (lower(u.username) LIKE ?3 ESCAPE '\\' \
-                    OR lower(coalesce(u.display_name, '')) LIKE ?3 ESCAPE '\\' \
-                    OR EXISTS (SELECT 1 FROM user_roles s WHERE s.user_id = u.id AND s.role LIKE ?3 ESCAPE '\\')) \
-             ORDER BY lower(u.username) LIMIT ?4"
+             WHERE u.id <> $1 AND {VISIBLE_TO} \
+               AND (lower(u.username) LIKE $3 ESCAPE '\\' \
+                    OR lower(coalesce(u.display_name, '')) LIKE $3 ESCAPE '\\' \
+                    OR EXISTS (SELECT 1 FROM user_roles s WHERE s.user_id = u.id AND s.role LIKE $3 ESCAPE '\\')) \
+             ORDER BY lower(u.username) LIMIT $4"
         );
         let rows: Vec<ListedRow> = sqlx::query_as(&sql)
             .bind(viewer.id)
@@ -212,7 +212,7 @@ impl Store {
     }
 
     pub async fn roles_of(&self, user_id: i64) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = ? ORDER BY role")
+        Ok(sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role")
             .bind(user_id)
             .fetch_all(&self.pool)
             .await?)
@@ -221,9 +221,9 @@ impl Store {
     /// Replaces a person's roles.
     pub async fn set_roles(&self, user_id: i64, roles: &[Role]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM user_roles WHERE user_id = ?").bind(user_id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
         for role in roles {
-            sqlx::query("INSERT INTO user_roles (user_id, role) VALUES (?, ?) ON CONFLICT DO NOTHING")
+            sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                 .bind(user_id)
                 .bind(role.as_str())
                 .execute(&mut *tx)
@@ -234,7 +234,7 @@ impl Store {
     }
 
     pub async fn set_password_hash(&self, user_id: i64, hash: &str) -> Result<()> {
-        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(user_id)
             .execute(&self.pool)
@@ -244,7 +244,7 @@ impl Store {
 
     /// Sets (or, with `None`, removes) a person's email; another account's email is refused.
     pub async fn set_email(&self, user_id: i64, email: Option<&str>) -> Result<()> {
-        sqlx::query("UPDATE users SET email = ? WHERE id = ?")
+        sqlx::query("UPDATE users SET email = $1 WHERE id = $2")
             .bind(email)
             .bind(user_id)
             .execute(&self.pool)
@@ -272,7 +272,7 @@ impl Store {
     }
 
     pub async fn set_profile(&self, user_id: i64, display_name: Option<&str>, bio: &str) -> Result<()> {
-        sqlx::query("UPDATE users SET display_name = ?, bio = ? WHERE id = ?")
+        sqlx::query("UPDATE users SET display_name = $1, bio = $2 WHERE id = $3")
             .bind(display_name)
             .bind(bio)
             .bind(user_id)
@@ -282,7 +282,7 @@ impl Store {
     }
 
     pub async fn set_display_name(&self, user_id: i64, display_name: Option<&str>) -> Result<()> {
-        sqlx::query("UPDATE users SET display_name = ? WHERE id = ?")
+        sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
             .bind(display_name)
             .bind(user_id)
             .execute(&self.pool)
@@ -295,13 +295,13 @@ impl Store {
     pub async fn set_suspended(&self, user_id: i64, suspended: bool) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         let update = if suspended {
-            sqlx::query("UPDATE users SET suspended_at = ? WHERE id = ? AND suspended_at IS NULL").bind(now_ms())
+            sqlx::query("UPDATE users SET suspended_at = $1 WHERE id = $2 AND suspended_at IS NULL").bind(now_ms())
         } else {
-            sqlx::query("UPDATE users SET suspended_at = NULL WHERE id = ? AND suspended_at IS NOT NULL")
+            sqlx::query("UPDATE users SET suspended_at = NULL WHERE id = $1 AND suspended_at IS NOT NULL")
         };
         let changed = update.bind(user_id).execute(&mut *tx).await?.rows_affected() > 0;
         if suspended {
-            sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(user_id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(changed)
@@ -310,31 +310,34 @@ impl Store {
     /// The people suspended at or after `since` (ms): what a running server polls, so that a
     /// suspension made from the command line closes their sockets too.
     pub async fn suspended_since(&self, since: i64) -> Result<Vec<i64>> {
-        Ok(sqlx::query_scalar("SELECT id FROM users WHERE suspended_at >= ?").bind(since).fetch_all(&self.pool).await?)
+        Ok(sqlx::query_scalar("SELECT id FROM users WHERE suspended_at >= $1")
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// Deletes an account: sessions, roles, memberships and links go with it; their messages
     /// stay, without an author ("deleted user"); rooms they owned stay, without an owner.
     pub async fn delete_user(&self, user_id: i64) -> Result<()> {
-        sqlx::query("DELETE FROM users WHERE id = ?").bind(user_id).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM users WHERE id = $1").bind(user_id).execute(&self.pool).await?;
         Ok(())
     }
 
     /// Sets (or removes) the avatar's file name; gives the one it replaced.
     pub async fn set_avatar(&self, user_id: i64, avatar: Option<&str>) -> Result<Option<String>> {
         let mut tx = self.pool.begin().await?;
-        let old: Option<String> = sqlx::query_scalar("SELECT avatar FROM users WHERE id = ?")
+        let old: Option<String> = sqlx::query_scalar("SELECT avatar FROM users WHERE id = $1")
             .bind(user_id)
             .fetch_optional(&mut *tx)
             .await?
             .flatten();
-        sqlx::query("UPDATE users SET avatar = ? WHERE id = ?").bind(avatar).bind(user_id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE users SET avatar = $1 WHERE id = $2").bind(avatar).bind(user_id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(old)
     }
 
     pub async fn set_admin(&self, user_id: i64, is_admin: bool) -> Result<()> {
-        sqlx::query("UPDATE users SET is_admin = ? WHERE id = ?")
+        sqlx::query("UPDATE users SET is_admin = $1 WHERE id = $2")
             .bind(is_admin)
             .bind(user_id)
             .execute(&self.pool)
