@@ -71,6 +71,12 @@ impl Store {
     }
 }
 
+/// `$from, $from+1, …` for `count` values: the placeholders of an `IN (…)` list, bound one by one
+/// (both databases read numbered placeholders; neither takes an array the same way).
+fn placeholders(from: usize, count: usize) -> String {
+    (from..from + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+}
+
 /// Milliseconds since the Unix epoch, the unit every timestamp column uses.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()

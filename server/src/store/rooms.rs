@@ -5,7 +5,7 @@ use rand::Rng;
 use sqlx::FromRow;
 
 use super::users::{Listed, ListedRow, User};
-use super::{now_ms, Result, Store, StoreError};
+use super::{now_ms, placeholders, Result, Store, StoreError};
 
 /// The unread count of the member row `rm`: later messages written by others (a deleted
 /// author's messages count). A keyset range on the `(room_id, seq)` index.
@@ -116,9 +116,9 @@ impl Store {
     /// message) and returns how many messages by others remain unread; `None` for a non-member.
     pub async fn mark_read(&self, room_id: i64, user_id: i64, seq: i64) -> Result<Option<u32>> {
         let updated = sqlx::query(
-            "UPDATE room_members SET last_read_seq = \
-             MAX(last_read_seq, MIN($1, (SELECT last_seq FROM rooms WHERE id = $2))) \
-             WHERE room_id = $3 AND user_id = $4",
+            "UPDATE room_members SET last_read_seq = CASE WHEN ($1 < r.last_seq AND $1 > last_read_seq) THEN $1 \
+                 WHEN ($1 >= r.last_seq AND r.last_seq > last_read_seq) THEN r.last_seq ELSE last_read_seq END \
+             FROM rooms r WHERE r.id = $2 AND room_id = $3 AND user_id = $4",
         )
         .bind(seq)
         .bind(room_id)
@@ -137,16 +137,17 @@ impl Store {
         if user_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let ids = serde_json::to_string(user_ids).expect("ids serialise");
-        Ok(sqlx::query_as(concat!(
-            "SELECT rm.user_id, ",
+        let sql = format!(
+            "SELECT rm.user_id, {} FROM room_members rm WHERE rm.room_id = $1 AND rm.user_id IN ({})",
             unread_count!(),
-            " FROM room_members rm WHERE rm.room_id = $1 AND rm.user_id IN (SELECT value FROM json_each($2))"
-        ))
-        .bind(room_id)
-        .bind(ids)
-        .fetch_all(&self.pool)
-        .await?)
+            placeholders(2, user_ids.len())
+        );
+        let mut query = sqlx::query_as::<_, (i64, i64)>(&sql).bind(room_id);
+        for id in user_ids {
+            query = query.bind(*id);
+        }
+        let counts = query.fetch_all(&self.pool).await?;
+        Ok(counts.into_iter().map(|(id, count)| (id, u32::try_from(count).unwrap_or(u32::MAX))).collect())
     }
 
     /// The ids of the room's members among `usernames` (lowercase), except `except`.
@@ -154,16 +155,16 @@ impl Store {
         if usernames.is_empty() {
             return Ok(Vec::new());
         }
-        let names = serde_json::to_string(usernames).expect("names serialise");
-        Ok(sqlx::query_scalar(
+        let sql = format!(
             "SELECT u.id FROM room_members m JOIN users u ON u.id = m.user_id \
-             WHERE m.room_id = $1 AND u.id <> $2 AND lower(u.username) IN (SELECT value FROM json_each($3))",
-        )
-        .bind(room_id)
-        .bind(except)
-        .bind(names)
-        .fetch_all(&self.pool)
-        .await?)
+             WHERE m.room_id = $1 AND u.id <> $2 AND lower(u.username) IN ({})",
+            placeholders(3, usernames.len())
+        );
+        let mut query = sqlx::query_scalar(&sql).bind(room_id).bind(except);
+        for name in usernames {
+            query = query.bind(name);
+        }
+        Ok(query.fetch_all(&self.pool).await?)
     }
 
     /// A room's members, by username.

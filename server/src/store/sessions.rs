@@ -33,7 +33,7 @@ impl Store {
 
     /// Ends every session of a person except the one whose hash is `keep`.
     pub async fn delete_sessions_of(&self, user_id: i64, keep: Option<&[u8]>) -> Result<u64> {
-        let deleted = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash IS NOT $2")
+        let deleted = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2")
             .bind(user_id)
             .bind(keep)
             .execute(&self.pool)

@@ -1,7 +1,7 @@
 use app::domain::{Role, RoomName};
-use sqlx::{FromRow, QueryBuilder, Sqlite};
+use sqlx::FromRow;
 
-use super::{now_ms, Result, Store, StoreError};
+use super::{now_ms, placeholders, Result, Store, StoreError};
 
 /// A person's account. Deliberately not `Serialize`: it carries the password hash.
 #[derive(Debug, Clone, FromRow)]
@@ -152,16 +152,17 @@ impl Store {
         if candidates.is_empty() {
             return Ok(Vec::new());
         }
-        let ids = serde_json::to_string(candidates).expect("ids serialise");
-        Ok(sqlx::query_scalar(
-            "SELECT v.id FROM users v WHERE v.id <> $1 AND v.id IN (SELECT value FROM json_each($2)) \
+        let sql = format!(
+            "SELECT v.id FROM users v WHERE v.id <> $1 AND v.id IN ({}) \
              AND (v.is_admin OR EXISTS (SELECT 1 FROM user_roles mine JOIN user_roles theirs \
                   ON theirs.role = mine.role WHERE mine.user_id = v.id AND theirs.user_id = $1))",
-        )
-        .bind(user_id)
-        .bind(ids)
-        .fetch_all(&self.pool)
-        .await?)
+            placeholders(2, candidates.len())
+        );
+        let mut query = sqlx::query_scalar(&sql).bind(user_id);
+        for id in candidates {
+            query = query.bind(*id);
+        }
+        Ok(query.fetch_all(&self.pool).await?)
     }
 
     /// The people `viewer` may see, except themselves, whose username, display name or one of
@@ -191,14 +192,15 @@ impl Store {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let mut query: QueryBuilder<Sqlite> =
-            QueryBuilder::new("SELECT user_id, role FROM user_roles WHERE user_id IN (");
-        let mut ids = query.separated(", ");
+        let sql = format!(
+            "SELECT user_id, role FROM user_roles WHERE user_id IN ({}) ORDER BY role",
+            placeholders(1, rows.len())
+        );
+        let mut query = sqlx::query_as::<_, (i64, String)>(&sql);
         for (id, _, _, _) in &rows {
-            ids.push_bind(*id);
+            query = query.bind(*id);
         }
-        query.push(") ORDER BY role");
-        let roles: Vec<(i64, String)> = query.build_query_as().fetch_all(&self.pool).await?;
+        let roles = query.fetch_all(&self.pool).await?;
         Ok(rows
             .into_iter()
             .map(|(id, username, display_name, avatar)| Listed {
