@@ -37,7 +37,7 @@ pub struct Config {
 pub enum ConfigError {
     #[error("LEPTOS_SITE_ADDR must be an address such as 127.0.0.1:3000, not {0:?}")]
     SiteAddr(String),
-    #[error("DATABASE_URL must start with sqlite:, not {0:?} (PostgreSQL support is not built in yet)")]
+    #[error("DATABASE_URL must start with sqlite: or postgres:, not {0:?}")]
     DatabaseUrl(String),
     #[error("PUBLIC_URL must start with http:// or https://, not {0:?}")]
     PublicUrl(String),
@@ -63,7 +63,7 @@ impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let database_url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
-        if !database_url.starts_with("sqlite:") {
+        if !["sqlite:", "postgres:", "postgresql:"].iter().any(|scheme| database_url.starts_with(scheme)) {
             return Err(ConfigError::DatabaseUrl(redact_url(&database_url)));
         }
         let site_addr = var("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".to_owned());

@@ -17,45 +17,53 @@ pub struct ApiToken {
 impl Store {
     /// Stores a new token under a name no live token has.
     pub async fn create_api_token(&self, name: &str, token_hash: &[u8]) -> Result<()> {
-        sqlx::query("INSERT INTO api_tokens (name, token_hash, created_at) VALUES ($1, $2, $3)")
-            .bind(name)
-            .bind(token_hash)
-            .bind(now_ms())
-            .execute(&self.pool)
-            .await
-            .map_err(|error| match error {
-                sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::TokenNameTaken,
-                other => StoreError::Database(other),
-            })?;
-        Ok(())
+        on_pool!(self, db => {
+            sqlx::query("INSERT INTO api_tokens (name, token_hash, created_at) VALUES ($1, $2, $3)")
+                .bind(name)
+                .bind(token_hash)
+                .bind(now_ms())
+                .execute(db)
+                .await
+                .map_err(|error| match error {
+                    sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::TokenNameTaken,
+                    other => StoreError::Database(other),
+                })?;
+            Ok(())
+        })
     }
 
     /// Revokes the live token called `name`; gives whether there was one.
     pub async fn revoke_api_token(&self, name: &str) -> Result<bool> {
-        let done =
-            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE lower(name) = lower($2) AND revoked_at IS NULL")
-                .bind(now_ms())
-                .bind(name)
-                .execute(&self.pool)
-                .await?;
-        Ok(done.rows_affected() > 0)
+        on_pool!(self, db => {
+            let done =
+                sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE lower(name) = lower($2) AND revoked_at IS NULL")
+                    .bind(now_ms())
+                    .bind(name)
+                    .execute(db)
+                    .await?;
+            Ok(done.rows_affected() > 0)
+        })
     }
 
     pub async fn list_api_tokens(&self) -> Result<Vec<ApiToken>> {
-        Ok(sqlx::query_as("SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?)
+        on_pool!(self, db => {
+            Ok(sqlx::query_as("SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id")
+                .fetch_all(db)
+                .await?)
+        })
     }
 
     /// The live token with this hash, marked as used now.
     pub async fn use_api_token(&self, token_hash: &[u8]) -> Result<Option<ApiToken>> {
-        Ok(sqlx::query_as(
-            "UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL \
-             RETURNING id, name, created_at, last_used_at, revoked_at",
-        )
-        .bind(now_ms())
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?)
+        on_pool!(self, db => {
+            Ok(sqlx::query_as(
+                "UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL \
+                 RETURNING id, name, created_at, last_used_at, revoked_at",
+            )
+            .bind(now_ms())
+            .bind(token_hash)
+            .fetch_optional(db)
+            .await?)
+        })
     }
 }

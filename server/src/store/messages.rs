@@ -79,100 +79,121 @@ impl Store {
         body: &str,
         client_id: Option<&str>,
     ) -> Result<Inserted> {
-        let mut tx = self.pool.begin().await?;
-        let seq: i64 = sqlx::query_scalar("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq")
-            .bind(room.id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let created_at = now_ms();
-        // A client id met before means a resend: the unique index refuses the row, the seq
-        // taken above is given back by the rollback, and the first message stands.
-        let id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO messages (room_id, seq, author_id, body, created_at, client_id) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (room_id, author_id, client_id) WHERE client_id IS NOT NULL DO NOTHING RETURNING id",
-        )
-        .bind(room.id)
-        .bind(seq)
-        .bind(author_id)
-        .bind(body)
-        .bind(created_at)
-        .bind(client_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(id) = id else {
-            tx.rollback().await?;
-            let stored = sqlx::query_as::<_, StoredMessage>(MESSAGE_BY_CLIENT_ID)
+        on_pool!(self, db => {
+            let mut tx = db.begin().await?;
+            let seq: i64 = sqlx::query_scalar("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq")
                 .bind(room.id)
-                .bind(author_id)
-                .bind(client_id)
-                .fetch_one(&self.pool)
-                .await?;
-            return Ok(Inserted::Again(stored));
-        };
-        let (author_username, author_display_name, author_avatar): (String, Option<String>, Option<String>) =
-            sqlx::query_as("SELECT username, display_name, avatar FROM users WHERE id = $1")
-                .bind(author_id)
                 .fetch_one(&mut *tx)
                 .await?;
-        tx.commit().await?;
-        Ok(Inserted::New(StoredMessage {
-            id,
-            seq,
-            body: body.to_owned(),
-            created_at,
-            author_username: Some(author_username),
-            author_display_name,
-            author_avatar,
-            client_id: client_id.map(str::to_owned),
-        }))
+            let created_at = now_ms();
+            // A client id met before means a resend: the unique index refuses the row, the seq
+            // taken above is given back by the rollback, and the first message stands.
+            let id: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO messages (room_id, seq, author_id, body, created_at, client_id) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (room_id, author_id, client_id) WHERE client_id IS NOT NULL DO NOTHING RETURNING id",
+            )
+            .bind(room.id)
+            .bind(seq)
+            .bind(author_id)
+            .bind(body)
+            .bind(created_at)
+            .bind(client_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(id) = id else {
+                tx.rollback().await?;
+                let stored = sqlx::query_as::<_, StoredMessage>(MESSAGE_BY_CLIENT_ID)
+                    .bind(room.id)
+                    .bind(author_id)
+                    .bind(client_id)
+                    .fetch_one(db)
+                    .await?;
+                return Ok(Inserted::Again(stored));
+            };
+            let (author_username, author_display_name, author_avatar): (String, Option<String>, Option<String>) =
+                sqlx::query_as("SELECT username, display_name, avatar FROM users WHERE id = $1")
+                    .bind(author_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            tx.commit().await?;
+            Ok(Inserted::New(StoredMessage {
+                id,
+                seq,
+                body: body.to_owned(),
+                created_at,
+                author_username: Some(author_username),
+                author_display_name,
+                author_avatar,
+                client_id: client_id.map(str::to_owned),
+            }))
+        })
     }
 
     /// Up to `limit` messages of a room with a `seq` above `after`, oldest first: what a
     /// reconnecting client missed. A keyset read, like [`Store::messages_before`].
     pub async fn messages_after(&self, room: &Room, after: i64, limit: i64) -> Result<Vec<StoredMessage>> {
-        Ok(sqlx::query_as::<_, StoredMessage>(MESSAGES_AFTER)
-            .bind(room.id)
-            .bind(after)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?)
+        on_pool!(self, db => {
+            Ok(sqlx::query_as::<_, StoredMessage>(MESSAGES_AFTER)
+                .bind(room.id)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(db)
+                .await?)
+        })
     }
 
     /// The newest `limit` messages of a room with a `seq` below `before` (all of them when
     /// `before` is `None`), oldest first. A keyset read on the `(room_id, seq)` index: as fast
     /// in a room of a million messages as in a new one, and stable while messages arrive.
     pub async fn messages_before(&self, room: &Room, before: Option<i64>, limit: i64) -> Result<Vec<StoredMessage>> {
-        let mut messages = sqlx::query_as::<_, StoredMessage>(MESSAGES_BEFORE)
-            .bind(room.id)
-            .bind(before.unwrap_or(i64::MAX))
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        messages.reverse();
-        Ok(messages)
+        on_pool!(self, db => {
+            let mut messages = sqlx::query_as::<_, StoredMessage>(MESSAGES_BEFORE)
+                .bind(room.id)
+                .bind(before.unwrap_or(i64::MAX))
+                .bind(limit)
+                .fetch_all(db)
+                .await?;
+            messages.reverse();
+            Ok(messages)
+        })
     }
 
     /// How SQLite plans the history query (for the test that keeps it on the index).
     pub async fn explain_history(&self) -> Result<Vec<String>> {
-        let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!("EXPLAIN QUERY PLAN {MESSAGES_BEFORE}"))
-            .bind(1)
-            .bind(i64::MAX)
-            .bind(50)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.into_iter().map(|(_, _, _, detail)| detail).collect())
+        match &self.pool {
+            super::Pool::Sqlite(db) => {
+                let rows: Vec<(i64, i64, i64, String)> =
+                    sqlx::query_as(&format!("EXPLAIN QUERY PLAN {MESSAGES_BEFORE}"))
+                        .bind(1)
+                        .bind(i64::MAX)
+                        .bind(50)
+                        .fetch_all(db)
+                        .await?;
+                Ok(rows.into_iter().map(|(_, _, _, detail)| detail).collect())
+            }
+            super::Pool::Postgres(db) => Ok(sqlx::query_scalar(&format!("EXPLAIN {MESSAGES_BEFORE}"))
+                .bind(1_i64)
+                .bind(i64::MAX)
+                .bind(50_i64)
+                .fetch_all(db)
+                .await?),
+        }
     }
 
     /// Every stored message, in every room.
     pub async fn count_all_messages(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM messages").fetch_one(&self.pool).await?)
+        on_pool!(self, db => {
+            Ok(sqlx::query_scalar("SELECT COUNT(*) FROM messages").fetch_one(db).await?)
+        })
     }
 
     pub async fn count_messages(&self, room: &Room) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE room_id = $1")
-            .bind(room.id)
-            .fetch_one(&self.pool)
-            .await?)
+        on_pool!(self, db => {
+            Ok(sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE room_id = $1")
+                .bind(room.id)
+                .fetch_one(db)
+                .await?)
+        })
     }
 }
 
@@ -180,11 +201,13 @@ impl Store {
     /// Deletes one message of a room; gives whether it existed. Later messages keep their
     /// `seq`: a deleted message leaves a gap that clients simply never see filled.
     pub async fn delete_message(&self, room: &Room, seq: i64) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM messages WHERE room_id = $1 AND seq = $2")
-            .bind(room.id)
-            .bind(seq)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+        on_pool!(self, db => {
+            let done = sqlx::query("DELETE FROM messages WHERE room_id = $1 AND seq = $2")
+                .bind(room.id)
+                .bind(seq)
+                .execute(db)
+                .await?;
+            Ok(done.rows_affected() > 0)
+        })
     }
 }

@@ -1,13 +1,28 @@
 //! The database: connection, migrations, and one module per table family. Every query in
 //! the server lives under this folder.
 
+/// Runs `$body` with `$db` bound to this store's pool, whichever database it is: the same SQL
+/// text and binds, compiled once for each driver. Queries use numbered placeholders (`$1`),
+/// which both read, and SQL both run.
+macro_rules! on_pool {
+    ($store:expr, $db:ident => $body:expr) => {
+        match &$store.pool {
+            $crate::store::Pool::Sqlite($db) => $body,
+            $crate::store::Pool::Postgres($db) => $body,
+        }
+    };
+}
+
+// Modules whose macros others use come first.
+#[macro_use]
+mod password_links;
+#[macro_use]
+mod users;
 mod api_tokens;
 mod messages;
-mod password_links;
 mod provisioning;
 mod rooms;
 mod sessions;
-mod users;
 
 pub use api_tokens::ApiToken;
 pub use messages::{rfc3339, Inserted, StoredMessage};
@@ -18,8 +33,9 @@ pub use users::{Listed, NewUser, User};
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::{PgPool, SqlitePool};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -43,12 +59,36 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: Pool,
 }
 
+/// The database behind a store: SQLite (the default) or PostgreSQL.
+#[derive(Clone)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// How many connections an instance keeps to PostgreSQL.
+const POSTGRES_CONNECTIONS: u32 = 16;
+
 impl Store {
-    /// Opens (creating if needed) the database at `url` and brings its schema up to date.
+    /// Opens the database at `url` (`sqlite:` or `postgres:`) and brings its schema up to date.
     pub async fn connect(url: &str) -> Result<Self> {
+        if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(POSTGRES_CONNECTIONS)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+            return Ok(Self { pool: Pool::Postgres(pool) });
+        }
+        Self::connect_sqlite(url).await
+    }
+
+    async fn connect_sqlite(url: &str) -> Result<Self> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -62,12 +102,19 @@ impl Store {
         }
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool: Pool::Sqlite(pool) })
     }
 
     pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        on_pool!(self, db => {
+            sqlx::query("SELECT 1").execute(db).await?;
+            Ok(())
+        })
+    }
+
+    /// Whether this store is PostgreSQL (else SQLite).
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.pool, Pool::Postgres(_))
     }
 }
 

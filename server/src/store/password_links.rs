@@ -4,56 +4,60 @@
 use super::users::USER_COLUMNS;
 use super::{now_ms, Result, Store, User};
 
+/// Stores a link through `$executor` (a pool, or a transaction of either database).
+macro_rules! insert_password_link {
+    ($executor:expr, $user_id:expr, $token_hash:expr, $expires_at:expr) => {
+        sqlx::query("INSERT INTO password_links (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind($token_hash)
+            .bind($user_id)
+            .bind($crate::store::now_ms())
+            .bind($expires_at)
+            .execute($executor)
+            .await?
+    };
+}
+
 impl Store {
     pub async fn create_password_link(&self, user_id: i64, token_hash: &[u8], expires_at: i64) -> Result<()> {
-        Self::insert_password_link(&mut *self.pool.acquire().await?, user_id, token_hash, expires_at).await
-    }
-
-    pub(super) async fn insert_password_link(
-        conn: &mut sqlx::SqliteConnection,
-        user_id: i64,
-        token_hash: &[u8],
-        expires_at: i64,
-    ) -> Result<()> {
-        sqlx::query("INSERT INTO password_links (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(token_hash)
-            .bind(user_id)
-            .bind(now_ms())
-            .bind(expires_at)
-            .execute(conn)
-            .await?;
-        Ok(())
+        on_pool!(self, db => {
+            insert_password_link!(db, user_id, token_hash, expires_at);
+            Ok(())
+        })
     }
 
     /// The person an unexpired link belongs to (suspended people's links open nothing).
     pub async fn password_link_user(&self, token_hash: &[u8]) -> Result<Option<User>> {
-        let sql = link_user_query();
-        Ok(sqlx::query_as::<_, User>(&sql).bind(token_hash).bind(now_ms()).fetch_optional(&self.pool).await?)
+        on_pool!(self, db => {
+            let sql = link_user_query();
+            Ok(sqlx::query_as::<_, User>(&sql).bind(token_hash).bind(now_ms()).fetch_optional(db).await?)
+        })
     }
 
     /// Uses a link: sets the password, and ends every session and every other link of that
     /// person, in one transaction. `None` when the link is unknown, used or expired.
     pub async fn use_password_link(&self, token_hash: &[u8], password_hash: &str) -> Result<Option<User>> {
-        let mut tx = self.pool.begin().await?;
-        let sql = link_user_query();
-        let Some(user) =
-            sqlx::query_as::<_, User>(&sql).bind(token_hash).bind(now_ms()).fetch_optional(&mut *tx).await?
-        else {
-            return Ok(None);
-        };
-        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-            .bind(password_hash)
-            .bind(user.id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM password_links WHERE user_id = $1 OR expires_at <= $2")
-            .bind(user.id)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.id).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(Some(user))
+        on_pool!(self, db => {
+            let mut tx = db.begin().await?;
+            let sql = link_user_query();
+            let Some(user) =
+                sqlx::query_as::<_, User>(&sql).bind(token_hash).bind(now_ms()).fetch_optional(&mut *tx).await?
+            else {
+                return Ok(None);
+            };
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                .bind(password_hash)
+                .bind(user.id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM password_links WHERE user_id = $1 OR expires_at <= $2")
+                .bind(user.id)
+                .bind(now_ms())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.id).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(Some(user))
+        })
     }
 }
 

@@ -31,61 +31,63 @@ impl Store {
     /// Creates the missing people (no password, the given role, in the public chat, with a
     /// set-password link) and gives the existing ones exactly the given role, all or nothing.
     pub async fn sync_users(&self, entries: &[SyncEntry<'_>], link_expires_at: i64) -> Result<Vec<Synced>> {
-        let mut tx = self.pool.begin().await?;
-        let mut outcomes = Vec::with_capacity(entries.len());
-        for entry in entries {
-            let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE lower(username) = lower($1)")
-                .bind(entry.username)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let outcome = match existing {
-                Some(id) => {
-                    let roles: Vec<String> =
-                        sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role")
-                            .bind(id)
-                            .fetch_all(&mut *tx)
-                            .await?;
-                    if roles == [entry.role.as_str()] {
-                        Synced::Unchanged
-                    } else {
-                        sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
-                        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
-                            .bind(id)
-                            .bind(entry.role.as_str())
-                            .execute(&mut *tx)
-                            .await?;
-                        Synced::Updated { roles: vec![entry.role.as_str().to_owned()] }
-                    }
-                }
-                None => {
-                    let email_taken = match entry.email {
-                        Some(email) => {
-                            sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE lower(email) = lower($1)")
-                                .bind(email)
-                                .fetch_optional(&mut *tx)
-                                .await?
-                                .is_some()
+        on_pool!(self, db => {
+            let mut tx = db.begin().await?;
+            let mut outcomes = Vec::with_capacity(entries.len());
+            for entry in entries {
+                let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE lower(username) = lower($1)")
+                    .bind(entry.username)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let outcome = match existing {
+                    Some(id) => {
+                        let roles: Vec<String> =
+                            sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role")
+                                .bind(id)
+                                .fetch_all(&mut *tx)
+                                .await?;
+                        if roles == [entry.role.as_str()] {
+                            Synced::Unchanged
+                        } else {
+                            sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+                            sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+                                .bind(id)
+                                .bind(entry.role.as_str())
+                                .execute(&mut *tx)
+                                .await?;
+                            Synced::Updated { roles: vec![entry.role.as_str().to_owned()] }
                         }
-                        None => false,
-                    };
-                    if email_taken {
-                        Synced::EmailTaken
-                    } else {
-                        let new = NewUser {
-                            username: entry.username,
-                            email: entry.email,
-                            password_hash: "",
-                            role: entry.role,
-                        };
-                        let user = Self::insert_user(&mut tx, new).await?;
-                        Self::insert_password_link(&mut tx, user.id, &entry.link_hash, link_expires_at).await?;
-                        Synced::Created
                     }
-                }
-            };
-            outcomes.push(outcome);
-        }
-        tx.commit().await?;
-        Ok(outcomes)
+                    None => {
+                        let email_taken = match entry.email {
+                            Some(email) => {
+                                sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE lower(email) = lower($1)")
+                                    .bind(email)
+                                    .fetch_optional(&mut *tx)
+                                    .await?
+                                    .is_some()
+                            }
+                            None => false,
+                        };
+                        if email_taken {
+                            Synced::EmailTaken
+                        } else {
+                            let new = NewUser {
+                                username: entry.username,
+                                email: entry.email,
+                                password_hash: "",
+                                role: entry.role,
+                            };
+                            let user = insert_user!(tx, new);
+                            insert_password_link!(&mut *tx, user.id, &entry.link_hash, link_expires_at);
+                            Synced::Created
+                        }
+                    }
+                };
+                outcomes.push(outcome);
+            }
+            tx.commit().await?;
+            Ok(outcomes)
+        })
     }
 }

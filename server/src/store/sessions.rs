@@ -3,41 +3,49 @@ use super::{now_ms, Result, Store, User};
 
 impl Store {
     pub async fn create_session(&self, token_hash: &[u8], user_id: i64, expires_at: i64) -> Result<()> {
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(token_hash)
-            .bind(user_id)
-            .bind(now_ms())
-            .bind(expires_at)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        on_pool!(self, db => {
+            sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+                .bind(token_hash)
+                .bind(user_id)
+                .bind(now_ms())
+                .bind(expires_at)
+                .execute(db)
+                .await?;
+            Ok(())
+        })
     }
 
     /// The user of a live (unexpired) session; a suspended person's sessions open nothing.
     pub async fn session_user(&self, token_hash: &[u8]) -> Result<Option<User>> {
-        let sql = format!(
-            "SELECT {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.suspended_at IS NULL"
-        );
-        Ok(sqlx::query_as::<_, User>(&sql).bind(token_hash).bind(now_ms()).fetch_optional(&self.pool).await?)
+        on_pool!(self, db => {
+            let sql = format!(
+                "SELECT {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id \
+                 WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.suspended_at IS NULL"
+            );
+            Ok(sqlx::query_as::<_, User>(&sql).bind(token_hash).bind(now_ms()).fetch_optional(db).await?)
+        })
     }
 
     pub async fn delete_session(&self, token_hash: &[u8]) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1 OR expires_at <= $2")
-            .bind(token_hash)
-            .bind(now_ms())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        on_pool!(self, db => {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1 OR expires_at <= $2")
+                .bind(token_hash)
+                .bind(now_ms())
+                .execute(db)
+                .await?;
+            Ok(())
+        })
     }
 
     /// Ends every session of a person except the one whose hash is `keep`.
     pub async fn delete_sessions_of(&self, user_id: i64, keep: Option<&[u8]>) -> Result<u64> {
-        let deleted = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2")
-            .bind(user_id)
-            .bind(keep)
-            .execute(&self.pool)
-            .await?;
-        Ok(deleted.rows_affected())
+        on_pool!(self, db => {
+            let deleted = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2")
+                .bind(user_id)
+                .bind(keep)
+                .execute(db)
+                .await?;
+            Ok(deleted.rows_affected())
+        })
     }
 }

@@ -22,6 +22,55 @@ pub struct TestApp {
     pub state: AppState,
     pub database_url: String,
     _data: tempfile::TempDir,
+    _postgres: Option<PostgresDatabase>,
+}
+
+/// With `TEST_POSTGRES_URL` set (a server such as `postgres://postgres@127.0.0.1:5432`), every
+/// test app gets a PostgreSQL database of its own instead of a SQLite file, dropped after.
+const POSTGRES_ENV: &str = "TEST_POSTGRES_URL";
+
+/// A database made for one test, dropped (with its connections) when the test ends.
+struct PostgresDatabase {
+    server: String,
+    name: String,
+}
+
+impl PostgresDatabase {
+    async fn create(server: &str) -> Self {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+        let name = format!("chat_test_{}_{n}_{nanos}", std::process::id());
+        let server = server.trim_end_matches('/').to_owned();
+        let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&format!("{server}/postgres"))
+            .await
+            .unwrap_or_else(|e| panic!("{POSTGRES_ENV}={server} cannot be reached: {e}"));
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("a test database");
+        Self { server, name }
+    }
+
+    fn url(&self) -> String {
+        format!("{}/{}", self.server, self.name)
+    }
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        let (server, name) = (self.server.clone(), self.name.clone());
+        // Drop runs inside the test's runtime: do the async work on a thread of its own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async move {
+                let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&format!("{server}/postgres")).await?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await?;
+                Ok::<_, sqlx::Error>(())
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop the test database {}", self.name);
+        }
+    }
 }
 
 /// A signed-in person: their username and session cookie.
@@ -37,7 +86,14 @@ pub async fn spawn_app() -> TestApp {
 /// The app with some of its configuration changed first.
 pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
     let data = tempfile::tempdir().expect("temp dir");
-    let database_url = format!("sqlite://{}/chat.db", data.path().display());
+    let postgres = match std::env::var(POSTGRES_ENV) {
+        Ok(server) if !server.trim().is_empty() => Some(PostgresDatabase::create(&server).await),
+        _ => None,
+    };
+    let database_url = match &postgres {
+        Some(database) => database.url(),
+        None => format!("sqlite://{}/chat.db", data.path().display()),
+    };
     let mut config = Config {
         database_url: database_url.clone(),
         site_addr: "127.0.0.1:0".parse().unwrap(),
@@ -55,7 +111,14 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
     let port = app.port();
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address: format!("http://127.0.0.1:{port}"), port, state, database_url, _data: data }
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        state,
+        database_url,
+        _data: data,
+        _postgres: postgres,
+    }
 }
 
 /// A client that does not follow redirects, so tests see them.
