@@ -122,6 +122,7 @@ fn router(state: AppState) -> Router {
         .route("/ws/chatroom/{name}", get(sockets::room::upgrade))
         .route("/ws/chat", get(sockets::user::upgrade))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
         .leptos_routes_with_context(&state, ROUTES.clone(), provide_backend, move || app::shell(options.clone()))
         .nest_service("/pkg", assets)
         .nest_service("/avatars", avatar_files)
@@ -131,6 +132,21 @@ fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(http_guards::limit_body))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// For a load balancer: `200 ready` while the database answers (within 2 seconds), `503` with
+/// what is wrong otherwise, so traffic goes to instances that can serve it.
+async fn readyz(State(state): State<AppState>) -> axum::response::Response {
+    match tokio::time::timeout(std::time::Duration::from_secs(2), state.store.ping()).await {
+        Ok(Ok(())) => "ready".into_response(),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "not ready: the database fails");
+            (http::StatusCode::SERVICE_UNAVAILABLE, "not ready: the database does not answer").into_response()
+        }
+        Err(_) => {
+            (http::StatusCode::SERVICE_UNAVAILABLE, "not ready: the database is too slow to answer").into_response()
+        }
+    }
 }
 
 async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {

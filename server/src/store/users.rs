@@ -130,7 +130,6 @@ impl Store {
         })
     }
 
-
     /// Finds an account by username or email, ignoring case.
     pub async fn find_user_by_login(&self, login: &str) -> Result<Option<User>> {
         on_pool!(self, db => {

@@ -61,7 +61,8 @@ impl Drop for PostgresDatabase {
         let dropped = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             runtime.block_on(async move {
-                let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&format!("{server}/postgres")).await?;
+                let mut admin =
+                    <sqlx::PgConnection as sqlx::Connection>::connect(&format!("{server}/postgres")).await?;
                 sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await?;
                 Ok::<_, sqlx::Error>(())
             })
@@ -111,14 +112,7 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
     let port = app.port();
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
-    TestApp {
-        address: format!("http://127.0.0.1:{port}"),
-        port,
-        state,
-        database_url,
-        _data: data,
-        _postgres: postgres,
-    }
+    TestApp { address: format!("http://127.0.0.1:{port}"), port, state, database_url, _data: data, _postgres: postgres }
 }
 
 /// A client that does not follow redirects, so tests see them.
@@ -296,6 +290,13 @@ impl TestApp {
         origin: Option<&str>,
     ) -> Result<Socket, StatusCode> {
         self.open_path(&format!("ws://127.0.0.1:{}/ws/chatroom/{room}/", self.port), cookie, origin).await
+    }
+
+    /// Opens a socket at a full URL (another instance's, say) with a session cookie.
+    pub async fn open_url(&self, url: &str, cookie: &str) -> Socket {
+        let origin = url.replacen("ws://", "http://", 1);
+        let origin = origin.split('/').take(3).collect::<Vec<_>>().join("/");
+        self.open_path(url, Some(cookie), Some(&origin)).await.expect("the socket opens")
     }
 
     async fn open_path(&self, url: &str, cookie: Option<&str>, origin: Option<&str>) -> Result<Socket, StatusCode> {

@@ -9,6 +9,7 @@ mod directory;
 mod group_rooms;
 mod helpers;
 mod history;
+mod instances;
 mod notify;
 mod one_to_one;
 mod presence;
