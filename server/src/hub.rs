@@ -10,9 +10,13 @@
 //!
 //! Besides rooms, each signed-in person with a tab open has a channel of their own, which
 //! their `/ws/chat/` sockets (one per tab) subscribe to.
+//!
+//! With several instances (`REDIS_URL`), the hub also hands every event it delivers to the bus
+//! ([`crate::bus`]) as an [`Envelope`], and delivers the envelopes other instances publish to its
+//! own sockets; online counts then come from the bus's shared presence instead of this hub's.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use app::protocol::{ChatMessage, ServerEvent};
 use axum::extract::ws::Utf8Bytes;
@@ -28,6 +32,40 @@ pub const USER_BUFFER: usize = 64;
 pub struct Hub {
     rooms: Mutex<HashMap<i64, Arc<RoomChannel>>>,
     users: Mutex<HashMap<i64, broadcast::Sender<UserFrame>>>,
+    bus: OnceLock<BusLink>,
+}
+
+/// How the hub reaches the bus, when there is one.
+pub struct BusLink {
+    /// Events for the other instances.
+    pub outgoing: tokio::sync::mpsc::UnboundedSender<Envelope>,
+    /// Rooms whose local presence changed (the bus recounts them across instances).
+    pub presence: tokio::sync::mpsc::UnboundedSender<i64>,
+    /// People with the app open on any instance, as the bus last read them.
+    pub online_elsewhere: Mutex<HashSet<i64>>,
+}
+
+/// An event as it travels between instances. Texts are the encoded events, sent as they are.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Envelope {
+    /// An event for a room's sockets.
+    Room { room_id: i64, text: String },
+    /// A stored message (with its author, so each instance updates its own people's unread
+    /// counts).
+    Message { room_id: i64, room: String, seq: i64, author_id: Option<i64>, text: String },
+    /// An event about `user_id` for the others in the room (typing).
+    About { room_id: i64, user_id: i64, text: String },
+    /// The room ends for `user_id` (for everyone when `None`).
+    Close { room_id: i64, user_id: Option<i64>, text: String },
+    /// An event for a person's own sockets.
+    User { user_id: i64, text: String },
+    /// A person's sessions ended: their sockets close everywhere.
+    End { user_id: i64 },
+    /// The number of distinct people with a room open, on all instances together.
+    Count { room_id: i64, count: u32 },
+    /// A person opened the app (their first tab on an instance) or closed it (their last).
+    Presence { user_id: i64, online: bool },
 }
 
 /// What a room channel carries to its sockets.
@@ -46,6 +84,9 @@ pub enum Frame {
     /// `user_id`'s sessions ended (password changed, signed out everywhere): their sockets
     /// close, and only a still-valid session can open new ones.
     End { user_id: i64 },
+    /// The bus was down and is back: what other instances published meanwhile was lost, so
+    /// every socket reads what it missed from the database.
+    Resync,
 }
 
 /// What a person's own channel carries to their `/ws/chat/` sockets.
@@ -57,7 +98,10 @@ pub enum UserFrame {
 }
 
 pub struct RoomChannel {
+    id: i64,
     name: String,
+    /// Where this channel's events also go, with several instances.
+    bus: Option<tokio::sync::mpsc::UnboundedSender<Envelope>>,
     sender: broadcast::Sender<Frame>,
     /// Open sockets per user id.
     present: Mutex<HashMap<i64, u32>>,
@@ -66,6 +110,8 @@ pub struct RoomChannel {
     pub write_lock: tokio::sync::Mutex<()>,
     /// When each person's last typing signal was passed on.
     typing: Mutex<HashMap<i64, std::time::Instant>>,
+    /// The online count across instances, as the bus last gave it.
+    shared_count: Mutex<Option<u32>>,
 }
 
 /// A socket's place in a room. Dropping it leaves the room (and updates the online count).
@@ -96,22 +142,40 @@ impl Hub {
         Arc::new(Self::default())
     }
 
+    /// Connects the hub to the bus; done once, before anything is served.
+    pub fn set_bus(&self, link: BusLink) {
+        let _ = self.bus.set(link);
+    }
+
+    pub fn has_bus(&self) -> bool {
+        self.bus.get().is_some()
+    }
+
+    fn send_bus(&self, envelope: Envelope) {
+        if let Some(bus) = self.bus.get() {
+            let _ = bus.outgoing.send(envelope);
+        }
+    }
+
     /// The room's channel, created if nobody has the room open (used to publish).
     pub fn channel(&self, room_id: i64, room_name: &str) -> Arc<RoomChannel> {
         let mut rooms = self.rooms.lock().expect("hub lock poisoned");
-        Self::entry(&mut rooms, room_id, room_name)
+        self.entry(&mut rooms, room_id, room_name)
     }
 
-    fn entry(rooms: &mut HashMap<i64, Arc<RoomChannel>>, room_id: i64, room_name: &str) -> Arc<RoomChannel> {
+    fn entry(&self, rooms: &mut HashMap<i64, Arc<RoomChannel>>, room_id: i64, room_name: &str) -> Arc<RoomChannel> {
         rooms
             .entry(room_id)
             .or_insert_with(|| {
                 Arc::new(RoomChannel {
+                    id: room_id,
+                    bus: self.bus.get().map(|bus| bus.outgoing.clone()),
                     name: room_name.to_owned(),
                     sender: broadcast::channel(ROOM_BUFFER).0,
                     present: Mutex::new(HashMap::new()),
                     write_lock: tokio::sync::Mutex::new(()),
                     typing: Mutex::new(HashMap::new()),
+                    shared_count: Mutex::new(None),
                 })
             })
             .clone()
@@ -123,7 +187,7 @@ impl Hub {
         // Joining happens under the hub lock, so a room cannot be forgotten by `leave` between
         // being looked up here and being joined.
         let mut rooms = self.rooms.lock().expect("hub lock poisoned");
-        let channel = Self::entry(&mut rooms, room_id, room_name);
+        let channel = self.entry(&mut rooms, room_id, room_name);
         // Subscribe before counting, so the count broadcast below reaches this socket too.
         let events = channel.sender.subscribe();
         let (changed, count) = {
@@ -133,6 +197,11 @@ impl Hub {
             (*sockets == 1, present.len() as u32)
         };
         drop(rooms);
+        // With several instances the bus counts everyone and tells every socket of the room.
+        if let Some(bus) = self.bus.get() {
+            let _ = bus.presence.send(room_id);
+            return (Membership { hub: self.clone(), room_id, user_id, channel, events }, None);
+        }
         let count_event = encode(&ServerEvent::OnlineCount { room: room_name.to_owned(), count });
         let direct = if changed {
             channel.publish(count_event);
@@ -152,8 +221,16 @@ impl Hub {
         UserSubscription { hub: self.clone(), user_id, events, first }
     }
 
-    /// Sends an event to every open tab of a person (nothing when they have none open).
+    /// Sends an event to every open tab of a person (nothing when they have none open), on
+    /// every instance.
     pub fn notify_user(&self, user_id: i64, frame: Utf8Bytes) {
+        self.send_bus(Envelope::User { user_id, text: frame.as_str().to_owned() });
+        self.notify_user_here(user_id, frame);
+    }
+
+    /// Sends an event to a person's tabs on this instance only (each instance works out the
+    /// same event for its own people).
+    pub fn notify_user_here(&self, user_id: i64, frame: Utf8Bytes) {
         if let Some(sender) = self.users.lock().expect("hub lock poisoned").get(&user_id) {
             let _ = sender.send(UserFrame::Event(frame));
         }
@@ -162,6 +239,11 @@ impl Hub {
     /// Closes every socket of a person, in every room and tab: their sessions ended. Those
     /// whose session is still valid (the tab that changed the password) reconnect by themselves.
     pub fn end_sockets_of(&self, user_id: i64) {
+        self.send_bus(Envelope::End { user_id });
+        self.end_sockets_here(user_id);
+    }
+
+    fn end_sockets_here(&self, user_id: i64) {
         let rooms: Vec<Arc<RoomChannel>> = self.rooms.lock().expect("hub lock poisoned").values().cloned().collect();
         for channel in rooms {
             let _ = channel.sender.send(Frame::End { user_id });
@@ -171,37 +253,105 @@ impl Hub {
         }
     }
 
-    /// Whether a person has the app open (a `/ws/chat/` socket) anywhere.
+    /// Whether a person has the app open (a `/ws/chat/` socket) anywhere: here, or (with
+    /// several instances) on another instance as the bus last read it.
     pub fn is_online(&self, user_id: i64) -> bool {
         self.users.lock().expect("hub lock poisoned").contains_key(&user_id)
+            || self.bus.get().is_some_and(|bus| bus.online_elsewhere.lock().expect("bus lock").contains(&user_id))
     }
 
-    /// The people with at least one `/ws/chat/` socket open (a tab of the app).
+    /// The people with at least one `/ws/chat/` socket open (a tab of the app) here.
     pub fn connected_users(&self) -> Vec<i64> {
         self.users.lock().expect("hub lock poisoned").keys().copied().collect()
     }
 
     /// Sends an event to the room's sockets, if anyone has it open (creating no channel).
     pub fn publish(&self, room_id: i64, frame: Utf8Bytes) {
+        self.send_bus(Envelope::Room { room_id, text: frame.as_str().to_owned() });
+        self.deliver_here(room_id, Frame::Event(frame));
+    }
+
+    /// Hands a frame to this instance's sockets of a room, if any.
+    fn deliver_here(&self, room_id: i64, frame: Frame) {
         let channel = self.rooms.lock().expect("hub lock poisoned").get(&room_id).cloned();
         if let Some(channel) = channel {
-            channel.publish(frame);
+            let _ = channel.sender.send(frame);
         }
     }
 
     /// Ends a room for one person (removed, or left) or for everyone (deleted): their room
     /// sockets are sent `event` and closed. Nothing happens when nobody has the room open.
     pub fn close_room(&self, room_id: i64, user_id: Option<i64>, event: Utf8Bytes) {
-        let channel = self.rooms.lock().expect("hub lock poisoned").get(&room_id).cloned();
-        if let Some(channel) = channel {
-            let _ = channel.sender.send(Frame::Close { user_id, event });
+        self.send_bus(Envelope::Close { room_id, user_id, text: event.as_str().to_owned() });
+        self.deliver_here(room_id, Frame::Close { user_id, event });
+    }
+
+    /// Delivers what another instance published to this instance's sockets.
+    pub fn deliver(&self, envelope: Envelope) {
+        match envelope {
+            Envelope::Room { room_id, text } => self.deliver_here(room_id, Frame::Event(text.into())),
+            Envelope::Message { room_id, seq, text, .. } => {
+                self.deliver_here(room_id, Frame::Message { seq, text: text.into() })
+            }
+            Envelope::About { room_id, user_id, text } => {
+                self.deliver_here(room_id, Frame::About { user_id, text: text.into() })
+            }
+            Envelope::Close { room_id, user_id, text } => {
+                self.deliver_here(room_id, Frame::Close { user_id, event: text.into() })
+            }
+            Envelope::User { user_id, text } => self.notify_user_here(user_id, text.into()),
+            Envelope::End { user_id } => self.end_sockets_here(user_id),
+            Envelope::Count { room_id, count } => self.deliver_count(room_id, count),
+            // The bus handles presence itself (it needs the database).
+            Envelope::Presence { .. } => {}
         }
     }
 
-    /// The number of distinct people with the room open.
+    /// Tells this instance's sockets of a room how many people have it open in all.
+    pub fn deliver_count(&self, room_id: i64, count: u32) {
+        let channel = self.rooms.lock().expect("hub lock poisoned").get(&room_id).cloned();
+        if let Some(channel) = channel {
+            *channel.shared_count.lock().expect("count lock") = Some(count);
+            channel.publish_here(encode(&ServerEvent::OnlineCount { room: channel.name.clone(), count }));
+        }
+    }
+
+    /// After the bus was down: every room socket here reads what it missed from the database.
+    pub fn resync(&self) {
+        let rooms: Vec<Arc<RoomChannel>> = self.rooms.lock().expect("hub lock poisoned").values().cloned().collect();
+        for channel in rooms {
+            let _ = channel.sender.send(Frame::Resync);
+        }
+    }
+
+    /// The people with each open room open here, for the bus's shared presence.
+    pub fn local_presence(&self) -> Vec<(i64, Vec<i64>)> {
+        let rooms = self.rooms.lock().expect("hub lock poisoned");
+        rooms
+            .iter()
+            .map(|(id, channel)| {
+                (*id, channel.present.lock().expect("presence lock poisoned").keys().copied().collect())
+            })
+            .collect()
+    }
+
+    /// The people with `room_id` open here.
+    pub fn present_here(&self, room_id: i64) -> Vec<i64> {
+        let rooms = self.rooms.lock().expect("hub lock poisoned");
+        rooms.get(&room_id).map_or_else(Vec::new, |channel| {
+            channel.present.lock().expect("presence lock poisoned").keys().copied().collect()
+        })
+    }
+
+    /// The number of distinct people with the room open (on all instances, as last counted,
+    /// when there are several).
     pub fn online_count(&self, room_id: i64) -> u32 {
         let rooms = self.rooms.lock().expect("hub lock poisoned");
-        rooms.get(&room_id).map_or(0, |channel| channel.present.lock().expect("presence lock poisoned").len() as u32)
+        rooms.get(&room_id).map_or(0, |channel| {
+            let here = channel.present.lock().expect("presence lock poisoned").len() as u32;
+            let shared = channel.shared_count.lock().expect("count lock").unwrap_or(0);
+            here.max(shared)
+        })
     }
 
     fn leave(&self, room_id: i64, user_id: i64) {
@@ -222,7 +372,9 @@ impl Hub {
             }
             (gone, present.len() as u32)
         };
-        if changed {
+        if let Some(bus) = self.bus.get() {
+            let _ = bus.presence.send(room_id);
+        } else if changed {
             channel.publish(encode(&ServerEvent::OnlineCount { room: channel.name.clone(), count }));
         }
         // Forget rooms nobody has open, so memory follows the open rooms, not all rooms ever.
@@ -235,8 +387,20 @@ impl Hub {
 }
 
 impl RoomChannel {
-    /// Hands the same bytes to every socket in the room.
+    fn send_bus(&self, envelope: Envelope) {
+        if let Some(bus) = &self.bus {
+            let _ = bus.send(envelope);
+        }
+    }
+
+    /// Hands the same bytes to every socket in the room (on every instance).
     pub fn publish(&self, frame: Utf8Bytes) {
+        self.send_bus(Envelope::Room { room_id: self.id, text: frame.as_str().to_owned() });
+        self.publish_here(frame);
+    }
+
+    /// Hands the same bytes to this instance's sockets of the room.
+    fn publish_here(&self, frame: Utf8Bytes) {
         // An error only means nobody is listening right now, which is fine.
         let _ = self.sender.send(Frame::Event(frame));
     }
@@ -257,12 +421,21 @@ impl RoomChannel {
 
     /// Hands an event about one person to everyone else in the room.
     pub fn publish_about(&self, user_id: i64, event: &ServerEvent) {
-        let _ = self.sender.send(Frame::About { user_id, text: encode(event) });
+        let text = encode(event);
+        self.send_bus(Envelope::About { room_id: self.id, user_id, text: text.as_str().to_owned() });
+        let _ = self.sender.send(Frame::About { user_id, text });
     }
 
-    /// Hands a stored message to every socket in the room.
-    pub fn publish_message(&self, message: &ChatMessage) {
+    /// Hands a stored message (written by `author_id`) to every socket in the room.
+    pub fn publish_message(&self, message: &ChatMessage, author_id: Option<i64>) {
         let text = encode(&ServerEvent::Message(message.clone()));
+        self.send_bus(Envelope::Message {
+            room_id: self.id,
+            room: self.name.clone(),
+            seq: message.seq,
+            author_id,
+            text: text.as_str().to_owned(),
+        });
         let _ = self.sender.send(Frame::Message { seq: message.seq, text });
     }
 }

@@ -70,7 +70,7 @@ impl AppState {
         match self.store.insert_message(room, author.id, body.as_str(), client_id.map(ClientId::as_str)).await? {
             Inserted::New(stored) => {
                 let message = stored.into_wire(&room.name);
-                channel.publish_message(&message);
+                channel.publish_message(&message, Some(author.id));
                 // Still under the room's lock, so each person's counts arrive in order.
                 self.announce_unread(room, Some(author.id)).await;
                 self.notify_people(room, author, &message).await;

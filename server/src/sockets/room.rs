@@ -48,6 +48,19 @@ const CATCH_UP_BATCH: i64 = 500;
 
 #[tracing::instrument(name = "room_socket", skip_all, fields(room = %room.name, user = %user.username))]
 async fn serve(mut socket: WebSocket, state: AppState, room: Room, user: User, after: Option<i64>) {
+    // Where this socket starts: after what the client has, else after the room's newest
+    // message (read before subscribing, so that one stored in between shows up as a gap).
+    let start = match after {
+        Some(after) => after,
+        None => match state.store.last_seq(room.id).await {
+            Ok(last) => last,
+            Err(error) => {
+                tracing::error!(%error, "could not read where a room is");
+                close(&mut socket, close_code::AGAIN, Utf8Bytes::from_static("try again")).await;
+                return;
+            }
+        },
+    };
     // Subscribe before reading what was missed: a message stored meanwhile is then both read
     // and received, and the `seq` check below sends it once. Nothing falls in between.
     let (mut membership, first) = state.hub.join(room.id, &room.name, user.id);
@@ -56,11 +69,14 @@ async fn serve(mut socket: WebSocket, state: AppState, room: Room, user: User, a
             return;
         }
     }
-    // The last `seq` this socket was sent, when the client said where it was.
-    let mut sent = after;
-    if let Some(after) = after {
-        match catch_up(&mut socket, &state, &room, after).await {
-            Ok(last) => sent = Some(last),
+    // The last `seq` this socket was sent. Messages go out in `seq` order, each once: one
+    // that arrives ahead of others (they were stored through another instance and their copies
+    // are late, or lost while the bus was down) makes the socket read the ones in between from
+    // the database first.
+    let mut sent = start;
+    if after.is_some() {
+        match catch_up(&mut socket, &state, &room, start).await {
+            Ok(last) => sent = last,
             Err(()) => return,
         }
     }
@@ -91,14 +107,24 @@ async fn serve(mut socket: WebSocket, state: AppState, room: Room, user: User, a
             },
             frame = membership.events.recv() => match frame {
                 Ok(Frame::Message { seq, text }) => {
-                    if sent.is_some_and(|sent| seq <= sent) {
+                    if seq > sent + 1 {
+                        match catch_up(&mut socket, &state, &room, sent).await {
+                            Ok(last) => sent = last,
+                            Err(()) => break,
+                        }
+                    }
+                    if seq <= sent {
                         continue;
                     }
-                    sent = sent.map(|_| seq);
+                    sent = seq;
                     if send(&mut socket, text).await.is_err() {
                         break;
                     }
                 }
+                Ok(Frame::Resync) => match catch_up(&mut socket, &state, &room, sent).await {
+                    Ok(last) => sent = last,
+                    Err(()) => break,
+                },
                 Ok(Frame::About { user_id, text }) => {
                     if user_id != user.id && send(&mut socket, text).await.is_err() {
                         break;

@@ -198,6 +198,17 @@ impl Store {
 }
 
 impl Store {
+    /// The `seq` of a room's newest message (0 for none).
+    pub async fn last_seq(&self, room_id: i64) -> Result<i64> {
+        on_pool!(self, db => {
+            Ok(sqlx::query_scalar("SELECT last_seq FROM rooms WHERE id = $1")
+                .bind(room_id)
+                .fetch_optional(db)
+                .await?
+                .unwrap_or(0))
+        })
+    }
+
     /// Deletes one message of a room; gives whether it existed. Later messages keep their
     /// `seq`: a deleted message leaves a gap that clients simply never see filled.
     pub async fn delete_message(&self, room: &Room, seq: i64) -> Result<bool> {

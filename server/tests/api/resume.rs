@@ -140,10 +140,32 @@ async fn a_message_both_read_while_catching_up_and_broadcast_is_sent_once() {
     let mut resumed = app.socket_after("public-chat", &ana, "1").await.unwrap();
     let caught_up = next_message(&mut resumed).await;
     assert_eq!((caught_up.seq, caught_up.body.as_str()), (2, "stored, not yet sent"));
-    app.state.hub.channel(room.id, "public-chat").publish_message(&stored.into_wire("public-chat"));
+    app.state.hub.channel(room.id, "public-chat").publish_message(&stored.into_wire("public-chat"), Some(bob_id));
 
     // The broadcast copy is skipped; the next message comes through.
     send_body(&mut b, "after").await;
     let next = next_message(&mut resumed).await;
     assert_eq!((next.seq, next.body.as_str()), (3, "after"));
+}
+
+#[tokio::test]
+async fn a_message_whose_copy_never_arrived_is_read_from_the_database_in_order() {
+    let app = spawn_app().await;
+    let (_ana, bob, mut a, _b) = app.ana_and_bob_in_public_chat().await;
+    // Stored through "another instance" whose broadcast was lost (the bus was down).
+    let room = app.state.store.room_by_name("public-chat").await.unwrap().unwrap();
+    let bob_id = app.user_id(&bob.username).await;
+    app.state.store.insert_message(&room, bob_id, "lost on the way", None).await.unwrap();
+    app.post("public-chat", &bob, "the next one").await;
+    let first = next_message(&mut a).await;
+    let second = next_message(&mut a).await;
+    assert_eq!((first.seq, first.body.as_str()), (1, "lost on the way"));
+    assert_eq!((second.seq, second.body.as_str()), (2, "the next one"));
+
+    // And when the bus comes back, sockets read what they missed without waiting for more.
+    app.state.store.insert_message(&room, bob_id, "lost while the bus was down", None).await.unwrap();
+    app.state.hub.resync();
+    let caught_up = next_message(&mut a).await;
+    assert_eq!((caught_up.seq, caught_up.body.as_str()), (3, "lost while the bus was down"));
+    assert_quiet(&mut a).await;
 }
