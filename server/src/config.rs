@@ -20,6 +20,13 @@ pub struct Config {
     /// one-time links the server hands out; when unset, the request's host (or, on the command
     /// line, `http://LEPTOS_SITE_ADDR`).
     pub public_url: Option<String>,
+    /// Redis, for several instances to serve one chat (`None`: this instance alone).
+    pub redis_url: Option<String>,
+    /// What every Redis key and channel of this chat starts with.
+    pub redis_prefix: String,
+    /// How long an instance's presence keys live unless rewritten: an instance that dies stops
+    /// counting within this time (plus a third of it).
+    pub presence_ttl: Duration,
     /// Origins allowed to open sockets and post forms, besides the request's own host.
     pub allowed_origins: Vec<String>,
     /// Set the `Secure` flag on the session cookie (turn on behind HTTPS).
@@ -39,6 +46,8 @@ pub enum ConfigError {
     SiteAddr(String),
     #[error("DATABASE_URL must start with sqlite: or postgres:, not {0:?}")]
     DatabaseUrl(String),
+    #[error("REDIS_URL must start with redis:// or rediss://, not {0:?}")]
+    RedisUrl(String),
     #[error("PUBLIC_URL must start with http:// or https://, not {0:?}")]
     PublicUrl(String),
     #[error("DEFAULT_ROLE: {0}")]
@@ -58,6 +67,9 @@ pub const DEFAULT_ROLE: &str = "member";
 /// Pings every 15 s and a 40 s timeout: a vanished client stops counting within 55 s.
 pub const DEFAULT_HEARTBEAT_SECONDS: u64 = 15;
 pub const DEFAULT_SOCKET_TIMEOUT_SECONDS: u64 = 40;
+/// Presence keys live 30 s and are rewritten every 10 s: a dead instance stops counting
+/// within 40 s.
+pub const DEFAULT_PRESENCE_TTL_SECONDS: u64 = 30;
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -98,6 +110,14 @@ impl Config {
                 .filter(|s| (1..=3600).contains(s))
                 .ok_or(ConfigError::Seconds { name, value }),
         };
+        let redis_url = var("REDIS_URL");
+        if let Some(url) = &redis_url {
+            if !url.starts_with("redis://") && !url.starts_with("rediss://") {
+                return Err(ConfigError::RedisUrl(redact_url(url)));
+            }
+        }
+        let redis_prefix = var("REDIS_PREFIX").unwrap_or_else(|| "chat".to_owned());
+        let presence_ttl = Duration::from_secs(seconds("PRESENCE_TTL_SECONDS", DEFAULT_PRESENCE_TTL_SECONDS)?.max(3));
         let interval = seconds("HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS)?;
         let timeout = seconds("SOCKET_TIMEOUT_SECONDS", DEFAULT_SOCKET_TIMEOUT_SECONDS)?;
         if timeout <= interval {
@@ -109,6 +129,9 @@ impl Config {
             site_root,
             data_dir,
             public_url,
+            redis_url,
+            redis_prefix,
+            presence_ttl,
             allowed_origins,
             secure_cookies,
             default_role,

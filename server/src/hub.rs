@@ -151,10 +151,19 @@ impl Hub {
         self.bus.get().is_some()
     }
 
-    fn send_bus(&self, envelope: Envelope) {
+    /// Hands an envelope to the other instances (nothing without a bus).
+    pub fn send_envelope(&self, envelope: Envelope) {
         if let Some(bus) = self.bus.get() {
             let _ = bus.outgoing.send(envelope);
         }
+    }
+
+    fn send_bus(&self, envelope: Envelope) {
+        self.send_envelope(envelope);
+    }
+
+    pub fn bus_link(&self) -> Option<&BusLink> {
+        self.bus.get()
     }
 
     /// The room's channel, created if nobody has the room open (used to publish).

@@ -7,6 +7,7 @@ pub mod auth;
 mod avatar_routes;
 pub mod avatars;
 mod backend;
+pub mod bus;
 pub mod config;
 mod error;
 mod http_guards;
@@ -61,7 +62,13 @@ impl Application {
             .site_addr(listener.local_addr()?)
             .build();
         let avatars = Avatars::new(config.data_dir.join("avatars"));
-        let state = AppState { store, hub: Hub::new(), config: Arc::new(config), avatars, leptos_options };
+        let redis = config.redis_url.clone();
+        let mut state =
+            AppState { store, hub: Hub::new(), config: Arc::new(config), avatars, bus: None, leptos_options };
+        if let Some(url) = redis {
+            let bus = bus::start(&state, &url, &state.config.redis_prefix, state.config.presence_ttl)?;
+            state.bus = Some(bus);
+        }
         let router = router(state.clone());
         Ok(Self { listener, router, state })
     }
@@ -138,7 +145,12 @@ fn router(state: AppState) -> Router {
 /// what is wrong otherwise, so traffic goes to instances that can serve it.
 async fn readyz(State(state): State<AppState>) -> axum::response::Response {
     match tokio::time::timeout(std::time::Duration::from_secs(2), state.store.ping()).await {
-        Ok(Ok(())) => "ready".into_response(),
+        Ok(Ok(())) => match &state.bus {
+            Some(bus) if !bus.is_ready().await => {
+                (http::StatusCode::SERVICE_UNAVAILABLE, "not ready: Redis does not answer").into_response()
+            }
+            _ => "ready".into_response(),
+        },
         Ok(Err(error)) => {
             tracing::warn!(%error, "not ready: the database fails");
             (http::StatusCode::SERVICE_UNAVAILABLE, "not ready: the database does not answer").into_response()

@@ -24,6 +24,8 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     pub config: Arc<Config>,
     pub avatars: Avatars,
+    /// The Redis bus, with several instances (`REDIS_URL`).
+    pub bus: Option<Arc<crate::bus::Bus>>,
     pub leptos_options: LeptosOptions,
 }
 
@@ -82,14 +84,16 @@ impl AppState {
 }
 
 impl AppState {
-    /// Tells every member with the app open (except `skip`) their unread count of the room.
-    /// A failure only costs a badge update, so it is logged, not returned.
+    /// Tells every member with the app open here (except `skip`) their unread count of the
+    /// room. Each instance does this for its own people. A failure only costs a badge update,
+    /// so it is logged, not returned.
     pub async fn announce_unread(&self, room: &Room, skip: Option<i64>) {
         let online: Vec<i64> = self.hub.connected_users().into_iter().filter(|id| Some(*id) != skip).collect();
         match self.store.unread_for(room.id, &online).await {
             Ok(counts) => {
                 for (user_id, count) in counts {
-                    self.notify_unread(room, user_id, count);
+                    let event = UserEvent::Unread { room: room.name.clone(), count };
+                    self.hub.notify_user_here(user_id, Utf8Bytes::from(event.to_json()));
                 }
             }
             Err(error) => tracing::warn!(%error, "could not count unread messages"),
@@ -127,14 +131,20 @@ impl AppState {
     }
 
     /// Tells the people who may see `user` in the directory, and have the app open, that
-    /// `user` came online or went offline.
+    /// `user` came online or went offline (here, and through the other instances).
     pub async fn announce_presence(&self, user: &User, online: bool) {
+        self.hub.send_envelope(crate::hub::Envelope::Presence { user_id: user.id, online });
+        self.announce_presence_here(user, online).await;
+    }
+
+    /// [`AppState::announce_presence`] for the people with the app open on this instance.
+    pub async fn announce_presence_here(&self, user: &User, online: bool) {
         let connected = self.hub.connected_users();
         match self.store.viewers_among(user.id, &connected).await {
             Ok(viewers) => {
                 let event = Utf8Bytes::from(UserEvent::Presence { username: user.username.clone(), online }.to_json());
                 for viewer in viewers {
-                    self.hub.notify_user(viewer, event.clone());
+                    self.hub.notify_user_here(viewer, event.clone());
                 }
             }
             Err(error) => tracing::warn!(%error, "could not announce presence"),

@@ -2,7 +2,9 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
+use app::protocol::{ChatMessage, ServerEvent};
 use futures_util::future::join_all;
 use reqwest::StatusCode;
 
@@ -23,8 +25,14 @@ impl Drop for Instance {
 
 impl TestApp {
     fn spawn_instance(&self) -> Instance {
+        self.spawn_instance_with(&[])
+    }
+
+    /// Another instance with some settings of its own (`REDIS_URL`, say).
+    fn spawn_instance_with(&self, settings: &[(&str, &str)]) -> Instance {
         let mut child = Command::new(env!("CARGO_BIN_EXE_chat-server"))
             .arg("serve")
+            .envs(settings.iter().copied())
             .env("DATABASE_URL", &self.database_url)
             .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
             .env("LEPTOS_SITE_ROOT", concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site"))
@@ -91,4 +99,181 @@ async fn four_writers_on_two_instances_give_one_gap_free_seq() {
     let page = app.state.store.messages_before(&stored, None, 1000).await.unwrap();
     let seqs: Vec<i64> = page.iter().map(|m| m.seq).collect();
     assert_eq!(seqs, (1..=4 * EACH as i64).collect::<Vec<_>>(), "every seq once, none skipped");
+}
+
+/// A Redis server of the test's own, on a port of its own, so stopping it disturbs nothing else.
+struct Redis {
+    child: Option<Child>,
+    port: u16,
+}
+
+impl Redis {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut redis = Redis { child: None, port };
+        redis.start_again();
+        redis
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts the server (again) on its port and waits until it answers.
+    fn start_again(&mut self) {
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server runs (the machine has it; see README)");
+        self.child = Some(child);
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("redis-server did not start on port {}", self.port);
+    }
+
+    /// Kills the server (SIGKILL: no goodbye to anyone).
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The test app (instance A) and a second server process (instance B) on one database, both
+/// on the test's own Redis, with short-lived presence keys.
+async fn two_instances(redis: &Redis) -> (TestApp, Instance) {
+    let url = redis.url();
+    let app = spawn_app_with(|config| {
+        config.redis_url = Some(url.clone());
+        config.presence_ttl = Duration::from_secs(3);
+    })
+    .await;
+    let other = app.spawn_instance_with(&[("REDIS_URL", &url), ("PRESENCE_TTL_SECONDS", "3")]);
+    (app, other)
+}
+
+fn room_url(port: u16, room: &str) -> String {
+    format!("ws://127.0.0.1:{port}/ws/chatroom/{room}/")
+}
+
+/// Reads a socket until the online count is `count` (counts may repeat on the way).
+async fn wait_for_count(socket: &mut Socket, count: u32) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let event = tokio::time::timeout_at(deadline, next_event(socket)).await;
+        match event.unwrap_or_else(|_| panic!("the count did not reach {count} in 20 s")) {
+            ServerEvent::OnlineCount { count: now, .. } if now == count => return,
+            _ => {}
+        }
+    }
+}
+
+/// The next message on a socket, skipping counts and other events.
+async fn next_chat_message(socket: &mut Socket) -> ChatMessage {
+    loop {
+        if let ServerEvent::Message(message) = next_event(socket).await {
+            return message;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_message_sent_through_one_instance_reaches_sockets_on_both() {
+    let redis = Redis::start();
+    let (app, other) = two_instances(&redis).await;
+    let (ana, bob) = (app.signup("ana").await, app.signup("bob").await);
+    let mut on_a = app.open_url(&room_url(app.port, "public-chat"), &ana.cookie).await;
+    let mut on_b = app.open_url(&room_url(other.port, "public-chat"), &bob.cookie).await;
+    // Both counted, on both: the online count is of people on all instances.
+    wait_for_count(&mut on_a, 2).await;
+    wait_for_count(&mut on_b, 2).await;
+
+    send_body(&mut on_a, "from A").await;
+    assert_eq!(next_chat_message(&mut on_b).await.body, "from A");
+    assert_eq!(next_chat_message(&mut on_a).await.body, "from A");
+    send_body(&mut on_b, "from B").await;
+    let (at_a, at_b) = (next_chat_message(&mut on_a).await, next_chat_message(&mut on_b).await);
+    assert_eq!((at_a.body.as_str(), at_a.seq), ("from B", 2));
+    assert_eq!((at_b.body.as_str(), at_b.seq), ("from B", 2));
+
+    // A person's own channel too: Bob, on B, is told of a private chat Ana starts on A.
+    let mut bob_tab = app.open_url(&format!("ws://127.0.0.1:{}/ws/chat/", other.port), &bob.cookie).await;
+    let room = app.direct_room(&ana, "bob").await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let event = tokio::time::timeout_at(deadline, next_user_event(&mut bob_tab)).await.expect("room_added on B");
+        if let app::protocol::UserEvent::RoomAdded { room: added } = event {
+            assert_eq!(added.name, room);
+            break;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_killed_instance_leaves_the_online_count_when_its_keys_expire() {
+    let redis = Redis::start();
+    let (app, mut other) = two_instances(&redis).await;
+    let (ana, bob) = (app.signup("ana").await, app.signup("bob").await);
+    let mut on_a = app.open_url(&room_url(app.port, "public-chat"), &ana.cookie).await;
+    let _on_b = app.open_url(&room_url(other.port, "public-chat"), &bob.cookie).await;
+    wait_for_count(&mut on_a, 2).await;
+
+    // SIGKILL: B says goodbye to nobody. A stops counting Bob when B's keys expire (3 s here,
+    // 30 s by default), rewritten every third of that.
+    other.child.kill().unwrap();
+    other.child.wait().unwrap();
+    wait_for_count(&mut on_a, 1).await;
+    // A still serves.
+    send_body(&mut on_a, "still here").await;
+    assert_eq!(next_chat_message(&mut on_a).await.body, "still here");
+}
+
+#[tokio::test]
+async fn redis_going_away_during_a_burst_loses_nothing() {
+    let mut redis = Redis::start();
+    let (app, other) = two_instances(&redis).await;
+    let (ana, bob) = (app.signup("ana").await, app.signup("bob").await);
+    let mut on_a = app.open_url(&room_url(app.port, "public-chat"), &ana.cookie).await;
+    let mut on_b = app.open_url(&room_url(other.port, "public-chat"), &bob.cookie).await;
+    wait_for_count(&mut on_b, 2).await;
+
+    const TOTAL: usize = 500;
+    let mut writer = app.open_url(&room_url(app.port, "public-chat"), &ana.cookie).await;
+    for n in 0..TOTAL {
+        if n == 150 {
+            redis.stop();
+        }
+        if n == 350 {
+            redis.start_again();
+        }
+        send_body(&mut writer, &format!("burst {n}")).await;
+        if n % 50 == 49 {
+            // Let the server keep up, so the burst spans the outage.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    // Every socket, on both instances, ends with all of them, in order, once.
+    for (name, socket) in [("A", &mut on_a), ("B", &mut on_b)] {
+        let mut bodies = Vec::with_capacity(TOTAL);
+        while bodies.len() < TOTAL {
+            let message = next_chat_message(socket).await;
+            assert_eq!(message.seq as usize, bodies.len() + 1, "on {name}: in seq order, none twice");
+            bodies.push(message.body);
+        }
+        let expected: Vec<String> = (0..TOTAL).map(|n| format!("burst {n}")).collect();
+        assert_eq!(bodies, expected, "on {name}");
+    }
 }

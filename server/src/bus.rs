@@ -1,0 +1,314 @@
+//! Several instances, one chat: the Redis bus (`REDIS_URL`).
+//!
+//! Every event an instance's hub delivers is also published, as an [`Envelope`], on one Redis
+//! pub/sub channel; every instance delivers what the others publish to its own sockets. Redis
+//! is a doorbell, not the record: messages live in the database with their `seq`, so an event
+//! lost while Redis is away is found again by the sockets themselves (they fill gaps from the
+//! database, and re-read everything they might have missed when the bus comes back).
+//!
+//! Presence is shared through keys that expire: each instance keeps, per open room, the set
+//! of people it has there (`<prefix>:room:<id>:<instance>`) and the set of people with the app
+//! open (`<prefix>:online:<instance>`), rewriting them every third of `PRESENCE_TTL_SECONDS`.
+//! A room's online count is the size of the union of its instances' sets, so an instance that
+//! dies (killed, never saying goodbye) stops counting when its keys expire, without anyone
+//! having to notice it died.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use rand::RngCore;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::AsyncCommands;
+use tokio::sync::mpsc;
+
+use crate::hub::{BusLink, Envelope};
+use crate::state::AppState;
+
+/// What travels on the channel: the envelope and which instance sent it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Wire {
+    origin: String,
+    envelope: Envelope,
+}
+
+/// The bus's state, shared by its tasks and `/readyz`.
+pub struct Bus {
+    client: redis::Client,
+    instance: String,
+    prefix: String,
+    ttl: Duration,
+    /// The command connection, once made (it reconnects by itself afterwards).
+    commands: tokio::sync::Mutex<Option<ConnectionManager>>,
+    /// Whether the subscription is up (the instance hears the others).
+    listening: AtomicBool,
+    /// When making the command connection last failed.
+    failed_at: Mutex<Option<std::time::Instant>>,
+}
+
+impl Bus {
+    fn channel(&self) -> String {
+        format!("{}:events", self.prefix)
+    }
+
+    fn room_key(&self, room_id: i64, instance: &str) -> String {
+        format!("{}:room:{room_id}:{instance}", self.prefix)
+    }
+
+    fn room_instances(&self, room_id: i64) -> String {
+        format!("{}:room:{room_id}:instances", self.prefix)
+    }
+
+    fn online_key(&self, instance: &str) -> String {
+        format!("{}:online:{instance}", self.prefix)
+    }
+
+    fn instances_key(&self) -> String {
+        format!("{}:instances", self.prefix)
+    }
+
+    /// Whether Redis answers now (for `/readyz`).
+    pub async fn is_ready(&self) -> bool {
+        let Some(mut conn) = self.connection().await else { return false };
+        let pong: redis::RedisResult<String> = redis::cmd("PING").query_async(&mut conn).await;
+        pong.is_ok() && self.listening.load(Ordering::Relaxed)
+    }
+
+    /// The command connection, made on first use; `None` while Redis cannot be reached (a
+    /// new attempt at most every second).
+    async fn connection(&self) -> Option<ConnectionManager> {
+        let mut slot = self.commands.lock().await;
+        if slot.is_none() {
+            let mut failed = self.failed_at.lock().expect("bus lock");
+            if failed.is_some_and(|at| at.elapsed() < Duration::from_secs(1)) {
+                return None;
+            }
+            *failed = None;
+        }
+        if slot.is_none() {
+            let config = ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(Duration::from_secs(2)))
+                .set_response_timeout(Some(Duration::from_secs(2)))
+                .set_number_of_retries(1);
+            match ConnectionManager::new_with_config(self.client.clone(), config).await {
+                Ok(manager) => *slot = Some(manager),
+                Err(error) => {
+                    tracing::debug!(%error, "Redis cannot be reached");
+                    *self.failed_at.lock().expect("bus lock") = Some(std::time::Instant::now());
+                    return None;
+                }
+            }
+        }
+        slot.clone()
+    }
+}
+
+/// Connects this instance to the bus at `url` and starts its tasks. Redis may be down at
+/// first: the instance serves its own sockets meanwhile and joins when Redis answers.
+pub fn start(state: &AppState, url: &str, prefix: &str, ttl: Duration) -> anyhow::Result<Arc<Bus>> {
+    let client = redis::Client::open(url)?;
+    let mut id = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut id);
+    let bus = Arc::new(Bus {
+        client,
+        instance: hex::encode(id),
+        prefix: prefix.to_owned(),
+        ttl,
+        commands: tokio::sync::Mutex::new(None),
+        listening: AtomicBool::new(false),
+        failed_at: Mutex::new(None),
+    });
+    let (outgoing, outgoing_rx) = mpsc::unbounded_channel();
+    let (presence, presence_rx) = mpsc::unbounded_channel();
+    state.hub.set_bus(BusLink { outgoing, presence, online_elsewhere: Mutex::new(HashSet::new()) });
+    tracing::info!(instance = %bus.instance, "joining the other instances through Redis");
+    tokio::spawn(publish(bus.clone(), outgoing_rx));
+    tokio::spawn(listen(bus.clone(), state.clone()));
+    tokio::spawn(presence_loop(bus.clone(), state.clone(), presence_rx));
+    Ok(bus)
+}
+
+/// Publishes what this instance's hub hands over. While Redis is away, events are dropped:
+/// the sockets elsewhere find the messages in the database when it is back.
+async fn publish(bus: Arc<Bus>, mut outgoing: mpsc::UnboundedReceiver<Envelope>) {
+    let channel = bus.channel();
+    while let Some(envelope) = outgoing.recv().await {
+        let sent = match bus.connection().await {
+            Some(mut conn) => {
+                let payload = serde_json::to_string(&Wire { origin: bus.instance.clone(), envelope })
+                    .expect("envelopes always serialise");
+                conn.publish::<_, _, i64>(&channel, payload).await.map(drop)
+            }
+            None => Err(redis::RedisError::from((redis::ErrorKind::Io, "Redis cannot be reached"))),
+        };
+        if let Err(error) = sent {
+            // What queued up while this attempt failed is stale: drop it, as a doorbell would.
+            let mut dropped = 0;
+            while outgoing.try_recv().is_ok() {
+                dropped += 1;
+            }
+            tracing::debug!(%error, dropped, "events could not be published");
+        }
+    }
+}
+
+/// Subscribes, and delivers what the other instances publish; resubscribes with backoff
+/// after Redis went away, then has every socket re-read what it may have missed.
+async fn listen(bus: Arc<Bus>, state: AppState) {
+    let mut backoff = Duration::from_millis(250);
+    let mut was_connected = false;
+    loop {
+        match bus.client.get_async_pubsub().await {
+            Ok(mut pubsub) => match pubsub.subscribe(bus.channel()).await {
+                Ok(()) => {
+                    backoff = Duration::from_millis(250);
+                    bus.listening.store(true, Ordering::Relaxed);
+                    if was_connected {
+                        tracing::info!("Redis is back: sockets catch up from the database");
+                        state.hub.resync();
+                    }
+                    was_connected = true;
+                    let mut messages = pubsub.on_message();
+                    while let Some(message) = messages.next().await {
+                        let Ok(payload) = message.get_payload::<String>() else { continue };
+                        match serde_json::from_str::<Wire>(&payload) {
+                            Ok(wire) if wire.origin != bus.instance => receive(&state, wire.envelope).await,
+                            Ok(_) => {}
+                            Err(error) => tracing::warn!(%error, "an unreadable event on the bus"),
+                        }
+                    }
+                    bus.listening.store(false, Ordering::Relaxed);
+                    tracing::warn!("lost the Redis subscription; serving this instance's sockets meanwhile");
+                }
+                Err(error) => tracing::warn!(%error, "could not subscribe to Redis"),
+            },
+            Err(error) => tracing::debug!(%error, "Redis cannot be reached"),
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// Delivers one envelope from another instance. Messages also update this instance's people's
+/// unread counts; presence changes are told to the people here who may see that person.
+async fn receive(state: &AppState, envelope: Envelope) {
+    match &envelope {
+        Envelope::Message { room, author_id, .. } => {
+            let (room, author_id) = (room.clone(), *author_id);
+            state.hub.deliver(envelope);
+            if let Ok(Some(room)) = state.store.room_by_name(&room).await {
+                state.announce_unread(&room, author_id).await;
+            }
+        }
+        Envelope::Presence { user_id, online } => {
+            if let Some(link) = state.hub.bus_link() {
+                let mut elsewhere = link.online_elsewhere.lock().expect("bus lock");
+                if *online {
+                    elsewhere.insert(*user_id);
+                } else {
+                    elsewhere.remove(user_id);
+                }
+            }
+            if let Ok(Some(user)) = state.store.user_by_id(*user_id).await {
+                state.announce_presence_here(&user, *online).await;
+            }
+        }
+        _ => state.hub.deliver(envelope),
+    }
+}
+
+/// Keeps this instance's presence keys written and every local room's count current.
+/// `changes` carries the rooms whose local presence changed.
+async fn presence_loop(bus: Arc<Bus>, state: AppState, mut changes: mpsc::UnboundedReceiver<i64>) {
+    let mut refresh = tokio::time::interval(bus.ttl / 3);
+    refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The count each local room was last told, to tell it again only when it changes.
+    let mut told: HashMap<i64, u32> = HashMap::new();
+    loop {
+        tokio::select! {
+            change = changes.recv() => {
+                let Some(room_id) = change else { return };
+                // A join or a leave: everyone in the room is told, here and elsewhere.
+                if let Some(count) = write_and_count(&bus, &state, room_id).await {
+                    told.insert(room_id, count);
+                    state.hub.deliver_count(room_id, count);
+                    state.hub.send_envelope(Envelope::Count { room_id, count });
+                } else {
+                    // Redis is away: count this instance alone meanwhile.
+                    let count = state.hub.present_here(room_id).len() as u32;
+                    state.hub.deliver_count(room_id, count);
+                }
+            }
+            _ = refresh.tick() => {
+                let rooms = state.hub.local_presence();
+                told.retain(|room_id, _| rooms.iter().any(|(id, _)| id == room_id));
+                for (room_id, _) in &rooms {
+                    if let Some(count) = write_and_count(&bus, &state, *room_id).await {
+                        if told.insert(*room_id, count) != Some(count) {
+                            state.hub.deliver_count(*room_id, count);
+                        }
+                    }
+                }
+                write_online(&bus, &state).await;
+            }
+        }
+    }
+}
+
+/// Writes who has `room_id` open here, and counts everyone who has it open anywhere.
+async fn write_and_count(bus: &Bus, state: &AppState, room_id: i64) -> Option<u32> {
+    let mut conn = bus.connection().await?;
+    let here = state.hub.present_here(room_id);
+    let key = bus.room_key(room_id, &bus.instance);
+    let registry = bus.room_instances(room_id);
+    let mut pipe = redis::pipe();
+    pipe.atomic().del(&key).ignore();
+    if !here.is_empty() {
+        pipe.sadd(&key, &here).ignore().expire(&key, bus.ttl.as_secs() as i64).ignore();
+        pipe.sadd(&registry, &bus.instance).ignore();
+    }
+    let written: redis::RedisResult<()> = pipe.query_async(&mut conn).await;
+    written.ok()?;
+    let instances: Vec<String> = conn.smembers(&registry).await.ok()?;
+    let mut people: HashSet<i64> = here.into_iter().collect();
+    for instance in instances.iter().filter(|i| **i != bus.instance) {
+        let theirs: Vec<i64> = conn.smembers(bus.room_key(room_id, instance)).await.ok()?;
+        if theirs.is_empty() {
+            // Gone (or expired): forget it.
+            let _: redis::RedisResult<i64> = conn.srem(&registry, instance).await;
+        }
+        people.extend(theirs);
+    }
+    Some(people.len() as u32)
+}
+
+/// Writes who has the app open here, and reads who has it open on the other instances.
+async fn write_online(bus: &Bus, state: &AppState) {
+    let Some(mut conn) = bus.connection().await else { return };
+    let here = state.hub.connected_users();
+    let key = bus.online_key(&bus.instance);
+    let mut pipe = redis::pipe();
+    pipe.atomic().del(&key).ignore();
+    if !here.is_empty() {
+        pipe.sadd(&key, &here).ignore().expire(&key, bus.ttl.as_secs() as i64).ignore();
+    }
+    pipe.sadd(bus.instances_key(), &bus.instance).ignore();
+    let written: redis::RedisResult<()> = pipe.query_async(&mut conn).await;
+    if written.is_err() {
+        return;
+    }
+    let Ok(instances) = conn.smembers::<_, Vec<String>>(bus.instances_key()).await else { return };
+    let mut elsewhere = HashSet::new();
+    for instance in instances.iter().filter(|i| **i != bus.instance) {
+        let Ok(theirs) = conn.smembers::<_, Vec<i64>>(bus.online_key(instance)).await else { return };
+        if theirs.is_empty() {
+            let _: redis::RedisResult<i64> = conn.srem(bus.instances_key(), instance).await;
+        }
+        elsewhere.extend(theirs);
+    }
+    if let Some(link) = state.hub.bus_link() {
+        *link.online_elsewhere.lock().expect("bus lock") = elsewhere;
+    }
+}
