@@ -209,15 +209,52 @@ async fn a_message_sent_through_one_instance_reaches_sockets_on_both() {
     assert_eq!((at_a.body.as_str(), at_a.seq), ("from B", 2));
     assert_eq!((at_b.body.as_str(), at_b.seq), ("from B", 2));
 
-    // A person's own channel too: Bob, on B, is told of a private chat Ana starts on A.
+    // A person's own channel too. Bob, on B, sees Ana come online on A, gets his unread count
+    // of a message stored through A, and is told of the private chat Ana starts on A.
+    use app::protocol::UserEvent;
     let mut bob_tab = app.open_url(&format!("ws://127.0.0.1:{}/ws/chat/", other.port), &bob.cookie).await;
+    let _ana_tab = app.user_socket(&ana).await;
+    wait_for_user_event(
+        &mut bob_tab,
+        |event| matches!(event, UserEvent::Presence { username, online: true } if username == "ana"),
+    )
+    .await;
+    app.post("public-chat", &ana, "while bob looks elsewhere").await;
+    wait_for_user_event(
+        &mut bob_tab,
+        |event| matches!(event, UserEvent::Unread { room, count } if room == "public-chat" && *count >= 1),
+    )
+    .await;
     let room = app.direct_room(&ana, "bob").await;
+    wait_for_user_event(
+        &mut bob_tab,
+        |event| matches!(event, UserEvent::RoomAdded { room: added } if added.name == room),
+    )
+    .await;
+
+    // Ready while Redis answers; not ready (so a load balancer looks elsewhere) when it does not.
+    let readyz = format!("http://127.0.0.1:{}/readyz", other.port);
+    assert_eq!(http().get(&readyz).send().await.unwrap().status(), StatusCode::OK);
+    drop(redis);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let event = tokio::time::timeout_at(deadline, next_user_event(&mut bob_tab)).await.expect("room_added on B");
-        if let app::protocol::UserEvent::RoomAdded { room: added } = event {
-            assert_eq!(added.name, room);
+        let response = http().get(&readyz).send().await.unwrap();
+        if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+            assert!(response.text().await.unwrap().contains("Redis"));
             break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "/readyz still says ready without Redis");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Reads a person's own socket until an event matches.
+async fn wait_for_user_event(socket: &mut Socket, wanted: impl Fn(&app::protocol::UserEvent) -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let event = tokio::time::timeout_at(deadline, next_user_event(socket)).await.expect("the event within 10 s");
+        if wanted(&event) {
+            return;
         }
     }
 }
