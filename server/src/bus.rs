@@ -284,6 +284,30 @@ async fn write_and_count(bus: &Bus, state: &AppState, room_id: i64) -> Option<u3
     Some(people.len() as u32)
 }
 
+impl Bus {
+    /// Writes at once who has the app open here (a first tab opened, or a last one closed), so
+    /// that the other instances see it before deciding whether someone came or went.
+    pub async fn note_online(&self, state: &AppState) {
+        write_online(self, state).await;
+    }
+
+    /// Whether `user_id` has the app open on another instance, asked of Redis now (the cached
+    /// view when Redis does not answer).
+    pub async fn online_elsewhere_now(&self, state: &AppState, user_id: i64) -> bool {
+        let cached = state.hub.online_elsewhere(user_id);
+        let Some(mut conn) = self.connection().await else { return cached };
+        let Ok(instances) = conn.smembers::<_, Vec<String>>(self.instances_key()).await else { return cached };
+        for instance in instances.iter().filter(|i| **i != self.instance) {
+            match conn.sismember::<_, _, bool>(self.online_key(instance), user_id).await {
+                Ok(true) => return true,
+                Ok(false) => {}
+                Err(_) => return cached,
+            }
+        }
+        false
+    }
+}
+
 /// Writes who has the app open here, and reads who has it open on the other instances.
 async fn write_online(bus: &Bus, state: &AppState) {
     let Some(mut conn) = bus.connection().await else { return };

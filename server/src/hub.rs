@@ -265,8 +265,17 @@ impl Hub {
     /// Whether a person has the app open (a `/ws/chat/` socket) anywhere: here, or (with
     /// several instances) on another instance as the bus last read it.
     pub fn is_online(&self, user_id: i64) -> bool {
+        self.users.lock().expect("hub lock poisoned").contains_key(&user_id) || self.online_elsewhere(user_id)
+    }
+
+    /// Whether a person has the app open on this instance.
+    pub fn is_connected_here(&self, user_id: i64) -> bool {
         self.users.lock().expect("hub lock poisoned").contains_key(&user_id)
-            || self.bus.get().is_some_and(|bus| bus.online_elsewhere.lock().expect("bus lock").contains(&user_id))
+    }
+
+    /// Whether a person has the app open on another instance, as the bus last read it.
+    pub fn online_elsewhere(&self, user_id: i64) -> bool {
+        self.bus.get().is_some_and(|bus| bus.online_elsewhere.lock().expect("bus lock").contains(&user_id))
     }
 
     /// The people with at least one `/ws/chat/` socket open (a tab of the app) here.

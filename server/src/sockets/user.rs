@@ -38,7 +38,8 @@ pub async fn upgrade(
 #[tracing::instrument(name = "user_socket", skip_all, fields(user = %user.username))]
 async fn serve(mut socket: WebSocket, state: AppState, user: User) {
     let mut subscription = state.hub.subscribe_user(user.id);
-    if subscription.first {
+    // Their first tab, here and (with several instances) elsewhere: they came online.
+    if subscription.first && !online_elsewhere(&state, user.id).await {
         state.announce_presence(&user, true).await;
     }
     let mut heartbeat = Heartbeat::new(&state);
@@ -85,9 +86,21 @@ async fn serve(mut socket: WebSocket, state: AppState, user: User) {
             },
         }
     }
-    // The last tab closing takes the person offline.
+    // The last tab closing, here and elsewhere, takes the person offline.
     drop(subscription);
-    if !state.hub.is_online(user.id) {
+    if !state.hub.is_connected_here(user.id) && !online_elsewhere(&state, user.id).await {
         state.announce_presence(&user, false).await;
+    }
+}
+
+/// With several instances: writes this instance's open tabs, then asks whether the person has
+/// one open on another instance. Alone: never.
+async fn online_elsewhere(state: &AppState, user_id: i64) -> bool {
+    match &state.bus {
+        Some(bus) => {
+            bus.note_online(state).await;
+            bus.online_elsewhere_now(state, user_id).await
+        }
+        None => false,
     }
 }

@@ -314,3 +314,30 @@ async fn redis_going_away_during_a_burst_loses_nothing() {
         assert_eq!(bodies, expected, "on {name}");
     }
 }
+
+#[tokio::test]
+async fn someone_with_tabs_on_two_instances_stays_online_until_the_last_closes() {
+    use app::protocol::UserEvent;
+    let redis = Redis::start();
+    let (app, other) = two_instances(&redis).await;
+    let (ana, bob) = (app.signup("ana").await, app.signup("bob").await);
+    let mut bob_tab = app.open_url(&format!("ws://127.0.0.1:{}/ws/chat/", other.port), &bob.cookie).await;
+
+    let tab_on_a = app.user_socket(&ana).await;
+    wait_for_user_event(&mut bob_tab, |e| matches!(e, UserEvent::Presence { online: true, .. })).await;
+    let tab_on_b = app.open_url(&format!("ws://127.0.0.1:{}/ws/chat/", other.port), &ana.cookie).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(tab_on_a);
+    // Her tab on B is still open: Bob is not told she left (nor that she came again).
+    let quiet = tokio::time::timeout(Duration::from_millis(800), next_user_event(&mut bob_tab)).await;
+    assert!(quiet.is_err(), "no presence change while one of her tabs is open: {quiet:?}");
+    let profile: serde_json::Value = app.call_ok("profile", &[("username", "ana")], &bob).await;
+    assert_eq!(profile["person"]["online"], true, "A still sees her online, through B");
+    drop(tab_on_b);
+    match tokio::time::timeout(Duration::from_secs(10), next_user_event(&mut bob_tab)).await.expect("an event") {
+        UserEvent::Presence { username, online } => {
+            assert_eq!((username.as_str(), online), ("ana", false), "only the last tab takes her offline")
+        }
+        other => panic!("expected ana offline, got {other:?}"),
+    }
+}
