@@ -229,16 +229,24 @@ async fn presence_loop(bus: Arc<Bus>, state: AppState, mut changes: mpsc::Unboun
     loop {
         tokio::select! {
             change = changes.recv() => {
-                let Some(room_id) = change else { return };
-                // A join or a leave: everyone in the room is told, here and elsewhere.
-                if let Some(count) = write_and_count(&bus, &state, room_id).await {
-                    told.insert(room_id, count);
-                    state.hub.deliver_count(room_id, count);
-                    state.hub.send_envelope(Envelope::Count { room_id, count });
-                } else {
-                    // Redis is away: count this instance alone meanwhile.
-                    let count = state.hub.present_here(room_id).len() as u32;
-                    state.hub.deliver_count(room_id, count);
+                let Some(first) = change else { return };
+                // Joins and leaves that queued up meanwhile (a restart reconnects thousands of
+                // sockets at once) are counted once per room.
+                let mut rooms = HashSet::from([first]);
+                while let Ok(room_id) = changes.try_recv() {
+                    rooms.insert(room_id);
+                }
+                for room_id in rooms {
+                    // Everyone in the room is told, here and elsewhere.
+                    if let Some(count) = write_and_count(&bus, &state, room_id).await {
+                        told.insert(room_id, count);
+                        state.hub.deliver_count(room_id, count);
+                        state.hub.send_envelope(Envelope::Count { room_id, count });
+                    } else {
+                        // Redis is away: count this instance alone meanwhile.
+                        let count = state.hub.present_here(room_id).len() as u32;
+                        state.hub.deliver_count(room_id, count);
+                    }
                 }
             }
             _ = refresh.tick() => {

@@ -554,6 +554,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn envelopes_from_other_instances_reach_only_the_sockets_here() {
+        let hub = Hub::new();
+        let (mut ana, _) = hub.join(4, "r", 1);
+        while ana.events.try_recv().is_ok() {}
+        let wire = r#"{"kind":"message","room_id":4,"room":"r","seq":9,"author_id":2,"text":"{}"}"#;
+        hub.deliver(serde_json::from_str(wire).unwrap());
+        match ana.events.recv().await.unwrap() {
+            Frame::Message { seq, .. } => assert_eq!(seq, 9),
+            other => panic!("expected a message, got {other:?}"),
+        }
+        // A room nobody here has open is not created by a delivery.
+        hub.deliver(Envelope::Room { room_id: 5, text: "x".into() });
+        assert!(!hub.rooms.lock().unwrap().contains_key(&5));
+        hub.deliver(Envelope::End { user_id: 1 });
+        assert!(matches!(ana.events.recv().await.unwrap(), Frame::End { user_id: 1 }));
+    }
+
+    #[tokio::test]
     async fn a_person_channel_reaches_all_their_tabs_and_is_forgotten_after_the_last() {
         let hub = Hub::new();
         let mut tab1 = hub.subscribe_user(9);
