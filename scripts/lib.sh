@@ -61,14 +61,25 @@ build_server() {
     if [ "$profile" = release ]; then cargo build -p server --release; else cargo build -p server; fi
 }
 
-# PostgreSQL and Redis run on this machine kind; start them if they are down.
+# PostgreSQL and Redis: installed from Debian if missing, started if down. The tests connect
+# to PostgreSQL on 127.0.0.1 as the current user (trust auth on this machine kind; elsewhere set
+# TEST_POSTGRES_URL) and start Redis servers of their own, so only the binary is needed there.
 ensure_services() {
-    if command -v pg_ctlcluster >/dev/null 2>&1 && ! pg_isready -h 127.0.0.1 -q 2>/dev/null; then
-        say "starting PostgreSQL"
-        pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    if ! command -v pg_ctlcluster >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1; then
+        say "installing PostgreSQL and Redis from Debian"
+        $sudo apt-get update
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y postgresql redis-server
     fi
-    if command -v redis-server >/dev/null 2>&1 && ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
+    if ! pg_isready -h 127.0.0.1 -q 2>/dev/null; then
+        say "starting PostgreSQL"
+        $sudo pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+        for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -q 2>/dev/null && break; sleep 1; done
+    fi
+    if ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
         say "starting Redis"
+        mkdir -p /var/lib/redis /var/log/redis 2>/dev/null || true
         redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
             --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
     fi
