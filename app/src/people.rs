@@ -15,21 +15,48 @@ pub async fn directory(q: Option<String>) -> Result<Vec<Person>, AppError> {
     respond(result)
 }
 
+/// Why `/chat/<username>/` asks first: the browser says the link was followed from another
+/// site, which must not be able to start chats on someone's behalf.
+pub const CONFIRM_CROSS_SITE: &str = "you followed a link from another site: confirm to start this chat";
+
 /// The one-to-one room with `username`, created if needed: its name, or `None` when
-/// `username` is the signed-in person themselves.
+/// `username` is the signed-in person themselves. A page opened from another site's link
+/// (`Sec-Fetch-Site: cross-site`) gets `NotAllowed` instead, and the page asks first.
 #[server(endpoint = "start_chat")]
 pub async fn start_chat(username: String) -> Result<Option<String>, AppError> {
     use crate::server_fns::*;
 
-    let result = async {
-        let user = require_user().await?;
-        if user.username.eq_ignore_ascii_case(username.trim()) {
-            return Ok(None);
-        }
-        backend()?.start_chat(&user, &username).await.map(Some)
+    let fetched_from = request_headers().get("sec-fetch-site").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    if fetched_from.is_some_and(|site| site != "same-origin" && site != "none") {
+        // Not a failure of the page (which asks, with a 200): no status is set.
+        return Err(AppError::NotAllowed(CONFIRM_CROSS_SITE.into()));
     }
-    .await;
-    respond(result)
+    respond(open_chat_for(&username).await)
+}
+
+/// The confirmed start of a chat (a form on the page that asked): creates or finds the room
+/// and goes there.
+#[server(endpoint = "open_chat")]
+pub async fn open_chat(username: String) -> Result<Option<String>, AppError> {
+    use crate::server_fns::*;
+
+    let result = open_chat_for(&username).await;
+    let target = match &result {
+        Ok(Some(room)) => format!("/chat/room/{room}/"),
+        _ => "/profiles/".to_owned(),
+    };
+    finish_form(result, &target, "/profiles/", &[])
+}
+
+#[cfg(feature = "ssr")]
+async fn open_chat_for(username: &str) -> Result<Option<String>, AppError> {
+    use crate::server_fns::*;
+
+    let user = require_user().await?;
+    if user.username.eq_ignore_ascii_case(username.trim()) {
+        return Ok(None);
+    }
+    backend()?.start_chat(&user, username).await.map(Some)
 }
 
 /// The profile of `username`, for people who may see them in the directory (and themselves).

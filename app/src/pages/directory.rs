@@ -2,6 +2,7 @@
 //! the server. Without JavaScript the search is a plain GET form (`?q=`); once hydrated it
 //! filters as you type, keeping the URL in step. `/chat/<username>/` starts a one-to-one chat.
 
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
@@ -9,8 +10,9 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use leptos_router::NavigateOptions;
 
 use super::{loaded, query_value, PersonSummary};
+use crate::error::AppError;
 use crate::model::Person;
-use crate::people::{directory, start_chat};
+use crate::people::{directory, start_chat, OpenChat, CONFIRM_CROSS_SITE};
 use crate::url::with_query;
 
 #[component]
@@ -78,13 +80,30 @@ pub fn StartChat() -> impl IntoView {
     let params = use_params_map();
     let username = move || params.read().get("username").unwrap_or_default();
     let room = Resource::new(username, start_chat);
+    let open = ServerAction::<OpenChat>::new();
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Opening the chat…"</p> }>
             {move || Suspend::new(async move {
-                loaded(room.await, |room| match room {
-                    Some(room) => view! { <Redirect path=format!("/chat/room/{room}/")/> }.into_any(),
-                    None => view! { <Redirect path="/profiles/"/> }.into_any(),
-                })
+                match room.await {
+                    // A link from another site: nothing happens until the person confirms.
+                    Err(AppError::NotAllowed(why)) if why == CONFIRM_CROSS_SITE => view! {
+                        <Title text="Start a chat?"/>
+                        <section class="card narrow stack" data-testid="confirm-chat">
+                            <h1>"Start a private chat with @"{username()}"?"</h1>
+                            <p class="muted">"You followed a link from another site. Chats start only when you say so."</p>
+                            <ActionForm action=open>
+                                <input type="hidden" name="username" value=username()/>
+                                <button type="submit">"Start the chat"</button>
+                            </ActionForm>
+                            <p><a href="/profiles/">"No, back to people"</a></p>
+                        </section>
+                    }
+                    .into_any(),
+                    other => loaded(other, |room| match room {
+                        Some(room) => view! { <Redirect path=format!("/chat/room/{room}/")/> }.into_any(),
+                        None => view! { <Redirect path="/profiles/"/> }.into_any(),
+                    }),
+                }
             })}
         </Suspense>
     }

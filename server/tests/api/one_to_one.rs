@@ -76,3 +76,43 @@ async fn the_other_person_sees_the_chat_appear_and_it_is_named_after_them() {
     assert!(matches!(next_event(&mut a).await, app::protocol::ServerEvent::Message(m) if m.body == "hi bob"));
     assert_eq!(app.stored_messages(&room).await, 1);
 }
+
+#[tokio::test]
+async fn a_link_from_another_site_asks_before_starting_a_chat() {
+    let app = spawn_app().await;
+    let ana = app.signup("ana").await;
+    app.signup("bob").await;
+    let direct_rooms = |rooms: Vec<RoomSummary>| rooms.iter().filter(|r| r.kind == RoomKind::Direct).count();
+
+    // What a browser sends when a page elsewhere links (or redirects) to the chat URL.
+    let page = http()
+        .get(app.url("/chat/bob/"))
+        .header("Cookie", &ana.cookie)
+        .header("Accept", "text/html")
+        .header("Sec-Fetch-Site", "cross-site")
+        .header("Sec-Fetch-Mode", "navigate")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK, "no redirect: nothing was started");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("data-testid=\"confirm-chat\"") && html.contains("Start the chat"), "{html}");
+    assert_eq!(direct_rooms(app.call_ok("my_rooms", &[], &ana).await), 0);
+
+    // Confirming (a same-site form post) starts it and goes there.
+    let confirmed = app.post_browser_form("/api/open_chat", &[("username", "bob")], Some(&ana.cookie)).await;
+    assert_eq!(confirmed.status(), StatusCode::FOUND);
+    assert!(confirmed.headers()["location"].to_str().unwrap().starts_with("/chat/room/dm-"));
+    assert_eq!(direct_rooms(app.call_ok("my_rooms", &[], &ana).await), 1);
+
+    // The confirmation itself cannot be posted from another site.
+    let forged = http()
+        .post(app.url("/api/open_chat"))
+        .header("Cookie", &ana.cookie)
+        .header("Origin", "https://evil.example")
+        .form(&[("username", "bob")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+}
