@@ -118,6 +118,10 @@ impl Store {
     }
 }
 
+/// The most values one `IN (…)` list binds: SQLite takes 32 766 placeholders a statement,
+/// PostgreSQL 65 535; longer lists are queried in slices.
+const MAX_LIST: usize = 10_000;
+
 /// `$from, $from+1, …` for `count` values: the placeholders of an `IN (…)` list, bound one by one
 /// (both databases read numbered placeholders; neither takes an array the same way).
 fn placeholders(from: usize, count: usize) -> String {

@@ -144,22 +144,24 @@ impl Store {
 
     /// The unread counts of a room for some of its members (others are left out), by user id.
     pub async fn unread_for(&self, room_id: i64, user_ids: &[i64]) -> Result<Vec<(i64, u32)>> {
-        on_pool!(self, db => {
-            if user_ids.is_empty() {
-                return Ok(Vec::new());
-            }
-            let sql = format!(
-                "SELECT rm.user_id, {} FROM room_members rm WHERE rm.room_id = $1 AND rm.user_id IN ({})",
-                unread_count!(),
-                placeholders(2, user_ids.len())
-            );
-            let mut query = sqlx::query_as::<_, (i64, i64)>(&sql).bind(room_id);
-            for id in user_ids {
-                query = query.bind(*id);
-            }
-            let counts = query.fetch_all(db).await?;
-            Ok(counts.into_iter().map(|(id, count)| (id, u32::try_from(count).unwrap_or(u32::MAX))).collect())
-        })
+        let mut all = Vec::new();
+        // In slices, so no statement needs more placeholders than either database takes.
+        for ids in user_ids.chunks(super::MAX_LIST) {
+            let counts: Vec<(i64, i64)> = on_pool!(self, db => {
+                let sql = format!(
+                    "SELECT rm.user_id, {} FROM room_members rm WHERE rm.room_id = $1 AND rm.user_id IN ({})",
+                    unread_count!(),
+                    placeholders(2, ids.len())
+                );
+                let mut query = sqlx::query_as::<_, (i64, i64)>(&sql).bind(room_id);
+                for id in ids {
+                    query = query.bind(*id);
+                }
+                query.fetch_all(db).await?
+            });
+            all.extend(counts.into_iter().map(|(id, count)| (id, u32::try_from(count).unwrap_or(u32::MAX))));
+        }
+        Ok(all)
     }
 
     /// The ids of the room's members among `usernames` (lowercase), except `except`.

@@ -162,22 +162,25 @@ impl Store {
 
     /// Those of `candidates` who may see `user_id` in the directory (not `user_id` itself).
     pub async fn viewers_among(&self, user_id: i64, candidates: &[i64]) -> Result<Vec<i64>> {
-        on_pool!(self, db => {
-            if candidates.is_empty() {
-                return Ok(Vec::new());
-            }
-            let sql = format!(
-                "SELECT v.id FROM users v WHERE v.id <> $1 AND v.id IN ({}) \
-                 AND (v.is_admin OR EXISTS (SELECT 1 FROM user_roles mine JOIN user_roles theirs \
-                      ON theirs.role = mine.role WHERE mine.user_id = v.id AND theirs.user_id = $1))",
-                placeholders(2, candidates.len())
-            );
-            let mut query = sqlx::query_scalar(&sql).bind(user_id);
-            for id in candidates {
-                query = query.bind(*id);
-            }
-            Ok(query.fetch_all(db).await?)
-        })
+        let mut viewers = Vec::new();
+        // In slices, so no statement needs more placeholders than either database takes.
+        for ids in candidates.chunks(super::MAX_LIST) {
+            let found: Vec<i64> = on_pool!(self, db => {
+                let sql = format!(
+                    "SELECT v.id FROM users v WHERE v.id <> $1 AND v.id IN ({}) \
+                     AND (v.is_admin OR EXISTS (SELECT 1 FROM user_roles mine JOIN user_roles theirs \
+                          ON theirs.role = mine.role WHERE mine.user_id = v.id AND theirs.user_id = $1))",
+                    placeholders(2, ids.len())
+                );
+                let mut query = sqlx::query_scalar(&sql).bind(user_id);
+                for id in ids {
+                    query = query.bind(*id);
+                }
+                query.fetch_all(db).await?
+            });
+            viewers.extend(found);
+        }
+        Ok(viewers)
     }
 
     /// The people `viewer` may see, except themselves, whose username, display name or one of

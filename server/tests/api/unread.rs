@@ -110,3 +110,20 @@ async fn joining_a_room_with_history_starts_read_and_previewers_mark_nothing() {
     app.post(&room, &ana, "new").await;
     assert_eq!(counts(&app, &bob).await.get(&room), Some(&1));
 }
+
+#[tokio::test]
+async fn counts_for_more_connected_people_than_one_statement_can_bind() {
+    let app = spawn_app().await;
+    let (ana, bob) = (app.signup("ana").await, app.signup("bob").await);
+    app.post("public-chat", &ana, "one").await;
+    app.post("public-chat", &ana, "two").await;
+    let room = app.state.store.room_by_name("public-chat").await.unwrap().unwrap();
+    let bob_id = app.user_id(&bob.username).await;
+    // 40 000 ids, more than SQLite's 32 766 placeholders: queried in slices.
+    let mut connected: Vec<i64> = (1_000_000..1_040_000).collect();
+    connected.push(bob_id);
+    let counts = app.state.store.unread_for(room.id, &connected).await.unwrap();
+    assert_eq!(counts, [(bob_id, 2)]);
+    let viewers = app.state.store.viewers_among(app.user_id(&ana.username).await, &connected).await.unwrap();
+    assert_eq!(viewers, [bob_id]);
+}
