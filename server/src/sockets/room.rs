@@ -75,6 +75,9 @@ async fn serve(mut socket: WebSocket, state: AppState, room: Room, user: User, a
     // the database first.
     let mut sent = start;
     if after.is_some() {
+        if tell_deletions(&mut socket, &state, &room, start).await.is_err() {
+            return;
+        }
         match catch_up(&mut socket, &state, &room, start).await {
             Ok(last) => sent = last,
             Err(()) => return,
@@ -156,6 +159,29 @@ async fn serve(mut socket: WebSocket, state: AppState, room: Room, user: User, a
             },
         }
     }
+}
+
+/// How far back a reconnecting client is told of deleted messages it may still show.
+const DELETIONS_TOLD_FOR: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 60 * 60);
+const DELETIONS_TOLD_AT_MOST: i64 = 500;
+
+/// Tells a client resuming after `after` which of the messages it may have (up to `after`)
+/// were deleted while it was away: it removes them.
+async fn tell_deletions(socket: &mut WebSocket, state: &AppState, room: &Room, after: i64) -> Result<(), ()> {
+    let since = crate::store::now_ms() - DELETIONS_TOLD_FOR.as_millis() as i64;
+    let deleted = match state.store.deletions(room, after, since, DELETIONS_TOLD_AT_MOST).await {
+        Ok(deleted) => deleted,
+        Err(error) => {
+            // Only a stale line on a screen: not worth refusing the socket for.
+            tracing::warn!(%error, "could not read deleted messages");
+            return Ok(());
+        }
+    };
+    for seq in deleted {
+        let event = ServerEvent::MessageDeleted { room: room.name.clone(), seq };
+        send(socket, hub::encode(&event)).await?;
+    }
+    Ok(())
 }
 
 /// Sends every message after `after`, oldest first, and returns the last `seq` sent. `Err`

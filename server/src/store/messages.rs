@@ -209,16 +209,46 @@ impl Store {
         })
     }
 
-    /// Deletes one message of a room; gives whether it existed. Later messages keep their
-    /// `seq`: a deleted message leaves a gap that clients simply never see filled.
+    /// Deletes one message of a room, noting the deletion; gives whether it existed. Later
+    /// messages keep their `seq`: a deleted message leaves a gap.
     pub async fn delete_message(&self, room: &Room, seq: i64) -> Result<bool> {
         on_pool!(self, db => {
+            let mut tx = db.begin().await?;
             let done = sqlx::query("DELETE FROM messages WHERE room_id = $1 AND seq = $2")
                 .bind(room.id)
                 .bind(seq)
-                .execute(db)
+                .execute(&mut *tx)
                 .await?;
-            Ok(done.rows_affected() > 0)
+            if done.rows_affected() == 0 {
+                return Ok(false);
+            }
+            sqlx::query(
+                "INSERT INTO message_deletions (room_id, seq, deleted_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind(room.id)
+            .bind(seq)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// The `seq`s of a room's messages up to `up_to` deleted since `since` (ms), newest first,
+    /// at most `limit`: what a client catching up may still show.
+    pub async fn deletions(&self, room: &Room, up_to: i64, since: i64, limit: i64) -> Result<Vec<i64>> {
+        on_pool!(self, db => {
+            Ok(sqlx::query_scalar(
+                "SELECT seq FROM message_deletions WHERE room_id = $1 AND seq <= $2 AND deleted_at > $3 \
+                 ORDER BY seq DESC LIMIT $4",
+            )
+            .bind(room.id)
+            .bind(up_to)
+            .bind(since)
+            .bind(limit)
+            .fetch_all(db)
+            .await?)
         })
     }
 }

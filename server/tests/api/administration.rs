@@ -199,6 +199,19 @@ async fn a_deleted_message_disappears_live_and_from_the_history() {
     assert!(html.contains("keep me") && !html.contains("something awful"));
     let again = app.call("admin_delete_message", &[("room", "public-chat"), ("seq", &seq)], Some(&ana)).await;
     assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A page that was away when it happened still shows it: resuming tells it, before the rest.
+    let mut resumed = app.socket_after("public-chat", &bob, &seq).await.unwrap();
+    loop {
+        match next_event(&mut resumed).await {
+            ServerEvent::OnlineCount { .. } => continue,
+            ServerEvent::MessageDeleted { seq: deleted, .. } => {
+                assert_eq!(deleted.to_string(), seq);
+                break;
+            }
+            other => panic!("expected message_deleted first, got {other:?}"),
+        }
+    }
 }
 
 #[tokio::test]
