@@ -2,7 +2,9 @@
 //! messages, beside a room of twenty: keyset paging should make them the same.
 //!
 //! Run: `cargo bench -p server --bench history` (builds in release; about a minute, most of it
-//! writing the million rows into a temporary SQLite file).
+//! writing the million rows into a temporary SQLite file). With
+//! `BENCH_POSTGRES_URL=postgres://user@127.0.0.1:5432` the same runs on PostgreSQL, in a
+//! database made for the run and dropped after.
 
 use std::time::{Duration, Instant};
 
@@ -15,7 +17,17 @@ const ROUNDS: usize = 2_000;
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let data = tempfile::tempdir().expect("a temporary folder");
-    let url = format!("sqlite://{}/bench.db", data.path().display());
+    let postgres = std::env::var("BENCH_POSTGRES_URL").ok().filter(|url| !url.is_empty());
+    let url = match &postgres {
+        Some(server) => {
+            let mut admin = admin_connection(server).await;
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {BENCH_DATABASE}")).execute(&mut admin).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE {BENCH_DATABASE}")).execute(&mut admin).await.unwrap();
+            format!("{}/{BENCH_DATABASE}", server.trim_end_matches('/'))
+        }
+        None => format!("sqlite://{}/bench.db", data.path().display()),
+    };
+    println!("on {}", if postgres.is_some() { "PostgreSQL" } else { "SQLite" });
     let store = Store::connect(&url).await.expect("the store opens");
 
     let started = Instant::now();
@@ -36,10 +48,29 @@ async fn main() {
         time(|| store.messages_before(&big, Some(BIG_ROOM_MESSAGES / 2), 51)).await,
     );
     report("history page, the oldest", time(|| store.messages_before(&big, Some(60), 51)).await);
+
+    if let Some(server) = postgres {
+        drop(store);
+        let mut admin = admin_connection(&server).await;
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
 }
 
-/// A room with `count` messages, written in one statement straight into the file.
+const BENCH_DATABASE: &str = "chat_history_bench";
+
+async fn admin_connection(server: &str) -> sqlx::PgConnection {
+    let url = format!("{}/postgres", server.trim_end_matches('/'));
+    <sqlx::PgConnection as sqlx::Connection>::connect(&url).await.expect("PostgreSQL answers")
+}
+
+/// A room with `count` messages, written in one statement straight into the database.
 async fn fill(url: &str, store: &Store, name: &str, count: i64) -> Room {
+    if url.starts_with("postgres") {
+        return fill_postgres(url, store, name, count).await;
+    }
     let pool = sqlx::SqlitePool::connect(url).await.expect("a second connection");
     let now = server::store::now_ms();
     sqlx::query("INSERT OR IGNORE INTO users (username, password_hash, created_at) VALUES ('bench', 'x', ?)")
@@ -68,6 +99,40 @@ async fn fill(url: &str, store: &Store, name: &str, count: i64) -> Room {
     .execute(&pool)
     .await
     .unwrap();
+    pool.close().await;
+    store.room_by_name(name).await.unwrap().expect("the room was just made")
+}
+
+async fn fill_postgres(url: &str, store: &Store, name: &str, count: i64) -> Room {
+    let pool = sqlx::PgPool::connect(url).await.expect("a second connection");
+    let now = server::store::now_ms();
+    sqlx::query(
+        "INSERT INTO users (username, password_hash, created_at) VALUES ('bench', 'x', $1) ON CONFLICT DO NOTHING",
+    )
+    .bind(now)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO rooms (name, title, created_at, last_seq) VALUES ($1, $1, $2, $3)")
+        .bind(name)
+        .bind(now)
+        .bind(count)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO messages (room_id, seq, author_id, body, created_at) \
+         SELECT (SELECT id FROM rooms WHERE name = $2), seq, (SELECT id FROM users WHERE username = 'bench'), \
+                'message number ' || seq || ', long enough to look like a sentence someone typed', $3 + seq \
+         FROM generate_series(1, $1::BIGINT) AS seq",
+    )
+    .bind(count)
+    .bind(name)
+    .bind(now)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE messages").execute(&pool).await.unwrap();
     pool.close().await;
     store.room_by_name(name).await.unwrap().expect("the room was just made")
 }
