@@ -30,7 +30,7 @@ impl TestApp {
 
     /// Another instance with some settings of its own (`REDIS_URL`, say).
     fn spawn_instance_with(&self, settings: &[(&str, &str)]) -> Instance {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_chat-server"))
+        let child = Command::new(env!("CARGO_BIN_EXE_chat-server"))
             .arg("serve")
             .envs(settings.iter().copied())
             .env("DATABASE_URL", &self.database_url)
@@ -43,9 +43,11 @@ impl TestApp {
             .stderr(Stdio::null())
             .spawn()
             .expect("the server binary starts");
+        // Owned from here on, so that a failure below still kills it.
+        let mut instance = Instance { child, port: 0 };
         // It says where it listens ("chat listening on http://127.0.0.1:PORT").
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let port = loop {
+        let mut lines = BufReader::new(instance.child.stdout.take().unwrap()).lines();
+        instance.port = loop {
             let line = lines.next().expect("the instance logs its address").unwrap();
             if let Some(address) = line.split("chat listening on http://").nth(1) {
                 let address = address.split_whitespace().next().unwrap();
@@ -56,7 +58,7 @@ impl TestApp {
         };
         // Keep reading its log, so that it never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
-        Instance { child, port }
+        instance
     }
 }
 
