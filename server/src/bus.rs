@@ -195,12 +195,10 @@ async fn listen(bus: Arc<Bus>, state: AppState) {
 /// unread counts; presence changes are told to the people here who may see that person.
 async fn receive(state: &AppState, envelope: Envelope) {
     match &envelope {
-        Envelope::Message { room, author_id, .. } => {
-            let (room, author_id) = (room.clone(), *author_id);
+        Envelope::Message { room_id, room, author_id, .. } => {
+            let (room_id, room, author_id) = (*room_id, room.clone(), *author_id);
             state.hub.deliver(envelope);
-            if let Ok(Some(room)) = state.store.room_by_name(&room).await {
-                state.announce_unread(&room, author_id).await;
-            }
+            state.announce_unread_of(room_id, &room, author_id).await;
         }
         Envelope::Presence { user_id, online } => {
             if let Some(link) = state.hub.bus_link() {

@@ -158,10 +158,6 @@ impl Hub {
         }
     }
 
-    fn send_bus(&self, envelope: Envelope) {
-        self.send_envelope(envelope);
-    }
-
     pub fn bus_link(&self) -> Option<&BusLink> {
         self.bus.get()
     }
@@ -233,7 +229,7 @@ impl Hub {
     /// Sends an event to every open tab of a person (nothing when they have none open), on
     /// every instance.
     pub fn notify_user(&self, user_id: i64, frame: Utf8Bytes) {
-        self.send_bus(Envelope::User { user_id, text: frame.as_str().to_owned() });
+        self.send_envelope(Envelope::User { user_id, text: frame.as_str().to_owned() });
         self.notify_user_here(user_id, frame);
     }
 
@@ -248,7 +244,7 @@ impl Hub {
     /// Closes every socket of a person, in every room and tab: their sessions ended. Those
     /// whose session is still valid (the tab that changed the password) reconnect by themselves.
     pub fn end_sockets_of(&self, user_id: i64) {
-        self.send_bus(Envelope::End { user_id });
+        self.send_envelope(Envelope::End { user_id });
         self.end_sockets_here(user_id);
     }
 
@@ -285,7 +281,7 @@ impl Hub {
 
     /// Sends an event to the room's sockets, if anyone has it open (creating no channel).
     pub fn publish(&self, room_id: i64, frame: Utf8Bytes) {
-        self.send_bus(Envelope::Room { room_id, text: frame.as_str().to_owned() });
+        self.send_envelope(Envelope::Room { room_id, text: frame.as_str().to_owned() });
         self.deliver_here(room_id, Frame::Event(frame));
     }
 
@@ -300,7 +296,7 @@ impl Hub {
     /// Ends a room for one person (removed, or left) or for everyone (deleted): their room
     /// sockets are sent `event` and closed. Nothing happens when nobody has the room open.
     pub fn close_room(&self, room_id: i64, user_id: Option<i64>, event: Utf8Bytes) {
-        self.send_bus(Envelope::Close { room_id, user_id, text: event.as_str().to_owned() });
+        self.send_envelope(Envelope::Close { room_id, user_id, text: event.as_str().to_owned() });
         self.deliver_here(room_id, Frame::Close { user_id, event });
     }
 

@@ -88,11 +88,20 @@ impl AppState {
     /// room. Each instance does this for its own people. A failure only costs a badge update,
     /// so it is logged, not returned.
     pub async fn announce_unread(&self, room: &Room, skip: Option<i64>) {
+        self.announce_unread_of(room.id, &room.name, skip).await;
+    }
+
+    /// [`AppState::announce_unread`] by the room's id and name, which is all it needs (a
+    /// message from another instance carries both, so no room is read per message).
+    pub async fn announce_unread_of(&self, room_id: i64, room_name: &str, skip: Option<i64>) {
         let online: Vec<i64> = self.hub.connected_users().into_iter().filter(|id| Some(*id) != skip).collect();
-        match self.store.unread_for(room.id, &online).await {
+        if online.is_empty() {
+            return;
+        }
+        match self.store.unread_for(room_id, &online).await {
             Ok(counts) => {
                 for (user_id, count) in counts {
-                    let event = UserEvent::Unread { room: room.name.clone(), count };
+                    let event = UserEvent::Unread { room: room_name.to_owned(), count };
                     self.hub.notify_user_here(user_id, Utf8Bytes::from(event.to_json()));
                 }
             }
