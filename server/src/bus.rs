@@ -200,6 +200,7 @@ async fn receive(state: &AppState, envelope: Envelope) {
             state.hub.deliver(envelope);
             state.announce_unread_of(room_id, &room, author_id).await;
         }
+        Envelope::Recount { room_id, room } => state.announce_unread_of(*room_id, room, None).await,
         Envelope::Presence { user_id, online } => {
             if let Some(link) = state.hub.bus_link() {
                 let mut elsewhere = link.online_elsewhere.lock().expect("bus lock");

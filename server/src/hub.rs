@@ -66,6 +66,9 @@ pub enum Envelope {
     Count { room_id: i64, count: u32 },
     /// A person opened the app (their first tab on an instance) or closed it (their last).
     Presence { user_id: i64, online: bool },
+    /// A room's messages changed other than by a new one (a deletion): each instance recounts
+    /// its own people's unread counts.
+    Recount { room_id: i64, room: String },
 }
 
 /// What a room channel carries to its sockets.
@@ -317,7 +320,7 @@ impl Hub {
             Envelope::End { user_id } => self.end_sockets_here(user_id),
             Envelope::Count { room_id, count } => self.deliver_count(room_id, count),
             // The bus handles presence itself (it needs the database).
-            Envelope::Presence { .. } => {}
+            Envelope::Presence { .. } | Envelope::Recount { .. } => {}
         }
     }
 

@@ -180,6 +180,8 @@ impl Admin for AppState {
         tracing::info!(admin = %me.username, room = %room.name, seq, "message deleted");
         let event = ServerEvent::MessageDeleted { room: room.name.clone(), seq };
         self.hub.publish(room.id, hub::encode(&event));
+        // Unread counts change too, for people on every instance.
+        self.hub.send_envelope(crate::hub::Envelope::Recount { room_id: room.id, room: room.name.clone() });
         self.announce_unread(&room, None).await;
         Ok(())
     }

@@ -367,3 +367,25 @@ async fn someone_with_tabs_on_two_instances_stays_online_until_the_last_closes()
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_deletion_on_one_instance_recounts_unread_badges_on_the_other() {
+    use app::protocol::UserEvent;
+    let redis = Redis::start();
+    let (app, other) = two_instances(&redis).await;
+    let (ana, bob) = (app.signup("ana").await, app.signup("bob").await);
+    app.state.store.set_admin(app.user_id("ana").await, true).await.unwrap();
+    let mut bob_tab = app.open_url(&format!("ws://127.0.0.1:{}/ws/chat/", other.port), &bob.cookie).await;
+    // A pong: B has registered Bob's tab before anything is posted.
+    send_text(&mut bob_tab, r#"{"type":"ping"}"#).await;
+    wait_for_user_event(&mut bob_tab, |event| matches!(event, UserEvent::Pong)).await;
+
+    app.post("public-chat", &ana, "first").await;
+    app.post("public-chat", &ana, "regrettable").await;
+    let unread = |n: u32| move |event: &UserEvent| matches!(event, UserEvent::Unread { room, count } if room == "public-chat" && *count == n);
+    wait_for_user_event(&mut bob_tab, unread(2)).await;
+
+    // Deleted through A: Bob's badge on B drops to 1.
+    let _: () = app.call_ok("admin_delete_message", &[("room", "public-chat"), ("seq", "2")], &ana).await;
+    wait_for_user_event(&mut bob_tab, unread(1)).await;
+}
