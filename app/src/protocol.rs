@@ -142,9 +142,10 @@ pub enum UserEvent {
     /// The number of messages by others this person has not read in a room changed: a new
     /// message arrived, or they read the room (on any tab or device).
     Unread { room: String, count: u32 },
-    /// Someone this person may see in the directory opened the app (their first tab) or
-    /// closed it (their last).
-    Presence { username: String, online: bool },
+    /// People this person may see in the directory opened the app (their first tab) or
+    /// closed it (their last). Changes are gathered for a moment and sent together, so a
+    /// thousand people arriving cost each viewer a few events, not a thousand.
+    Presence { online: Vec<String>, offline: Vec<String> },
     /// A message worth a notification when the app is not in view: one in a private chat
     /// with this person, or one that mentions them (`@username`, `mention` true). `title` is
     /// the room as this person knows it.

@@ -12,10 +12,26 @@ use sha2::{Digest, Sha256};
 pub const SESSION_COOKIE: &str = "chat_session";
 pub const SESSION_DAYS: i64 = 30;
 
+/// At most this many password hashes are computed at once: one per core. Each takes 19 MiB
+/// for tens of milliseconds, so more at once only queue for the cores while holding their
+/// memory (300 sign-ups at 8 at a time grew the heap to 2 GB without this).
+fn hashing_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get))
+    })
+}
+
+/// Runs one Argon2 computation off the async runtime, waiting for a permit first.
+async fn with_hashing_permit<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
+    let _permit = hashing_permits().acquire().await?;
+    Ok(tokio::task::spawn_blocking(work).await?)
+}
+
 /// Hashes a password with Argon2id (the crate's defaults: 19 MiB, 2 passes), off the async
 /// runtime because it takes tens of milliseconds on purpose.
 pub async fn hash_password(password: String) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || {
+    with_hashing_permit(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
@@ -29,7 +45,7 @@ pub async fn hash_password(password: String) -> anyhow::Result<String> {
 /// person who has not set a password yet: an empty hash) it still does the work of one check,
 /// so response times do not reveal which usernames exist.
 pub async fn verify_password(password: String, stored: Option<String>) -> anyhow::Result<bool> {
-    tokio::task::spawn_blocking(move || {
+    with_hashing_permit(move || {
         let stored = stored.filter(|hash| !hash.is_empty()).unwrap_or_else(|| DUMMY_HASH.to_owned());
         let parsed =
             PasswordHash::new(&stored).map_err(|error| anyhow::anyhow!("unreadable password hash: {error}"))?;

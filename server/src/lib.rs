@@ -7,14 +7,13 @@ pub mod auth;
 mod avatar_routes;
 pub mod avatars;
 mod backend;
-pub mod bus;
 pub mod config;
 mod error;
 mod http_guards;
-pub mod hub;
+pub mod messaging;
 pub mod origin;
 pub mod provisioning;
-mod sockets;
+pub mod realtime;
 pub mod state;
 pub mod store;
 
@@ -37,7 +36,9 @@ use tower_http::trace::TraceLayer;
 
 use crate::avatars::Avatars;
 use crate::config::Config;
-use crate::hub::Hub;
+use crate::messaging::Committer;
+use crate::realtime::hub::Hub;
+use crate::realtime::{redis, sockets};
 use crate::state::AppState;
 use crate::store::Store;
 
@@ -62,13 +63,15 @@ impl Application {
             .site_addr(listener.local_addr()?)
             .build();
         let avatars = Avatars::new(config.data_dir.join("avatars"));
-        let redis = config.redis_url.clone();
-        let mut state =
-            AppState { store, hub: Hub::new(), config: Arc::new(config), avatars, bus: None, leptos_options };
-        if let Some(url) = redis {
-            let bus = bus::start(&state, &url, &state.config.redis_prefix, state.config.presence_ttl)?;
-            state.bus = Some(bus);
-        }
+        let hub = Hub::new();
+        let bus = match &config.redis_url {
+            Some(url) => Some(redis::start(&hub, url, &config.redis_prefix, config.presence_ttl)?),
+            None => None,
+        };
+        tokio::spawn(hub.clone().run_flusher());
+        tokio::spawn(messaging::serve_reloads(store.clone(), hub.clone()));
+        let committer = Committer::start(store.clone(), hub.clone());
+        let state = AppState { store, hub, committer, config: Arc::new(config), avatars, bus, leptos_options };
         let router = router(state.clone());
         Ok(Self { listener, router, state })
     }

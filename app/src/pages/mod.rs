@@ -77,8 +77,9 @@ fn UserChannel() -> impl IntoView {
         UserEvent::Unread { room, count } => session.unread.update(|unread| {
             unread.insert(room, count);
         }),
-        UserEvent::Presence { username, online } => session.presence.update(|presence| {
-            presence.insert(username, online);
+        UserEvent::Presence { online, offline } => session.presence.update(|presence| {
+            presence.extend(online.into_iter().map(|username| (username, true)));
+            presence.extend(offline.into_iter().map(|username| (username, false)));
         }),
         UserEvent::Notify { title, message, mention } => {
             let body = if mention {

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use http::HeaderMap;
 
 use crate::error::to_app_error;
-use crate::hub;
+use crate::realtime::hub;
 use crate::state::AppState;
 use crate::store::{AdminRoomRow, Listed, Room, User};
 
@@ -181,8 +181,7 @@ impl Admin for AppState {
         let event = ServerEvent::MessageDeleted { room: room.name.clone(), seq };
         self.hub.publish(room.id, hub::encode(&event));
         // Unread counts change too, for people on every instance.
-        self.hub.send_envelope(crate::hub::Envelope::Recount { room_id: room.id, room: room.name.clone() });
-        self.announce_unread(&room, None).await;
+        self.hub.recount(room.id);
         Ok(())
     }
 

@@ -14,8 +14,9 @@ use async_trait::async_trait;
 use axum::extract::ws::Utf8Bytes;
 
 use crate::error::to_app_error;
-use crate::hub;
-use crate::state::{AppState, PostError};
+use crate::realtime::hub;
+use crate::messaging::PostError;
+use crate::state::AppState;
 use crate::store::{Listed, Room, StoredMessage, User};
 
 /// How many public rooms "browse rooms" lists at once; a search narrows it.
@@ -95,6 +96,8 @@ impl AppState {
     /// Tells every open tab of `user_id` that they are now in `room` (their sidebar gains it).
     async fn announce_added(&self, room: &Room, user_id: i64) -> Result<(), AppError> {
         let event = UserEvent::RoomAdded { room: self.summary_for(room, user_id).await? };
+        // Their badge for it counts from now on, wherever they have the app open.
+        crate::messaging::refresh_member(&self.store, &self.hub, room.id, user_id).await;
         self.hub.notify_user(user_id, Utf8Bytes::from(event.to_json()));
         Ok(())
     }
@@ -102,6 +105,7 @@ impl AppState {
     /// Tells every open tab of `user_id` they are no longer in `room`, and closes their
     /// sockets on it unless anyone may still read it (a public room).
     fn announce_removed(&self, room: &Room, user_id: i64, reason: ClosedReason) {
+        self.hub.left_room(user_id, room.id);
         self.hub.notify_user(user_id, Utf8Bytes::from(UserEvent::RoomRemoved { room: room.name.clone() }.to_json()));
         if room.kind() != RoomKind::Public {
             let closed = ServerEvent::RoomClosed { room: room.name.clone(), reason };
@@ -207,6 +211,7 @@ impl Rooms for AppState {
         match AppState::post_message(self, &room, &me, &body, None).await {
             Ok(_) => Ok(()),
             Err(PostError::NotMember) => Err(AppError::NotAllowed("join the room to post in it".into())),
+            Err(PostError::RoomGone) => Err(AppError::NotFound),
             Err(PostError::Store(error)) => Err(to_app_error(error)),
         }
     }
@@ -346,6 +351,7 @@ impl AppState {
         self.hub.close_room(room.id, None, hub::encode(&closed));
         let removed = Utf8Bytes::from(UserEvent::RoomRemoved { room: room.name.clone() }.to_json());
         for member in members {
+            self.hub.left_room(member.id, room.id);
             self.hub.notify_user(member.id, removed.clone());
         }
         Ok(())

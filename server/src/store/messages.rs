@@ -16,10 +16,22 @@ pub struct StoredMessage {
     pub client_id: Option<String>,
 }
 
-/// What storing a message did: stored it now, or found it stored already under its client id.
+/// A message to store.
+#[derive(Debug, Clone, Copy)]
+pub struct NewMessage<'a> {
+    pub room_id: i64,
+    pub author_id: i64,
+    pub body: &'a str,
+    pub client_id: Option<&'a str>,
+}
+
+/// What storing a message did: stored it now, or found it stored already under its client id,
+/// or found no such room (deleted meanwhile).
+#[derive(Debug)]
 pub enum Inserted {
     New(StoredMessage),
     Again(StoredMessage),
+    Gone,
 }
 
 impl StoredMessage {
@@ -70,63 +82,90 @@ pub fn rfc3339(ms: i64) -> String {
 }
 
 impl Store {
-    /// Stores a message under the room's next `seq`. Taking the seq and inserting happen in
-    /// one transaction, so `seq` has no gaps and no repeats whatever the concurrency.
-    pub async fn insert_message(
-        &self,
-        room: &Room,
-        author_id: i64,
-        body: &str,
-        client_id: Option<&str>,
-    ) -> Result<Inserted> {
+    /// Stores messages, each under its room's next `seq`, in one transaction: one commit (and
+    /// one fsync) for all of them. Taking each seq and inserting happen in that transaction,
+    /// so `seq` has no gaps and no repeats whatever the concurrency, on either database (the
+    /// room's row stays locked from its seq being taken until the commit). The outcome of each
+    /// message, in order. An error fails them all: nothing was stored.
+    pub async fn insert_messages(&self, messages: &[NewMessage<'_>]) -> Result<Vec<Inserted>> {
         on_pool!(self, db => {
             let mut tx = db.begin().await?;
-            let seq: i64 = sqlx::query_scalar("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq")
-                .bind(room.id)
-                .fetch_one(&mut *tx)
+            let mut outcomes = Vec::with_capacity(messages.len());
+            // Authors as read in this transaction (a batch often holds several from one).
+            let mut authors: std::collections::HashMap<i64, (String, Option<String>, Option<String>)> =
+                std::collections::HashMap::new();
+            for message in messages {
+                let seq: Option<i64> =
+                    sqlx::query_scalar("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq")
+                        .bind(message.room_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let Some(seq) = seq else {
+                    outcomes.push(Inserted::Gone);
+                    continue;
+                };
+                let created_at = now_ms();
+                // A client id met before means a resend: the unique index refuses the row, the
+                // seq taken above is given back, and the first message stands.
+                let id: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO messages (room_id, seq, author_id, body, created_at, client_id) VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (room_id, author_id, client_id) WHERE client_id IS NOT NULL DO NOTHING RETURNING id",
+                )
+                .bind(message.room_id)
+                .bind(seq)
+                .bind(message.author_id)
+                .bind(message.body)
+                .bind(created_at)
+                .bind(message.client_id)
+                .fetch_optional(&mut *tx)
                 .await?;
-            let created_at = now_ms();
-            // A client id met before means a resend: the unique index refuses the row, the seq
-            // taken above is given back by the rollback, and the first message stands.
-            let id: Option<i64> = sqlx::query_scalar(
-                "INSERT INTO messages (room_id, seq, author_id, body, created_at, client_id) VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (room_id, author_id, client_id) WHERE client_id IS NOT NULL DO NOTHING RETURNING id",
-            )
-            .bind(room.id)
-            .bind(seq)
-            .bind(author_id)
-            .bind(body)
-            .bind(created_at)
-            .bind(client_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some(id) = id else {
-                tx.rollback().await?;
-                let stored = sqlx::query_as::<_, StoredMessage>(MESSAGE_BY_CLIENT_ID)
-                    .bind(room.id)
-                    .bind(author_id)
-                    .bind(client_id)
-                    .fetch_one(db)
-                    .await?;
-                return Ok(Inserted::Again(stored));
-            };
-            let (author_username, author_display_name, author_avatar): (String, Option<String>, Option<String>) =
-                sqlx::query_as("SELECT username, display_name, avatar FROM users WHERE id = $1")
-                    .bind(author_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                let Some(id) = id else {
+                    sqlx::query("UPDATE rooms SET last_seq = last_seq - 1 WHERE id = $1")
+                        .bind(message.room_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    let stored = sqlx::query_as::<_, StoredMessage>(MESSAGE_BY_CLIENT_ID)
+                        .bind(message.room_id)
+                        .bind(message.author_id)
+                        .bind(message.client_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    outcomes.push(Inserted::Again(stored));
+                    continue;
+                };
+                let author = match authors.get(&message.author_id) {
+                    Some(author) => author.clone(),
+                    None => {
+                        let author: (String, Option<String>, Option<String>) =
+                            sqlx::query_as("SELECT username, display_name, avatar FROM users WHERE id = $1")
+                                .bind(message.author_id)
+                                .fetch_one(&mut *tx)
+                                .await?;
+                        authors.insert(message.author_id, author.clone());
+                        author
+                    }
+                };
+                let (author_username, author_display_name, author_avatar) = author;
+                outcomes.push(Inserted::New(StoredMessage {
+                    id,
+                    seq,
+                    body: message.body.to_owned(),
+                    created_at,
+                    author_username: Some(author_username),
+                    author_display_name,
+                    author_avatar,
+                    client_id: message.client_id.map(str::to_owned),
+                }));
+            }
             tx.commit().await?;
-            Ok(Inserted::New(StoredMessage {
-                id,
-                seq,
-                body: body.to_owned(),
-                created_at,
-                author_username: Some(author_username),
-                author_display_name,
-                author_avatar,
-                client_id: client_id.map(str::to_owned),
-            }))
+            Ok(outcomes)
         })
+    }
+
+    /// Stores one message (see [`Store::insert_messages`]).
+    pub async fn insert_message(&self, room: &Room, author_id: i64, body: &str, client_id: Option<&str>) -> Result<Inserted> {
+        let message = NewMessage { room_id: room.id, author_id, body, client_id };
+        Ok(self.insert_messages(&[message]).await?.pop().unwrap_or(Inserted::Gone))
     }
 
     /// Up to `limit` messages of a room with a `seq` above `after`, oldest first: what a

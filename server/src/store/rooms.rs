@@ -16,6 +16,16 @@ macro_rules! unread_count {
     };
 }
 
+/// A person's unread count of a room, and the room's newest `seq` when it was counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadCount {
+    pub user_id: i64,
+    pub room_id: i64,
+    pub room: String,
+    pub count: u32,
+    pub through: i64,
+}
+
 #[derive(Debug, Clone, FromRow)]
 pub struct Room {
     pub id: i64,
@@ -120,9 +130,10 @@ impl Store {
         })
     }
 
-    /// Marks a room read up to `seq` for a member (never backwards, never past the newest
-    /// message) and returns how many messages by others remain unread; `None` for a non-member.
-    pub async fn mark_read(&self, room_id: i64, user_id: i64, seq: i64) -> Result<Option<u32>> {
+    /// Moves a member's read position up to `seq` (never back, never past the newest
+    /// message) and gives their unread count after it, with the room's newest `seq` when it
+    /// was counted; `None` for someone who is not a member.
+    pub async fn mark_read(&self, room_id: i64, user_id: i64, seq: i64) -> Result<Option<UnreadCount>> {
         on_pool!(self, db => {
             let updated = sqlx::query(
                 "UPDATE room_members SET last_read_seq = CASE WHEN ($1 < r.last_seq AND $1 > last_read_seq) THEN $1 \
@@ -138,30 +149,63 @@ impl Store {
             if updated.rows_affected() == 0 {
                 return Ok(None);
             }
-            Ok(self.unread_for(room_id, &[user_id]).await?.into_iter().next().map(|(_, count)| count))
-        })
+        });
+        Ok(self.unread_for(room_id, &[user_id]).await?.into_iter().next())
     }
 
-    /// The unread counts of a room for some of its members (others are left out), by user id.
-    pub async fn unread_for(&self, room_id: i64, user_ids: &[i64]) -> Result<Vec<(i64, u32)>> {
+    /// The unread counts of a room for some of its members (others are left out), each with
+    /// the room's newest `seq` when it was counted (one statement, so the two agree).
+    pub async fn unread_for(&self, room_id: i64, user_ids: &[i64]) -> Result<Vec<UnreadCount>> {
         let mut all = Vec::new();
         // In slices, so no statement needs more placeholders than either database takes.
         for ids in user_ids.chunks(super::MAX_LIST) {
-            let counts: Vec<(i64, i64)> = on_pool!(self, db => {
+            let counts: Vec<(i64, i64, String, i64)> = on_pool!(self, db => {
                 let sql = format!(
-                    "SELECT rm.user_id, {} FROM room_members rm WHERE rm.room_id = $1 AND rm.user_id IN ({})",
+                    "SELECT rm.user_id, rm.room_id, r.name, r.last_seq, {} FROM room_members rm JOIN rooms r ON r.id = rm.room_id \
+                     WHERE rm.room_id = $1 AND rm.user_id IN ({})",
                     unread_count!(),
                     placeholders(2, ids.len())
                 );
-                let mut query = sqlx::query_as::<_, (i64, i64)>(&sql).bind(room_id);
+                let mut query = sqlx::query_as::<_, (i64, i64, String, i64, i64)>(&sql).bind(room_id);
                 for id in ids {
                     query = query.bind(*id);
                 }
-                query.fetch_all(db).await?
+                query.fetch_all(db).await?.into_iter().map(|(user, _, name, last, count)| (user, count, name, last)).collect()
             });
-            all.extend(counts.into_iter().map(|(id, count)| (id, u32::try_from(count).unwrap_or(u32::MAX))));
+            all.extend(counts.into_iter().map(|(user_id, count, room, through)| UnreadCount {
+                user_id,
+                room_id,
+                room,
+                count: u32::try_from(count).unwrap_or(u32::MAX),
+                through,
+            }));
         }
         Ok(all)
+    }
+
+    /// A person's unread count of every room they are in, each with the room's newest `seq`
+    /// when it was counted: what their counters are loaded from when their first tab opens.
+    pub async fn unread_of(&self, user_id: i64) -> Result<Vec<UnreadCount>> {
+        let rows: Vec<(i64, String, i64, i64)> = on_pool!(self, db => {
+            sqlx::query_as(concat!(
+                "SELECT rm.room_id, r.name, r.last_seq, ",
+                unread_count!(),
+                " FROM room_members rm JOIN rooms r ON r.id = rm.room_id WHERE rm.user_id = $1"
+            ))
+            .bind(user_id)
+            .fetch_all(db)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(room_id, room, through, count)| UnreadCount {
+                user_id,
+                room_id,
+                room,
+                count: u32::try_from(count).unwrap_or(u32::MAX),
+                through,
+            })
+            .collect())
     }
 
     /// The ids of the room's members among `usernames` (lowercase), except `except`.

@@ -278,12 +278,7 @@ async fn deleting_the_account_asks_the_password_ends_everything_and_keeps_messag
     assert_eq!(closed_with(&mut phone_room).await, 1008, "open sockets close at once");
     assert_eq!(closed_with(&mut phone_tab).await, 1008);
     assert!(log_in(&app, "ana", "correct-horse").await.is_none());
-    match next_user_event(&mut bob_tab).await {
-        app::protocol::UserEvent::Presence { username, online } => {
-            assert_eq!((username.as_str(), online), ("ana", false))
-        }
-        other => panic!("bob should see ana go offline, got {other:?}"),
-    }
+    assert_eq!(next_user_event(&mut bob_tab).await, presence("ana", false), "bob sees ana go offline");
 
     // The messages stay, from "deleted user", in the public chat and in Bob's private chat.
     let page: serde_json::Value = app.call_ok("room", &[("name", "public-chat")], &bob).await;

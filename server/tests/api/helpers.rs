@@ -405,3 +405,29 @@ pub async fn send_text(socket: &mut Socket, text: &str) {
 pub async fn send_body(socket: &mut Socket, body: &str) {
     send_text(socket, &serde_json::json!({ "body": body }).to_string()).await;
 }
+
+/// The `presence` event telling that one person came online or went offline.
+pub fn presence(username: &str, online: bool) -> app::protocol::UserEvent {
+    let names = vec![username.to_owned()];
+    if online {
+        app::protocol::UserEvent::Presence { online: names, offline: vec![] }
+    } else {
+        app::protocol::UserEvent::Presence { online: vec![], offline: names }
+    }
+}
+
+/// Whether an event tells that `username` came online (`Some(true)`) or went offline.
+pub fn presence_of(event: &app::protocol::UserEvent, username: &str) -> Option<bool> {
+    match event {
+        app::protocol::UserEvent::Presence { online, offline } => {
+            if online.iter().any(|n| n == username) {
+                Some(true)
+            } else if offline.iter().any(|n| n == username) {
+                Some(false)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}

@@ -234,7 +234,7 @@ async fn a_message_sent_through_one_instance_reaches_sockets_on_both() {
     let _ana_tab = app.user_socket(&ana).await;
     wait_for_user_event(
         &mut bob_tab,
-        |event| matches!(event, UserEvent::Presence { username, online: true } if username == "ana"),
+        |event| presence_of(event, "ana") == Some(true),
     )
     .await;
     app.post("public-chat", &ana, "while bob looks elsewhere").await;
@@ -343,7 +343,7 @@ async fn someone_with_tabs_on_two_instances_stays_online_until_the_last_closes()
     let mut bob_tab = app.open_url(&format!("ws://127.0.0.1:{}/ws/chat/", other.port), &bob.cookie).await;
 
     let tab_on_a = app.user_socket(&ana).await;
-    wait_for_user_event(&mut bob_tab, |e| matches!(e, UserEvent::Presence { online: true, .. })).await;
+    wait_for_user_event(&mut bob_tab, |e| presence_of(e, "ana") == Some(true)).await;
     let mut tab_on_b = app.open_url(&format!("ws://127.0.0.1:{}/ws/chat/", other.port), &ana.cookie).await;
     // A pong means B has settled whether she came online (it does so before answering).
     send_text(&mut tab_on_b, r#"{"type":"ping"}"#).await;
@@ -354,7 +354,7 @@ async fn someone_with_tabs_on_two_instances_stays_online_until_the_last_closes()
     let window = tokio::time::Instant::now() + Duration::from_millis(800);
     while let Ok(event) = tokio::time::timeout_at(window, next_user_event(&mut bob_tab)).await {
         assert!(
-            !matches!(event, UserEvent::Presence { online: false, .. }),
+            presence_of(&event, "ana") != Some(false),
             "told she went offline while one of her tabs is open"
         );
     }
@@ -363,7 +363,7 @@ async fn someone_with_tabs_on_two_instances_stays_online_until_the_last_closes()
     drop(tab_on_b);
     wait_for_user_event(
         &mut bob_tab,
-        |event| matches!(event, UserEvent::Presence { username, online: false } if username == "ana"),
+        |event| presence_of(event, "ana") == Some(false),
     )
     .await;
 }

@@ -10,7 +10,8 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::{authorize, close, close_lagging, limited, on_beat, read, send, Heartbeat, Read, SESSION_ENDED};
 use crate::error::Error;
-use crate::hub::UserFrame;
+use crate::realtime::hub::UserFrame;
+use crate::realtime::presence::Viewer;
 use crate::provisioning::{self, SyncError};
 use crate::state::AppState;
 use crate::store::User;
@@ -37,10 +38,23 @@ pub async fn upgrade(
 
 #[tracing::instrument(name = "user_socket", skip_all, fields(user = %user.username))]
 async fn serve(mut socket: WebSocket, state: AppState, user: User) {
-    let mut subscription = state.hub.subscribe_user(user.id);
-    // Their first tab, here and (with several instances) elsewhere: they came online.
-    if subscription.first && !online_elsewhere(&state, user.id).await {
-        state.announce_presence(&user, true).await;
+    let roles = match state.store.roles_of(user.id).await {
+        Ok(roles) => roles,
+        Err(error) => {
+            tracing::error!(%error, "could not read a person's roles");
+            close(&mut socket, close_code::AGAIN, Utf8Bytes::from_static("try again")).await;
+            return;
+        }
+    };
+    let viewer = Viewer { roles: roles.clone(), is_admin: user.is_admin };
+    let mut subscription = state.hub.subscribe_user(user.id, viewer);
+    if subscription.first {
+        // Their badges are counted here from now on.
+        crate::messaging::load_unread(&state.store, &state.hub, user.id).await;
+        // Their first tab, here and (with several instances) elsewhere: they came online.
+        if !online_elsewhere(&state, user.id).await {
+            state.hub.presence_changed(user.id, &user.username, roles.clone(), true);
+        }
     }
     let mut heartbeat = Heartbeat::new(&state);
     loop {
@@ -89,7 +103,7 @@ async fn serve(mut socket: WebSocket, state: AppState, user: User) {
     // The last tab closing, here and elsewhere, takes the person offline.
     drop(subscription);
     if !state.hub.is_connected_here(user.id) && !online_elsewhere(&state, user.id).await {
-        state.announce_presence(&user, false).await;
+        state.hub.presence_changed(user.id, &user.username, roles, false);
     }
 }
 
@@ -98,8 +112,8 @@ async fn serve(mut socket: WebSocket, state: AppState, user: User) {
 async fn online_elsewhere(state: &AppState, user_id: i64) -> bool {
     match &state.bus {
         Some(bus) => {
-            bus.note_online(state).await;
-            bus.online_elsewhere_now(state, user_id).await
+            bus.note_online().await;
+            bus.online_elsewhere_now(user_id).await
         }
         None => false,
     }

@@ -1,7 +1,7 @@
-//! Several instances, one chat: the Redis bus (`REDIS_URL`).
+//! Several instances, one chat: the Redis broker (`REDIS_URL`).
 //!
-//! Every event an instance's hub delivers is also published, as an [`Envelope`], on one Redis
-//! pub/sub channel; every instance delivers what the others publish to its own sockets. Redis
+//! Every envelope an instance's hub delivers is also published on one Redis pub/sub channel;
+//! every instance hands what the others publish to its own hub. Redis
 //! is a doorbell, not the record: messages live in the database with their `seq`, so an event
 //! lost while Redis is away is found again by the sockets themselves (they fill gaps from the
 //! database, and re-read everything they might have missed when the bus comes back).
@@ -24,18 +24,23 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::AsyncCommands;
 use tokio::sync::mpsc;
 
-use crate::hub::{BusLink, Envelope};
-use crate::state::AppState;
+use super::broker::Broker;
+use super::envelope::Envelope;
+use super::hub::Hub;
 
 /// What travels on the channel: the envelope and which instance sent it.
 #[derive(serde::Serialize, serde::Deserialize)]
-struct Wire {
-    origin: String,
-    envelope: Envelope,
+struct Wire<O, E> {
+    origin: O,
+    envelope: E,
 }
 
-/// The bus's state, shared by its tasks and `/readyz`.
-pub struct Bus {
+/// How many envelopes may wait for Redis. Past that they are dropped (Redis is a doorbell:
+/// the sockets find the messages in the database) and the others are told to resync.
+const OUTGOING_QUEUE: usize = 16_384;
+
+/// The broker's state, shared by its tasks and `/readyz`.
+pub struct RedisBroker {
     client: redis::Client,
     instance: String,
     prefix: String,
@@ -46,9 +51,30 @@ pub struct Bus {
     listening: AtomicBool,
     /// When making the command connection last failed.
     failed_at: Mutex<Option<std::time::Instant>>,
+    /// Envelopes for the other instances, already serialised.
+    outgoing: mpsc::Sender<String>,
+    /// Some were dropped because the queue was full: the others must resync.
+    dropped: AtomicBool,
+    /// Rooms whose local presence changed (recounted across instances).
+    presence: mpsc::UnboundedSender<i64>,
+    hub: std::sync::Weak<Hub>,
 }
 
-impl Bus {
+impl Broker for RedisBroker {
+    fn publish(&self, envelope: &Envelope) {
+        let payload = serde_json::to_string(&Wire { origin: &self.instance, envelope })
+            .expect("envelopes always serialise");
+        if self.outgoing.try_send(payload).is_err() {
+            self.dropped.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn presence_changed(&self, room_id: i64) {
+        let _ = self.presence.send(room_id);
+    }
+}
+
+impl RedisBroker {
     fn channel(&self) -> String {
         format!("{}:events", self.prefix)
     }
@@ -105,13 +131,16 @@ impl Bus {
     }
 }
 
-/// Connects this instance to the bus at `url` and starts its tasks. Redis may be down at
-/// first: the instance serves its own sockets meanwhile and joins when Redis answers.
-pub fn start(state: &AppState, url: &str, prefix: &str, ttl: Duration) -> anyhow::Result<Arc<Bus>> {
+/// Connects `hub` to the other instances through Redis at `url` and starts the broker's
+/// tasks. Redis may be down at first: the instance serves its own sockets meanwhile and joins
+/// when Redis answers.
+pub fn start(hub: &Arc<Hub>, url: &str, prefix: &str, ttl: Duration) -> anyhow::Result<Arc<RedisBroker>> {
     let client = redis::Client::open(url)?;
     let mut id = [0u8; 8];
     rand::rngs::OsRng.fill_bytes(&mut id);
-    let bus = Arc::new(Bus {
+    let (outgoing, outgoing_rx) = mpsc::channel(OUTGOING_QUEUE);
+    let (presence, presence_rx) = mpsc::unbounded_channel();
+    let broker = Arc::new(RedisBroker {
         client,
         instance: hex::encode(id),
         prefix: prefix.to_owned(),
@@ -119,30 +148,43 @@ pub fn start(state: &AppState, url: &str, prefix: &str, ttl: Duration) -> anyhow
         commands: tokio::sync::Mutex::new(None),
         listening: AtomicBool::new(false),
         failed_at: Mutex::new(None),
+        outgoing,
+        dropped: AtomicBool::new(false),
+        presence,
+        hub: Arc::downgrade(hub),
     });
-    let (outgoing, outgoing_rx) = mpsc::unbounded_channel();
-    let (presence, presence_rx) = mpsc::unbounded_channel();
-    state.hub.set_bus(BusLink { outgoing, presence, online_elsewhere: Mutex::new(HashSet::new()) });
-    tracing::info!(instance = %bus.instance, "joining the other instances through Redis");
-    tokio::spawn(publish(bus.clone(), outgoing_rx));
-    tokio::spawn(listen(bus.clone(), state.clone()));
-    tokio::spawn(presence_loop(bus.clone(), state.clone(), presence_rx));
-    Ok(bus)
+    hub.set_broker(broker.clone());
+    tracing::info!(instance = %broker.instance, "joining the other instances through Redis");
+    tokio::spawn(publish(broker.clone(), outgoing_rx));
+    tokio::spawn(listen(broker.clone()));
+    tokio::spawn(presence_loop(broker.clone(), presence_rx));
+    Ok(broker)
 }
 
-/// Publishes what this instance's hub hands over. While Redis is away, events are dropped:
-/// the sockets elsewhere find the messages in the database when it is back.
-async fn publish(bus: Arc<Bus>, mut outgoing: mpsc::UnboundedReceiver<Envelope>) {
+/// Publishes what this instance's hub hands over, several envelopes per round trip when they
+/// queue up. While Redis is away, envelopes are dropped: the sockets elsewhere find the
+/// messages in the database when it is back, and the others are told to resync.
+async fn publish(bus: Arc<RedisBroker>, mut outgoing: mpsc::Receiver<String>) {
     let channel = bus.channel();
-    while let Some(envelope) = outgoing.recv().await {
+    let mut batch = Vec::with_capacity(256);
+    while outgoing.recv_many(&mut batch, 256).await > 0 {
+        if bus.dropped.swap(false, Ordering::Relaxed) {
+            tracing::warn!("envelopes for the other instances were dropped (Redis too slow): they resync");
+            let resync = serde_json::to_string(&Wire { origin: &bus.instance, envelope: &Envelope::Resync })
+                .expect("serialises");
+            batch.push(resync);
+        }
         let sent = match bus.connection().await {
             Some(mut conn) => {
-                let payload = serde_json::to_string(&Wire { origin: bus.instance.clone(), envelope })
-                    .expect("envelopes always serialise");
-                conn.publish::<_, _, i64>(&channel, payload).await.map(drop)
+                let mut pipe = redis::pipe();
+                for payload in batch.drain(..) {
+                    pipe.publish(&channel, payload).ignore();
+                }
+                pipe.query_async::<()>(&mut conn).await
             }
             None => Err(redis::RedisError::from((redis::ErrorKind::Io, "Redis cannot be reached"))),
         };
+        batch.clear();
         if let Err(error) = sent {
             // What queued up while this attempt failed is stale: drop it, as a doorbell would.
             let mut dropped = 0;
@@ -156,7 +198,7 @@ async fn publish(bus: Arc<Bus>, mut outgoing: mpsc::UnboundedReceiver<Envelope>)
 
 /// Subscribes, and delivers what the other instances publish; resubscribes with backoff
 /// after Redis went away, then has every socket re-read what it may have missed.
-async fn listen(bus: Arc<Bus>, state: AppState) {
+async fn listen(bus: Arc<RedisBroker>) {
     let mut backoff = Duration::from_millis(250);
     let mut was_connected = false;
     loop {
@@ -165,16 +207,19 @@ async fn listen(bus: Arc<Bus>, state: AppState) {
                 Ok(()) => {
                     backoff = Duration::from_millis(250);
                     bus.listening.store(true, Ordering::Relaxed);
+                    let Some(hub) = bus.hub.upgrade() else { return };
                     if was_connected {
                         tracing::info!("Redis is back: sockets catch up from the database");
-                        state.hub.resync();
+                        hub.resync();
                     }
+                    drop(hub);
                     was_connected = true;
                     let mut messages = pubsub.on_message();
                     while let Some(message) = messages.next().await {
                         let Ok(payload) = message.get_payload::<String>() else { continue };
-                        match serde_json::from_str::<Wire>(&payload) {
-                            Ok(wire) if wire.origin != bus.instance => receive(&state, wire.envelope).await,
+                        let Some(hub) = bus.hub.upgrade() else { return };
+                        match serde_json::from_str::<Wire<String, Envelope>>(&payload) {
+                            Ok(wire) if wire.origin != bus.instance => hub.deliver_remote(wire.envelope),
                             Ok(_) => {}
                             Err(error) => tracing::warn!(%error, "an unreadable event on the bus"),
                         }
@@ -191,36 +236,9 @@ async fn listen(bus: Arc<Bus>, state: AppState) {
     }
 }
 
-/// Delivers one envelope from another instance. Messages also update this instance's people's
-/// unread counts; presence changes are told to the people here who may see that person.
-async fn receive(state: &AppState, envelope: Envelope) {
-    match &envelope {
-        Envelope::Message { room_id, room, author_id, .. } => {
-            let (room_id, room, author_id) = (*room_id, room.clone(), *author_id);
-            state.hub.deliver(envelope);
-            state.announce_unread_of(room_id, &room, author_id).await;
-        }
-        Envelope::Recount { room_id, room } => state.announce_unread_of(*room_id, room, None).await,
-        Envelope::Presence { user_id, online } => {
-            if let Some(link) = state.hub.bus_link() {
-                let mut elsewhere = link.online_elsewhere.lock().expect("bus lock");
-                if *online {
-                    elsewhere.insert(*user_id);
-                } else {
-                    elsewhere.remove(user_id);
-                }
-            }
-            if let Ok(Some(user)) = state.store.user_by_id(*user_id).await {
-                state.announce_presence_here(&user, *online).await;
-            }
-        }
-        _ => state.hub.deliver(envelope),
-    }
-}
-
 /// Keeps this instance's presence keys written and every local room's count current.
 /// `changes` carries the rooms whose local presence changed.
-async fn presence_loop(bus: Arc<Bus>, state: AppState, mut changes: mpsc::UnboundedReceiver<i64>) {
+async fn presence_loop(bus: Arc<RedisBroker>, mut changes: mpsc::UnboundedReceiver<i64>) {
     let mut refresh = tokio::time::interval(bus.ttl / 3);
     refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // The count each local room was last told, to tell it again only when it changes.
@@ -235,39 +253,40 @@ async fn presence_loop(bus: Arc<Bus>, state: AppState, mut changes: mpsc::Unboun
                 while let Ok(room_id) = changes.try_recv() {
                     rooms.insert(room_id);
                 }
+                let Some(hub) = bus.hub.upgrade() else { return };
                 for room_id in rooms {
                     // Everyone in the room is told, here and elsewhere.
-                    if let Some(count) = write_and_count(&bus, &state, room_id).await {
+                    if let Some(count) = write_and_count(&bus, &hub, room_id).await {
                         told.insert(room_id, count);
-                        state.hub.deliver_count(room_id, count);
-                        state.hub.send_envelope(Envelope::Count { room_id, count });
+                        hub.share_count(room_id, count);
                     } else {
                         // Redis is away: count this instance alone meanwhile.
-                        let count = state.hub.present_here(room_id).len() as u32;
-                        state.hub.deliver_count(room_id, count);
+                        let count = hub.present_here(room_id).len() as u32;
+                        hub.deliver_count(room_id, count);
                     }
                 }
             }
             _ = refresh.tick() => {
-                let rooms = state.hub.local_presence();
+                let Some(hub) = bus.hub.upgrade() else { return };
+                let rooms = hub.local_presence();
                 told.retain(|room_id, _| rooms.iter().any(|(id, _)| id == room_id));
                 for (room_id, _) in &rooms {
-                    if let Some(count) = write_and_count(&bus, &state, *room_id).await {
+                    if let Some(count) = write_and_count(&bus, &hub, *room_id).await {
                         if told.insert(*room_id, count) != Some(count) {
-                            state.hub.deliver_count(*room_id, count);
+                            hub.deliver_count(*room_id, count);
                         }
                     }
                 }
-                write_online(&bus, &state).await;
+                write_online(&bus, &hub).await;
             }
         }
     }
 }
 
 /// Writes who has `room_id` open here, and counts everyone who has it open anywhere.
-async fn write_and_count(bus: &Bus, state: &AppState, room_id: i64) -> Option<u32> {
+async fn write_and_count(bus: &RedisBroker, hub: &Hub, room_id: i64) -> Option<u32> {
     let mut conn = bus.connection().await?;
-    let here = state.hub.present_here(room_id);
+    let here = hub.present_here(room_id);
     let key = bus.room_key(room_id, &bus.instance);
     let registry = bus.room_instances(room_id);
     let mut pipe = redis::pipe();
@@ -291,17 +310,19 @@ async fn write_and_count(bus: &Bus, state: &AppState, room_id: i64) -> Option<u3
     Some(people.len() as u32)
 }
 
-impl Bus {
+impl RedisBroker {
     /// Writes at once who has the app open here (a first tab opened, or a last one closed), so
     /// that the other instances see it before deciding whether someone came or went.
-    pub async fn note_online(&self, state: &AppState) {
-        write_online(self, state).await;
+    pub async fn note_online(&self) {
+        if let Some(hub) = self.hub.upgrade() {
+            write_online(self, &hub).await;
+        }
     }
 
     /// Whether `user_id` has the app open on another instance, asked of Redis now (the cached
     /// view when Redis does not answer).
-    pub async fn online_elsewhere_now(&self, state: &AppState, user_id: i64) -> bool {
-        let cached = state.hub.online_elsewhere(user_id);
+    pub async fn online_elsewhere_now(&self, user_id: i64) -> bool {
+        let cached = self.hub.upgrade().is_some_and(|hub| hub.online_elsewhere(user_id));
         let Some(mut conn) = self.connection().await else { return cached };
         let Ok(instances) = conn.smembers::<_, Vec<String>>(self.instances_key()).await else { return cached };
         for instance in instances.iter().filter(|i| **i != self.instance) {
@@ -316,9 +337,9 @@ impl Bus {
 }
 
 /// Writes who has the app open here, and reads who has it open on the other instances.
-async fn write_online(bus: &Bus, state: &AppState) {
+async fn write_online(bus: &RedisBroker, hub: &Hub) {
     let Some(mut conn) = bus.connection().await else { return };
-    let here = state.hub.connected_users();
+    let here = hub.connected_users();
     let key = bus.online_key(&bus.instance);
     let mut pipe = redis::pipe();
     pipe.atomic().del(&key).ignore();
@@ -339,7 +360,5 @@ async fn write_online(bus: &Bus, state: &AppState) {
         }
         elsewhere.extend(theirs);
     }
-    if let Some(link) = state.hub.bus_link() {
-        *link.online_elsewhere.lock().expect("bus lock") = elsewhere;
-    }
+    hub.set_online_elsewhere(elsewhere);
 }

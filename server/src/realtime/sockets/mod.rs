@@ -25,6 +25,9 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Per-socket read buffer: small, because most frames are a line of text and there may be
 /// tens of thousands of sockets (the library default is 128 KiB).
 const READ_BUFFER_BYTES: usize = 4 * 1024;
+/// Frames queued for a client are written once this much is waiting (or at a flush), so a
+/// burst of events costs one write. The buffer is empty (no memory) until something is sent.
+const WRITE_BUFFER_BYTES: usize = 16 * 1024;
 
 /// The checks every upgrade makes, in this order: a page of another site gets 403, a request
 /// without a live session 401.
@@ -39,7 +42,7 @@ async fn authorize(state: &AppState, headers: &HeaderMap) -> Result<User, Error>
 /// and a bounded write buffer.
 fn limited(ws: WebSocketUpgrade) -> WebSocketUpgrade {
     ws.read_buffer_size(READ_BUFFER_BYTES)
-        .write_buffer_size(0)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_write_buffer_size(MAX_FRAME_BYTES * 4)
         .max_frame_size(MAX_FRAME_BYTES)
         .max_message_size(MAX_FRAME_BYTES)

@@ -1,0 +1,398 @@
+//! `/ws/chatroom/<name>/`: the room socket. Authenticated by the session cookie at the upgrade;
+//! open to whoever may see the room (members, and anyone signed in for a public room);
+//! receives `{"body": "..."}` frames from members; sends the room's events (see `app::protocol`).
+
+use std::sync::Arc;
+
+use app::domain::{BodyError, ClientId, MessageBody};
+use app::protocol::{ClientControl, ClientFrame, ErrorCode, ServerEvent};
+use axum::extract::ws::{close_code, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use futures_util::future::BoxFuture;
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use http::HeaderMap;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+
+use super::{authorize, close, close_lagging, limited, on_beat, read, send, Heartbeat, Read, SEND_TIMEOUT, SESSION_ENDED};
+use crate::error::Error;
+use crate::messaging::{self, PostError, Posted};
+use crate::realtime::hub::{self, Frame, Membership};
+use crate::state::AppState;
+use crate::store::{Room, User};
+
+/// `?after=<seq>`: the last message the client has; it is first sent every later one.
+#[derive(Debug, serde::Deserialize)]
+pub struct Resume {
+    after: Option<String>,
+}
+
+pub async fn upgrade(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Query(resume): Query<Resume>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Result<Response, Error> {
+    let user = authorize(&state, &headers).await?;
+    let after = match resume.after.as_deref().map(str::parse::<i64>) {
+        None => None,
+        Some(Ok(seq)) if seq >= 0 => Some(seq),
+        Some(_) => return Err(Error::BadRequest("after must be the seq of the last message you have (0 or more)")),
+    };
+    // A private room of others answers exactly like a room that does not exist.
+    let (room, is_member) = state.viewable_room(&user, name.trim_end_matches('/')).await?.ok_or(Error::NotFound)?;
+    let socket = RoomSocket { state, room: Arc::new(room), user: Arc::new(user), is_member, sent: 0 };
+    Ok(limited(ws).on_upgrade(move |ws| socket.serve(ws, after)).into_response())
+}
+
+/// Typing signals are passed on at most this often per person and room.
+const TYPING_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How many missed messages are read from the database at a time while catching up.
+const CATCH_UP_BATCH: i64 = 500;
+
+/// How many of its frames a socket may have waiting for an answer (a message being stored, a
+/// read being marked); past that it reads nothing more from its client until one is answered.
+const IN_FLIGHT: usize = 32;
+
+/// How many waiting frames are written before one flush.
+const WRITE_BATCH: usize = 64;
+
+/// A frame of this socket's waiting for its answer (the event to send back, if any).
+type Pending = BoxFuture<'static, Option<ServerEvent>>;
+
+/// One room socket: who it is for, and where its stream of messages stands.
+struct RoomSocket {
+    state: AppState,
+    room: Arc<Room>,
+    user: Arc<User>,
+    /// Known when the socket opened; a member who leaves is sent `room_closed` (private rooms)
+    /// or checked again when they post. A non-member is checked again at each post.
+    is_member: bool,
+    /// The last `seq` this socket was sent. Messages go out in `seq` order, each once: one
+    /// that arrives ahead of others (stored through another instance, with copies late or
+    /// lost while the bus was down) makes the socket read the ones in between first.
+    sent: i64,
+}
+
+/// What to do after a frame from the room's channel.
+enum Next {
+    Go,
+    Stop,
+}
+
+impl RoomSocket {
+    #[tracing::instrument(name = "room_socket", skip_all, fields(room = %self.room.name, user = %self.user.username))]
+    async fn serve(mut self, mut socket: WebSocket, after: Option<i64>) {
+        // Where this socket starts: after what the client has, else after the room's newest
+        // message (read before subscribing, so that one stored in between shows up as a gap).
+        self.sent = match after {
+            Some(after) => after,
+            None => match self.state.store.last_seq(self.room.id).await {
+                Ok(last) => last,
+                Err(error) => {
+                    tracing::error!(%error, "could not read where a room is");
+                    close(&mut socket, close_code::AGAIN, Utf8Bytes::from_static("try again")).await;
+                    return;
+                }
+            },
+        };
+        // Subscribe before reading what was missed: a message stored meanwhile is then both
+        // read and received, and the `seq` check sends it once. Nothing falls in between.
+        let (mut membership, first) = self.state.hub.join(self.room.id, &self.room.name, self.user.id);
+        if let Some(frame) = first {
+            if send(&mut socket, frame).await.is_err() {
+                return;
+            }
+        }
+        if after.is_some() && (self.tell_deletions(&mut socket).await.is_err() || self.catch_up(&mut socket).await.is_err()) {
+            return;
+        }
+        let mut heartbeat = Heartbeat::new(&self.state);
+        let mut pending: FuturesUnordered<Pending> = FuturesUnordered::new();
+        loop {
+            tokio::select! {
+                beat = heartbeat.beat() => {
+                    if on_beat(&mut socket, beat).await.is_err() {
+                        break;
+                    }
+                }
+                incoming = socket.recv(), if pending.len() < IN_FLIGHT => match read(&mut socket, &mut heartbeat, incoming).await {
+                    Read::Text(text) => match self.handle(&text) {
+                        Handled::Reply(reply) => {
+                            if send(&mut socket, hub::encode(&reply)).await.is_err() {
+                                break;
+                            }
+                        }
+                        Handled::Later(future) => pending.push(future),
+                        Handled::Done => {}
+                    },
+                    Read::Binary => {
+                        let reply = ServerEvent::error(ErrorCode::BinaryNotSupported, "send text frames of JSON, like {\"body\": \"hello\"}");
+                        if send(&mut socket, hub::encode(&reply)).await.is_err() {
+                            break;
+                        }
+                    }
+                    Read::Nothing => {}
+                    Read::Stop => break,
+                },
+                Some(reply) = pending.next(), if !pending.is_empty() => {
+                    if let Some(reply) = reply {
+                        if send(&mut socket, hub::encode(&reply)).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+                frame = membership.events.recv() => {
+                    if let Next::Stop = self.deliver(&mut socket, &mut membership, frame).await {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes a frame from the room's channel and every other one already waiting (up to
+    /// [`WRITE_BATCH`]), then flushes once: a burst costs one write, not one per frame.
+    async fn deliver(&mut self, socket: &mut WebSocket, membership: &mut Membership, first: Result<Frame, RecvError>) -> Next {
+        let mut frame = Some(first);
+        let mut written = 0;
+        while let Some(next) = frame.take() {
+            match next {
+                Ok(Frame::Message { seq, text }) => {
+                    if seq > self.sent + 1 && self.catch_up(socket).await.is_err() {
+                        return Next::Stop;
+                    }
+                    if seq > self.sent {
+                        self.sent = seq;
+                        if feed(socket, text).await.is_err() {
+                            return Next::Stop;
+                        }
+                    }
+                }
+                Ok(Frame::Resync) => {
+                    if self.catch_up(socket).await.is_err() {
+                        return Next::Stop;
+                    }
+                }
+                Ok(Frame::About { user_id, text }) => {
+                    if user_id != self.user.id && feed(socket, text).await.is_err() {
+                        return Next::Stop;
+                    }
+                }
+                Ok(Frame::Event(text)) => {
+                    if feed(socket, text).await.is_err() {
+                        return Next::Stop;
+                    }
+                }
+                Ok(Frame::End { user_id }) => {
+                    if user_id == self.user.id {
+                        let _ = flush(socket).await;
+                        close(socket, close_code::POLICY, Utf8Bytes::from_static(SESSION_ENDED)).await;
+                        return Next::Stop;
+                    }
+                }
+                Ok(Frame::Close { user_id, event }) => {
+                    if user_id.is_none_or(|id| id == self.user.id) {
+                        let _ = feed(socket, event).await;
+                        let _ = flush(socket).await;
+                        close(socket, close_code::NORMAL, Utf8Bytes::from_static("room closed")).await;
+                        return Next::Stop;
+                    }
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    close_lagging(socket, missed).await;
+                    return Next::Stop;
+                }
+                Err(RecvError::Closed) => return Next::Stop,
+            }
+            written += 1;
+            if written < WRITE_BATCH {
+                frame = match membership.events.try_recv() {
+                    Ok(next) => Some(Ok(next)),
+                    Err(TryRecvError::Lagged(missed)) => Some(Err(RecvError::Lagged(missed))),
+                    Err(TryRecvError::Empty | TryRecvError::Closed) => None,
+                };
+            }
+        }
+        match flush(socket).await {
+            Ok(()) => Next::Go,
+            Err(()) => Next::Stop,
+        }
+    }
+
+    /// Tells a client resuming after `sent` which of the messages it may have were deleted
+    /// while it was away: it removes them.
+    async fn tell_deletions(&self, socket: &mut WebSocket) -> Result<(), ()> {
+        let since = crate::store::now_ms() - DELETIONS_TOLD_FOR.as_millis() as i64;
+        let deleted = match self.state.store.deletions(&self.room, self.sent, since, DELETIONS_TOLD_AT_MOST).await {
+            Ok(deleted) => deleted,
+            Err(error) => {
+                // Only a stale line on a screen: not worth refusing the socket for.
+                tracing::warn!(%error, "could not read deleted messages");
+                return Ok(());
+            }
+        };
+        for seq in deleted {
+            feed(socket, hub::encode(&ServerEvent::MessageDeleted { room: self.room.name.clone(), seq })).await?;
+        }
+        flush(socket).await
+    }
+
+    /// Sends every message after `sent`, oldest first, and moves `sent` to the last one. `Err`
+    /// means the socket is gone (or the database failed, which closes it: the client
+    /// reconnects and asks again).
+    async fn catch_up(&mut self, socket: &mut WebSocket) -> Result<(), ()> {
+        loop {
+            let batch = match self.state.store.messages_after(&self.room, self.sent, CATCH_UP_BATCH).await {
+                Ok(batch) => batch,
+                Err(error) => {
+                    tracing::error!(%error, "could not read missed messages");
+                    close(socket, close_code::AGAIN, Utf8Bytes::from_static("try again")).await;
+                    return Err(());
+                }
+            };
+            let done = (batch.len() as i64) < CATCH_UP_BATCH;
+            for stored in batch {
+                self.sent = stored.seq;
+                feed(socket, hub::encode(&ServerEvent::Message(stored.into_wire(&self.room.name)))).await?;
+            }
+            flush(socket).await?;
+            if done {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Validates one client frame. What needs the database is handed back as a future, so
+    /// the socket keeps delivering the room's events while it runs.
+    fn handle(&self, text: &str) -> Handled {
+        match ClientControl::parse(text) {
+            Some(ClientControl::Ping) => return Handled::Reply(ServerEvent::Pong),
+            Some(ClientControl::Read { seq }) => {
+                let (state, room_id, user_id) = (self.state.clone(), self.room.id, self.user.id);
+                return Handled::Later(
+                    async move {
+                        messaging::mark_read(&state.store, &state.hub, room_id, user_id, seq).await;
+                        None
+                    }
+                    .boxed(),
+                );
+            }
+            Some(ClientControl::Typing) => return self.typing(),
+            None => {}
+        }
+        let frame: ClientFrame = match serde_json::from_str(text) {
+            Ok(frame) => frame,
+            Err(_) => {
+                return Handled::Reply(ServerEvent::error(
+                    ErrorCode::MalformedFrame,
+                    "send a JSON object with a text body, like {\"body\": \"hello\"}",
+                ))
+            }
+        };
+        let body = match MessageBody::parse(&frame.body) {
+            Ok(body) => body,
+            Err(error) => {
+                let code = match error {
+                    BodyError::Empty => ErrorCode::EmptyBody,
+                    BodyError::TooLong => ErrorCode::BodyTooLong,
+                };
+                return Handled::Reply(ServerEvent::error(code, error.message()));
+            }
+        };
+        let client_id = match frame.client_id.as_deref().map(ClientId::parse).transpose() {
+            Ok(client_id) => client_id,
+            Err(message) => return Handled::Reply(ServerEvent::error(ErrorCode::MalformedFrame, &message)),
+        };
+        let (state, room, user, known_member) = (self.state.clone(), self.room.clone(), self.user.clone(), self.is_member);
+        Handled::Later(
+            async move {
+                // Someone who was not a member when the socket opened may have joined since.
+                if !known_member {
+                    match state.store.is_member(room.id, user.id).await {
+                        Ok(true) => {}
+                        Ok(false) => return Some(ServerEvent::error(ErrorCode::NotMember, "join the room to post in it")),
+                        Err(error) => return Some(unavailable(&PostError::Store(error))),
+                    }
+                }
+                let answer = state.committer.submit(room, user, body, client_id).await;
+                match answer.await.unwrap_or(Err(PostError::RoomGone)) {
+                    // The broadcast itself is the acknowledgement.
+                    Ok(Posted::New(_)) => None,
+                    // Sent again after a dropped connection: the sender alone is told it is stored.
+                    Ok(Posted::Again(message)) => Some(ServerEvent::Message(message)),
+                    Err(PostError::NotMember) => Some(ServerEvent::error(ErrorCode::NotMember, "join the room to post in it")),
+                    Err(error) => Some(unavailable(&error)),
+                }
+            }
+            .boxed(),
+        )
+    }
+
+    /// Passes on that a member is typing, at most once per [`TYPING_EVERY`] per person and
+    /// room whatever the client sends.
+    fn typing(&self) -> Handled {
+        let channel = self.state.hub.channel(self.room.id, &self.room.name);
+        if !channel.typing_allowed(self.user.id, TYPING_EVERY) {
+            return Handled::Done;
+        }
+        let event = ServerEvent::Typing { room: self.room.name.clone(), author: self.user.author() };
+        if self.is_member {
+            self.state.hub.publish_about(self.room.id, self.user.id, &event);
+            return Handled::Done;
+        }
+        let (state, room_id, user_id) = (self.state.clone(), self.room.id, self.user.id);
+        Handled::Later(
+            async move {
+                match state.store.is_member(room_id, user_id).await {
+                    Ok(true) => state.hub.publish_about(room_id, user_id, &event),
+                    Ok(false) => {}
+                    Err(error) => tracing::warn!(%error, "could not check a typist's membership"),
+                }
+                None
+            }
+            .boxed(),
+        )
+    }
+}
+
+/// What became of a client frame.
+enum Handled {
+    /// Answered at once.
+    Reply(ServerEvent),
+    /// Answered when this is done.
+    Later(Pending),
+    Done,
+}
+
+fn unavailable(error: &PostError) -> ServerEvent {
+    tracing::error!(%error, "could not store a message");
+    ServerEvent::error(ErrorCode::Unavailable, "the message could not be saved: please send it again")
+}
+
+/// How far back a reconnecting client is told of deleted messages it may still show.
+const DELETIONS_TOLD_FOR: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 60 * 60);
+const DELETIONS_TOLD_AT_MOST: i64 = 500;
+
+/// Queues a frame for the client without flushing (the socket's write buffer sends it when
+/// full, or at the next [`flush`]).
+async fn feed(socket: &mut WebSocket, frame: Utf8Bytes) -> Result<(), ()> {
+    match tokio::time::timeout(SEND_TIMEOUT, socket.feed(Message::Text(frame))).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(()),
+    }
+}
+
+async fn flush(socket: &mut WebSocket) -> Result<(), ()> {
+    match tokio::time::timeout(SEND_TIMEOUT, socket.flush()).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(()),
+        Err(_) => {
+            tracing::info!("dropping a socket that stopped reading");
+            Err(())
+        }
+    }
+}
