@@ -3,7 +3,8 @@
 # load client's JSON line (see README, "Performance"). Usage:
 #   ./scripts/loadtest.sh SCENARIO [extra loadtest flags…]
 # Scenarios: s100, s1000, s1000-app, s10k-10, s10k-60, app-200, app-200-backlog, store-100,
-# idle-10k, signups-2000. LOADTEST_PORT sets the port (default 3100). Loopback only; every run ends by itself.
+# idle-10k, signups-2000, instances. LOADTEST_PORT sets the port (default 3100; instances also
+# use the next one, and Redis 1000 above). Loopback only; every run ends by itself.
 source "$(dirname "$0")/lib.sh"
 scenario="${1:?usage: loadtest.sh SCENARIO [loadtest flags…]}"
 shift
@@ -18,6 +19,9 @@ case "$scenario" in
     store-100)       flags="--people 100 --own-rooms --senders 100 --rate 0 --in-flight 1 --duration 5 --drain 5" ;;
     idle-10k)        flags="--people 2000 --sockets 10000 --senders 0 --settle 5" ;;
     signups-2000)    flags="--people 2000 --signup-only --signup-concurrency 8" ;;
+    # Two instances through a Redis of their own; all sockets on the first. The second's
+    # CPU-seconds (other_server_cpu_s) say what a room it does not serve costs it.
+    instances)       flags="--people 100 --sockets 100 --senders 5 --rate 250 --duration 2 --drain 5"; two=1 ;;
     *) echo "unknown scenario $scenario" >&2; exit 2 ;;
 esac
 # SERVER_BIN / LOADTEST_BIN: prebuilt binaries (a build from before a change), used as they are.
@@ -27,10 +31,24 @@ server_bin="${SERVER_BIN:-$ROOT/target/release/chat-server}"
 loadtest_bin="${LOADTEST_BIN:-$ROOT/target/release/loadtest}"
 port="${LOADTEST_PORT:-3100}"
 dir="$(mktemp -d)"
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
-DATABASE_URL="sqlite://$dir/chat.db" DATA_DIR="$dir" LEPTOS_SITE_ADDR="127.0.0.1:$port" RUST_LOG=warn \
-    "$server_bin" serve >"$dir/server.log" 2>&1 &
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
+export DATABASE_URL="sqlite://$dir/chat.db" DATA_DIR="$dir" RUST_LOG=warn
+other=()
+if [ -n "${two:-}" ]; then
+    redis_port=$((port + 1000))
+    redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" >"$dir/redis.log" 2>&1 &
+    pids+=($!)
+    export REDIS_URL="redis://127.0.0.1:$redis_port" REDIS_PREFIX=load
+    LEPTOS_SITE_ADDR="127.0.0.1:$((port + 1))" "$server_bin" serve >"$dir/other.log" 2>&1 &
+    pids+=($!)
+    other=(--other-pid "$!")
+    # One at a time: the first brings the new database's schema up.
+    for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$((port + 1))/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+LEPTOS_SITE_ADDR="127.0.0.1:$port" "$server_bin" serve >"$dir/server.log" 2>&1 &
 pid=$!
+pids+=("$pid")
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
 # shellcheck disable=SC2086
-"$loadtest_bin" --url "http://127.0.0.1:$port" --server-pid "$pid" $flags "$@"
+"$loadtest_bin" --url "http://127.0.0.1:$port" --server-pid "$pid" "${other[@]}" $flags "$@"

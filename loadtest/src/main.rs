@@ -82,6 +82,10 @@ pub struct Args {
     /// The server's process id: its CPU-seconds and RSS are reported.
     #[arg(long)]
     pub server_pid: Option<u32>,
+    /// Another server process (an instance serving none of these sockets): its CPU-seconds
+    /// over the same time are reported too.
+    #[arg(long)]
+    pub other_pid: Option<u32>,
 }
 
 #[tokio::main]
@@ -154,6 +158,8 @@ async fn main() -> anyhow::Result<()> {
     let rss_idle = server.as_ref().and_then(|p| p.rss_kb());
 
     // Send.
+    let other = args.other_pid.map(proc_stats::Process::new);
+    let other_before = other.as_ref().and_then(|p| p.cpu_seconds());
     let cpu_before = server.as_ref().and_then(|p| p.cpu_seconds());
     let own_cpu_before = proc_stats::Process::own().cpu_seconds();
     let send_start = Instant::now();
@@ -173,6 +179,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let total_seconds = send_start.elapsed().as_secs_f64();
     let cpu_after = server.as_ref().and_then(|p| p.cpu_seconds());
+    let other_after = other.as_ref().and_then(|p| p.cpu_seconds());
     let own_cpu_after = proc_stats::Process::own().cpu_seconds();
     let rss_end = server.as_ref().and_then(|p| p.rss_kb());
 
@@ -254,6 +261,7 @@ async fn main() -> anyhow::Result<()> {
         "server_cpu_s": cpu,
         "deliveries_per_server_cpu_s": cpu.map(|c| arrived as f64 / c.max(1e-9)),
         "client_cpu_s": match (own_cpu_before, own_cpu_after) { (Some(a), Some(b)) => Some(b - a), _ => None },
+        "other_server_cpu_s": match (other_before, other_after) { (Some(a), Some(b)) => Some(b - a), _ => None },
         "server_rss_kb_start": rss_start,
         "server_rss_kb_idle": rss_idle,
         "server_rss_kb_end": rss_end,

@@ -99,7 +99,10 @@ pub struct RoomStats {
 
 pub struct RoomSocket {
     start: watch::Sender<Option<Instant>>,
+    /// Stops the reader first, then (once it has stopped) the writer closes the socket, so
+    /// the closing handshake is never counted as the server closing it.
     stop: watch::Sender<bool>,
+    close: watch::Sender<bool>,
     reader: JoinHandle<RoomStats>,
     /// How many messages the writer sent, once it is done sending.
     sent: Option<oneshot::Receiver<u64>>,
@@ -118,12 +121,13 @@ impl RoomSocket {
         let (sink, stream) = socket.split();
         let (start, start_rx) = watch::channel(None);
         let (stop, stop_rx) = watch::channel(false);
+        let (close, close_rx) = watch::channel(false);
         let permits = Arc::new(Semaphore::new(plan.as_ref().map_or(0, |p| p.in_flight)));
         let me = plan.as_ref().map(|p| p.id);
-        let reader = tokio::spawn(read_room(stream, marker.clone(), arrived, me, permits.clone(), stop_rx.clone()));
+        let reader = tokio::spawn(read_room(stream, marker.clone(), arrived, me, permits.clone(), stop_rx));
         let (sent, sent_rx) = oneshot::channel();
-        tokio::spawn(write_room(sink, plan, marker, permits, start_rx, stop_rx, sent));
-        Ok(Self { start, stop, reader, sent: Some(sent_rx) })
+        tokio::spawn(write_room(sink, plan, marker, permits, start_rx, close_rx, sent));
+        Ok(Self { start, stop, close, reader, sent: Some(sent_rx) })
     }
 
     pub fn start_sending(&self, at: Instant) {
@@ -140,7 +144,9 @@ impl RoomSocket {
 
     pub async fn finish(self) -> RoomStats {
         let _ = self.stop.send(true);
-        self.reader.await.unwrap_or_default()
+        let stats = self.reader.await.unwrap_or_default();
+        let _ = self.close.send(true);
+        stats
     }
 }
 

@@ -5,6 +5,12 @@ use server::store::Store;
 use server::Application;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc returns freed memory to the system: with glibc's allocator, the 19 MiB blocks of
+/// password hashing, freed on many blocking threads, stayed in per-thread arenas (RSS 880 MB
+/// after 2,000 sign-ups, and it never came down).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A self-hosted real-time chat.
 #[derive(Parser)]
 #[command(version, about)]

@@ -29,8 +29,9 @@ use super::envelope::{Envelope, Text};
 use super::presence::{PresenceBatch, Viewer};
 use super::unread::{Loaded, Stale, UnreadBook};
 
-/// How many events a socket may fall behind before it is dropped.
-pub const ROOM_BUFFER: usize = 256;
+/// How many events a socket may fall behind before it is dropped: a second of a room
+/// receiving 1,000 messages a second. The ring is per room, not per socket.
+pub const ROOM_BUFFER: usize = 1024;
 
 /// How many events a person's own socket may fall behind before it is dropped.
 pub const USER_BUFFER: usize = 64;
@@ -52,11 +53,15 @@ pub struct Hub {
     people: Mutex<HashMap<i64, PersonChannel>>,
     unread: Mutex<UnreadBook>,
     presence: Mutex<PresenceBatch>,
+    /// Rooms whose online count changed since the last flush (alone; with a broker, it counts).
+    counts: Mutex<HashSet<i64>>,
     /// People with the app open on other instances, as the broker last read them.
     online_elsewhere: Mutex<HashSet<i64>>,
     broker: OnceLock<Arc<dyn Broker>>,
     /// Wakes the flusher: a counter or someone's presence changed.
     wake: tokio::sync::Notify,
+    /// Wakes the broker: the rooms or people this instance needs to hear about changed.
+    interest: tokio::sync::Notify,
     reloads: mpsc::UnboundedSender<Reload>,
     reloads_rx: Mutex<Option<mpsc::UnboundedReceiver<Reload>>>,
 }
@@ -138,9 +143,11 @@ impl Hub {
             people: Mutex::default(),
             unread: Mutex::default(),
             presence: Mutex::default(),
+            counts: Mutex::default(),
             online_elsewhere: Mutex::default(),
             broker: OnceLock::new(),
             wake: tokio::sync::Notify::new(),
+            interest: tokio::sync::Notify::new(),
             reloads,
             reloads_rx: Mutex::new(Some(reloads_rx)),
         })
@@ -217,7 +224,10 @@ impl Hub {
                 self.wake.notify_one();
             }
             Envelope::Unread { .. } => {}
-            Envelope::Left { user_id, room_id } => self.unread.lock().expect("hub lock").leave_room(*user_id, *room_id),
+            Envelope::Left { user_id, room_id } => {
+                self.unread.lock().expect("hub lock").leave_room(*user_id, *room_id);
+                self.interest.notify_one();
+            }
             Envelope::Recount { room_id } => {
                 let _ = self.reloads.send(Reload::Room(*room_id));
             }
@@ -276,18 +286,21 @@ impl Hub {
             (*sockets == 1, present.len() as u32)
         };
         drop(rooms);
+        self.interest.notify_one();
         let membership = Membership { hub: self.clone(), room_id, user_id, channel: channel.clone(), events };
         // With several instances the broker counts everyone and tells every socket of the room.
         if let Some(broker) = self.broker.get() {
             broker.presence_changed(room_id);
             return (membership, None);
         }
-        let count_event = encode(&ServerEvent::OnlineCount { room: room_name.to_owned(), count });
         if changed {
-            let _ = channel.sender.send(Frame::Event(count_event));
+            // Everyone in the room (this socket too) is told at the next flush: a thousand
+            // sockets opening at once cost each socket one count, not a thousand.
+            self.counts.lock().expect("hub lock").insert(room_id);
+            self.wake.notify_one();
             (membership, None)
         } else {
-            (membership, Some(count_event))
+            (membership, Some(encode(&ServerEvent::OnlineCount { room: room_name.to_owned(), count })))
         }
     }
 
@@ -301,6 +314,10 @@ impl Hub {
             .or_insert_with(|| PersonChannel { sender: broadcast::channel(USER_BUFFER).0, viewer: viewer.clone() });
         person.viewer = viewer;
         let events = person.sender.subscribe();
+        drop(people);
+        if first {
+            self.interest.notify_one();
+        }
         UserSubscription { hub: self.clone(), user_id, events, first }
     }
 
@@ -361,7 +378,9 @@ impl Hub {
 
     /// Puts a person's counters in place, read from the database at `since`.
     pub fn load_person_unread(&self, user_id: i64, rooms: Vec<Loaded>, since: u64) -> Result<(), Stale> {
-        self.unread.lock().expect("hub lock").load_person(user_id, rooms, since)
+        self.unread.lock().expect("hub lock").load_person(user_id, rooms, since)?;
+        self.interest.notify_one();
+        Ok(())
     }
 
     /// Puts one of a person's counters in place (read at `since`; `None`: it came from
@@ -369,6 +388,7 @@ impl Hub {
     pub fn load_unread(&self, user_id: i64, loaded: Loaded, since: Option<u64>) -> Result<(), Stale> {
         self.unread.lock().expect("hub lock").load_room(user_id, loaded, since)?;
         self.wake.notify_one();
+        self.interest.notify_one();
         Ok(())
     }
 
@@ -411,6 +431,14 @@ impl Hub {
 
     /// Sends what changed now (the flusher calls this; tests may too).
     pub fn flush(&self) {
+        let counts = std::mem::take(&mut *self.counts.lock().expect("hub lock"));
+        for room_id in counts {
+            let channel = self.rooms.lock().expect("hub lock").get(&room_id).cloned();
+            if let Some(channel) = channel {
+                let count = channel.present.lock().expect("presence lock").len() as u32;
+                let _ = channel.sender.send(Frame::Event(encode(&ServerEvent::OnlineCount { room: channel.name.clone(), count })));
+            }
+        }
         let changed = self.unread.lock().expect("hub lock").take_changed();
         let presence = {
             let mut batch = self.presence.lock().expect("hub lock");
@@ -492,6 +520,31 @@ impl Hub {
         let _ = self.reloads.send(Reload::Everyone);
     }
 
+    /// A room is heard from the other instances anew (the broker just subscribed to it): what
+    /// they published before that is read from the database by its sockets here, and its
+    /// members' counters here are recounted.
+    pub fn resync_room(&self, room_id: i64) {
+        self.to_room(room_id, Frame::Resync);
+        let _ = self.reloads.send(Reload::Room(room_id));
+    }
+
+    /// Waits until the rooms or people this instance needs to hear about may have changed.
+    pub async fn interest_changed(&self) {
+        self.interest.notified().await;
+    }
+
+    /// The rooms and people this instance needs to hear about from the others: rooms with a
+    /// socket here or a member with the app open here, people with any socket here.
+    pub fn interest(&self) -> (HashSet<i64>, HashSet<i64>) {
+        let mut people: HashSet<i64> = self.people.lock().expect("hub lock").keys().copied().collect();
+        let mut rooms: HashSet<i64> = self.unread.lock().expect("hub lock").rooms().into_iter().collect();
+        for (room_id, channel) in self.rooms.lock().expect("hub lock").iter() {
+            rooms.insert(*room_id);
+            people.extend(channel.present.lock().expect("presence lock").keys().copied());
+        }
+        (rooms, people)
+    }
+
     /// The people with each open room open here, for the broker's shared presence.
     pub fn local_presence(&self) -> Vec<(i64, Vec<i64>)> {
         let rooms = self.rooms.lock().expect("hub lock");
@@ -541,7 +594,8 @@ impl Hub {
         if let Some(broker) = self.broker.get() {
             broker.presence_changed(room_id);
         } else if changed {
-            let _ = channel.sender.send(Frame::Event(encode(&ServerEvent::OnlineCount { room: channel.name.clone(), count })));
+            self.counts.lock().expect("hub lock").insert(room_id);
+            self.wake.notify_one();
         }
         // Forget rooms nobody has open, so memory follows the open rooms, not all rooms ever.
         // The map and the leaving membership hold the last two references unless someone is
@@ -549,6 +603,7 @@ impl Hub {
         if count == 0 && Arc::strong_count(channel) <= 2 {
             rooms.remove(&room_id);
         }
+        self.interest.notify_one();
     }
 }
 
@@ -576,6 +631,7 @@ impl Drop for UserSubscription {
             people.remove(&self.user_id);
             drop(people);
             self.hub.unread.lock().expect("hub lock").forget_person(self.user_id);
+            self.hub.interest.notify_one();
         }
     }
 }
@@ -614,10 +670,16 @@ mod tests {
         let hub = Hub::new();
         let (mut ana, direct) = hub.join(1, "r", 10);
         assert!(direct.is_none());
+        hub.flush();
         assert_eq!(count_of(&ana.events.recv().await.unwrap()), 1);
 
+        // Two changes before a flush: one count, the last.
         let (_bob, _) = hub.join(1, "r", 20);
+        let (cleo, _) = hub.join(1, "r", 30);
+        drop(cleo);
+        hub.flush();
         assert_eq!(count_of(&ana.events.recv().await.unwrap()), 2);
+        assert!(ana.events.try_recv().is_err(), "one count per flush");
 
         // Ana's second tab: nothing broadcast, the new socket is told directly.
         let (ana_tab, direct) = hub.join(1, "r", 10);
@@ -627,6 +689,7 @@ mod tests {
         assert!(ana.events.try_recv().is_err(), "no count change, no event");
 
         drop(_bob);
+        hub.flush();
         assert_eq!(count_of(&ana.events.recv().await.unwrap()), 1);
         drop(ana);
         assert_eq!(hub.online_count(1), 0);

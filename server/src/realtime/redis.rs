@@ -1,8 +1,11 @@
 //! Several instances, one chat: the Redis broker (`REDIS_URL`).
 //!
-//! Every envelope an instance's hub delivers is also published on one Redis pub/sub channel;
-//! every instance hands what the others publish to its own hub. Redis
-//! is a doorbell, not the record: messages live in the database with their `seq`, so an event
+//! Every envelope an instance's hub delivers is also published on Redis pub/sub, on the
+//! channel of what it is about: `<prefix>:room:<id>` (a room's messages and events),
+//! `<prefix>:user:<id>` (a person's own events) or `<prefix>:all` (presence, resync). An
+//! instance subscribes to a room's channel while it has a socket in that room or a member of it
+//! with the app open, and to a person's while they have a socket there, so a busy room served
+//! by other instances costs an instance nothing. Redis is a doorbell, not the record: messages live in the database with their `seq`, so an event
 //! lost while Redis is away is found again by the sockets themselves (they fill gaps from the
 //! database, and re-read everything they might have missed when the bus comes back).
 //!
@@ -51,8 +54,8 @@ pub struct RedisBroker {
     listening: AtomicBool,
     /// When making the command connection last failed.
     failed_at: Mutex<Option<std::time::Instant>>,
-    /// Envelopes for the other instances, already serialised.
-    outgoing: mpsc::Sender<String>,
+    /// Envelopes for the other instances, already serialised, with their channel.
+    outgoing: mpsc::Sender<(String, String)>,
     /// Some were dropped because the queue was full: the others must resync.
     dropped: AtomicBool,
     /// Rooms whose local presence changed (recounted across instances).
@@ -64,7 +67,7 @@ impl Broker for RedisBroker {
     fn publish(&self, envelope: &Envelope) {
         let payload = serde_json::to_string(&Wire { origin: &self.instance, envelope })
             .expect("envelopes always serialise");
-        if self.outgoing.try_send(payload).is_err() {
+        if self.outgoing.try_send((self.channel_of(envelope), payload)).is_err() {
             self.dropped.store(true, Ordering::Relaxed);
         }
     }
@@ -75,8 +78,42 @@ impl Broker for RedisBroker {
 }
 
 impl RedisBroker {
-    fn channel(&self) -> String {
-        format!("{}:events", self.prefix)
+    /// The channel an envelope travels on: the room's or the person's it is about.
+    fn channel_of(&self, envelope: &Envelope) -> String {
+        match envelope {
+            Envelope::Room { room_id, .. }
+            | Envelope::Message { room_id, .. }
+            | Envelope::About { room_id, .. }
+            | Envelope::Close { room_id, .. }
+            | Envelope::Count { room_id, .. }
+            | Envelope::Recount { room_id } => self.room_channel(*room_id),
+            Envelope::User { user_id, .. }
+            | Envelope::End { user_id }
+            | Envelope::Unread { user_id, .. }
+            | Envelope::Left { user_id, .. } => self.user_channel(*user_id),
+            Envelope::Presence { .. } | Envelope::Resync => self.everyone_channel(),
+        }
+    }
+
+    fn room_channel(&self, room_id: i64) -> String {
+        format!("{}:room:{room_id}", self.prefix)
+    }
+
+    fn user_channel(&self, user_id: i64) -> String {
+        format!("{}:user:{user_id}", self.prefix)
+    }
+
+    fn everyone_channel(&self) -> String {
+        format!("{}:all", self.prefix)
+    }
+
+    /// The channels this instance needs now: the rooms and people its hub has.
+    fn wanted(&self, hub: &Hub) -> HashSet<String> {
+        let (rooms, people) = hub.interest();
+        let mut channels: HashSet<String> = rooms.into_iter().map(|id| self.room_channel(id)).collect();
+        channels.extend(people.into_iter().map(|id| self.user_channel(id)));
+        channels.insert(self.everyone_channel());
+        channels
     }
 
     fn room_key(&self, room_id: i64, instance: &str) -> String {
@@ -164,21 +201,20 @@ pub fn start(hub: &Arc<Hub>, url: &str, prefix: &str, ttl: Duration) -> anyhow::
 /// Publishes what this instance's hub hands over, several envelopes per round trip when they
 /// queue up. While Redis is away, envelopes are dropped: the sockets elsewhere find the
 /// messages in the database when it is back, and the others are told to resync.
-async fn publish(bus: Arc<RedisBroker>, mut outgoing: mpsc::Receiver<String>) {
-    let channel = bus.channel();
+async fn publish(bus: Arc<RedisBroker>, mut outgoing: mpsc::Receiver<(String, String)>) {
     let mut batch = Vec::with_capacity(256);
     while outgoing.recv_many(&mut batch, 256).await > 0 {
         if bus.dropped.swap(false, Ordering::Relaxed) {
             tracing::warn!("envelopes for the other instances were dropped (Redis too slow): they resync");
             let resync = serde_json::to_string(&Wire { origin: &bus.instance, envelope: &Envelope::Resync })
                 .expect("serialises");
-            batch.push(resync);
+            batch.push((bus.everyone_channel(), resync));
         }
         let sent = match bus.connection().await {
             Some(mut conn) => {
                 let mut pipe = redis::pipe();
-                for payload in batch.drain(..) {
-                    pipe.publish(&channel, payload).ignore();
+                for (channel, payload) in batch.drain(..) {
+                    pipe.publish(channel, payload).ignore();
                 }
                 pipe.query_async::<()>(&mut conn).await
             }
@@ -203,37 +239,78 @@ async fn listen(bus: Arc<RedisBroker>) {
     let mut was_connected = false;
     loop {
         match bus.client.get_async_pubsub().await {
-            Ok(mut pubsub) => match pubsub.subscribe(bus.channel()).await {
-                Ok(()) => {
+            Ok(pubsub) => {
+                let (mut sink, mut stream) = pubsub.split();
+                let Some(hub) = bus.hub.upgrade() else { return };
+                let mut subscribed = HashSet::new();
+                if follow(&bus, &hub, &mut sink, &mut subscribed).await.is_ok() {
                     backoff = Duration::from_millis(250);
                     bus.listening.store(true, Ordering::Relaxed);
-                    let Some(hub) = bus.hub.upgrade() else { return };
                     if was_connected {
                         tracing::info!("Redis is back: sockets catch up from the database");
                         hub.resync();
                     }
-                    drop(hub);
                     was_connected = true;
-                    let mut messages = pubsub.on_message();
-                    while let Some(message) = messages.next().await {
-                        let Ok(payload) = message.get_payload::<String>() else { continue };
+                    drop(hub);
+                    loop {
                         let Some(hub) = bus.hub.upgrade() else { return };
-                        match serde_json::from_str::<Wire<String, Envelope>>(&payload) {
-                            Ok(wire) if wire.origin != bus.instance => hub.deliver_remote(wire.envelope),
-                            Ok(_) => {}
-                            Err(error) => tracing::warn!(%error, "an unreadable event on the bus"),
+                        tokio::select! {
+                            message = stream.next() => {
+                                let Some(message) = message else { break };
+                                let Ok(payload) = message.get_payload::<String>() else { continue };
+                                match serde_json::from_str::<Wire<String, Envelope>>(&payload) {
+                                    Ok(wire) if wire.origin != bus.instance => hub.deliver_remote(wire.envelope),
+                                    Ok(_) => {}
+                                    Err(error) => tracing::warn!(%error, "an unreadable event on the bus"),
+                                }
+                            }
+                            () = hub.interest_changed() => {
+                                // Changes come in bursts (a thousand sockets opening): follow
+                                // them once they settle for a moment.
+                                tokio::time::sleep(Duration::from_millis(20)).await;
+                                if follow(&bus, &hub, &mut sink, &mut subscribed).await.is_err() {
+                                    break;
+                                }
+                            }
                         }
                     }
                     bus.listening.store(false, Ordering::Relaxed);
                     tracing::warn!("lost the Redis subscription; serving this instance's sockets meanwhile");
                 }
-                Err(error) => tracing::warn!(%error, "could not subscribe to Redis"),
-            },
+            }
             Err(error) => tracing::debug!(%error, "Redis cannot be reached"),
         }
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(Duration::from_secs(5));
     }
+}
+
+/// Subscribes to the channels the hub needs now and unsubscribes from the others. A room
+/// followed anew may have had messages published before the subscription took: its sockets
+/// here re-read from the database, and its members' counters are recounted.
+async fn follow(
+    bus: &RedisBroker,
+    hub: &Hub,
+    sink: &mut redis::aio::PubSubSink,
+    subscribed: &mut HashSet<String>,
+) -> redis::RedisResult<()> {
+    let wanted = bus.wanted(hub);
+    let new: Vec<String> = wanted.difference(subscribed).cloned().collect();
+    let gone: Vec<String> = subscribed.difference(&wanted).cloned().collect();
+    if !new.is_empty() {
+        sink.subscribe(&new).await?;
+    }
+    if !gone.is_empty() {
+        sink.unsubscribe(&gone).await?;
+    }
+    let room_prefix = format!("{}:room:", bus.prefix);
+    for channel in &new {
+        if let Some(room_id) = channel.strip_prefix(&room_prefix).and_then(|id| id.parse().ok()) {
+            hub.resync_room(room_id);
+        }
+    }
+    *subscribed = wanted;
+    Ok(())
 }
 
 /// Keeps this instance's presence keys written and every local room's count current.

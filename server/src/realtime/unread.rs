@@ -162,6 +162,11 @@ impl UnreadBook {
         self.members.get(&room_id).map_or_else(Vec::new, |members| members.iter().copied().collect())
     }
 
+    /// The rooms with a member whose counters are kept here.
+    pub fn rooms(&self) -> Vec<i64> {
+        self.members.keys().copied().collect()
+    }
+
     /// The people whose counters are kept here.
     pub fn people(&self) -> Vec<i64> {
         self.people.keys().copied().collect()

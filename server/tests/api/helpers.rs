@@ -431,3 +431,23 @@ pub fn presence_of(event: &app::protocol::UserEvent, username: &str) -> Option<b
         _ => None,
     }
 }
+
+impl TestApp {
+    /// `n` people named `<prefix><i>`, made straight in the database (no password hashing: a
+    /// thousand sign-ups would take the test most of a minute), each in the public chat as a
+    /// sign-up would be, with a session of their own.
+    pub async fn many_people(&self, prefix: &str, n: usize) -> Vec<TestUser> {
+        let role = Role::parse("member").unwrap();
+        let mut people = Vec::with_capacity(n);
+        for i in 0..n {
+            let username = format!("{prefix}{i}");
+            let new = server::store::NewUser { username: &username, email: None, password_hash: "", role: &role };
+            let user = self.state.store.create_user(new).await.expect("a person");
+            let token = server::auth::new_session_token();
+            let expires = server::store::now_ms() + 24 * 60 * 60 * 1000;
+            self.state.store.create_session(&server::auth::token_hash(&token), user.id, expires).await.unwrap();
+            people.push(TestUser { username, cookie: format!("chat_session={token}") });
+        }
+        people
+    }
+}

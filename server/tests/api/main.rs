@@ -10,6 +10,7 @@ mod group_rooms;
 mod helpers;
 mod history;
 mod instances;
+mod load;
 mod notify;
 mod one_to_one;
 mod presence;
