@@ -21,7 +21,7 @@ case "$scenario" in
     signups-2000)    flags="--people 2000 --signup-only --signup-concurrency 8" ;;
     # Two instances through a Redis of their own; all sockets on the first. The second's
     # CPU-seconds (other_server_cpu_s) say what a room it does not serve costs it.
-    instances)       flags="--people 100 --sockets 100 --senders 5 --rate 250 --duration 2 --drain 5"; two=1 ;;
+    instances)       flags="--people 100 --sockets 100 --senders 5 --rate 500 --duration 10 --drain 5"; two=1 ;;
     *) echo "unknown scenario $scenario" >&2; exit 2 ;;
 esac
 # SERVER_BIN / LOADTEST_BIN: prebuilt binaries (a build from before a change), used as they are.

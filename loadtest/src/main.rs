@@ -64,6 +64,10 @@ pub struct Args {
     /// Messages posted in the room before the app-open people connect (their unread backlog).
     #[arg(long, default_value_t = 0)]
     pub backlog: usize,
+    /// Messages posted in each room before anything is measured, so the server's first
+    /// messages (statements being prepared, pages read in) are not what is timed.
+    #[arg(long, default_value_t = 20)]
+    pub warmup: usize,
     /// How long to hold the sockets open before sending (idle memory is read at its end).
     #[arg(long, default_value_t = 2.0)]
     pub settle: f64,
@@ -123,6 +127,12 @@ async fn main() -> anyhow::Result<()> {
     let run: u32 = rand::random::<u32>() % 1_000_000;
     let marker = Arc::new(Marker::new(run));
 
+    if args.warmup > 0 {
+        for (i, room) in rooms.iter().enumerate() {
+            let person = &room_people[if args.own_rooms { i } else { 0 }];
+            sockets::post_backlog(&base, person, room, args.warmup, run + 1_000_000).await?;
+        }
+    }
     if args.backlog > 0 {
         sockets::post_backlog(&base, &room_people[0], &rooms[0], args.backlog, run).await?;
     }

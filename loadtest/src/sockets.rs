@@ -52,11 +52,13 @@ impl Marker {
     }
 }
 
+/// Opens a socket as a browser does: cookie, `Origin`, and Nagle's algorithm off (browsers
+/// send small frames at once too).
 async fn connect(base: &Base, path: &str, person: &Person) -> anyhow::Result<Socket> {
     let mut request = format!("{}{path}", base.ws).into_client_request()?;
     request.headers_mut().insert("Cookie", HeaderValue::from_str(&person.cookie)?);
     request.headers_mut().insert("Origin", HeaderValue::from_str(&base.origin)?);
-    let (socket, _) = tokio::time::timeout(Duration::from_secs(20), tokio_tungstenite::connect_async(request))
+    let (socket, _) = tokio::time::timeout(Duration::from_secs(20), tokio_tungstenite::connect_async_with_config(request, None, true))
         .await
         .map_err(|_| anyhow::anyhow!("opening {path} as {} timed out", person.username))??;
     Ok(socket)

@@ -27,6 +27,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, AxumRouteListing, LeptosRoutes};
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
@@ -90,7 +91,14 @@ impl Application {
         // same for sockets) reach one handler.
         let service = NormalizePathLayer::trim_trailing_slash().layer(self.router);
         let watcher = tokio::spawn(self.state.clone().watch_suspensions());
-        let served = axum::serve(self.listener, axum::ServiceExt::<Request>::into_make_service(service))
+        // Small frames go out at once: with Nagle's algorithm a frame written while the last is
+        // unacknowledged waited for the peer's delayed ACK (p99 35 ms at 20 messages a second).
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "could not set TCP_NODELAY");
+            }
+        });
+        let served = axum::serve(listener, axum::ServiceExt::<Request>::into_make_service(service))
             .with_graceful_shutdown(shutdown_signal())
             .await;
         watcher.abort();
