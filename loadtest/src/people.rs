@@ -42,7 +42,13 @@ fn session_cookie(response: &reqwest::Response) -> Option<String> {
 
 /// Signs up `count` people named `<prefix><group><i>`, or logs them in when they exist.
 /// Cookies found in `--sessions` are used as they are.
-pub async fn prepare(http: &reqwest::Client, base: &Base, args: &Args, group: &str, count: usize) -> anyhow::Result<Vec<Person>> {
+pub async fn prepare(
+    http: &reqwest::Client,
+    base: &Base,
+    args: &Args,
+    group: &str,
+    count: usize,
+) -> anyhow::Result<Vec<Person>> {
     let cached: HashMap<String, String> = args
         .sessions
         .as_ref()
@@ -85,7 +91,13 @@ async fn sign_in(http: &reqwest::Client, base: &Base, username: &str) -> anyhow:
     session_cookie(&response).ok_or_else(|| anyhow::anyhow!("could not sign {username} up or in ({status})"))
 }
 
-async fn call(http: &reqwest::Client, base: &Base, person: &Person, function: &str, form: &[(&str, &str)]) -> anyhow::Result<String> {
+async fn call(
+    http: &reqwest::Client,
+    base: &Base,
+    person: &Person,
+    function: &str,
+    form: &[(&str, &str)],
+) -> anyhow::Result<String> {
     let response = http
         .post(format!("{}/api/{function}", base.http))
         .header(reqwest::header::COOKIE, &person.cookie)
@@ -109,7 +121,12 @@ pub async fn join(http: &reqwest::Client, base: &Base, room: &str, people: &[Per
 }
 
 /// A room of its own for each sender (created on the first run, found again later).
-pub async fn own_rooms(http: &reqwest::Client, base: &Base, args: &Args, senders: &[Person]) -> anyhow::Result<Vec<String>> {
+pub async fn own_rooms(
+    http: &reqwest::Client,
+    base: &Base,
+    args: &Args,
+    senders: &[Person],
+) -> anyhow::Result<Vec<String>> {
     let mut rooms = Vec::new();
     for (i, person) in senders.iter().enumerate() {
         let title = format!("{} load {i}", args.prefix);
@@ -120,7 +137,9 @@ pub async fn own_rooms(http: &reqwest::Client, base: &Base, args: &Args, senders
         });
         let name = match found {
             Some(name) => name,
-            None => serde_json::from_str(&call(http, base, person, "create_room", &[("title", &title), ("visibility", "private")]).await?)?,
+            None => serde_json::from_str(
+                &call(http, base, person, "create_room", &[("title", &title), ("visibility", "private")]).await?,
+            )?,
         };
         rooms.push(name);
     }

@@ -58,9 +58,12 @@ async fn connect(base: &Base, path: &str, person: &Person) -> anyhow::Result<Soc
     let mut request = format!("{}{path}", base.ws).into_client_request()?;
     request.headers_mut().insert("Cookie", HeaderValue::from_str(&person.cookie)?);
     request.headers_mut().insert("Origin", HeaderValue::from_str(&base.origin)?);
-    let (socket, _) = tokio::time::timeout(Duration::from_secs(20), tokio_tungstenite::connect_async_with_config(request, None, true))
-        .await
-        .map_err(|_| anyhow::anyhow!("opening {path} as {} timed out", person.username))??;
+    let (socket, _) = tokio::time::timeout(
+        Duration::from_secs(20),
+        tokio_tungstenite::connect_async_with_config(request, None, true),
+    )
+    .await
+    .map_err(|_| anyhow::anyhow!("opening {path} as {} timed out", person.username))??;
     Ok(socket)
 }
 
@@ -224,7 +227,9 @@ async fn write_room(
             None => {
                 let until = at + plan.duration;
                 while Instant::now() < until {
-                    let Ok(Ok(permit)) = tokio::time::timeout(until - Instant::now(), permits.acquire()).await else { break };
+                    let Ok(Ok(permit)) = tokio::time::timeout(until - Instant::now(), permits.acquire()).await else {
+                        break;
+                    };
                     permit.forget();
                     if send(&mut sink, &marker, run, plan.id, sent).await.is_err() {
                         break;
@@ -240,7 +245,13 @@ async fn write_room(
     let _ = sink.close().await;
 }
 
-async fn send(sink: &mut SplitSink<Socket, Message>, marker: &Marker, run: u32, sender: usize, n: u64) -> Result<(), ()> {
+async fn send(
+    sink: &mut SplitSink<Socket, Message>,
+    marker: &Marker,
+    run: u32,
+    sender: usize,
+    n: u64,
+) -> Result<(), ()> {
     let frame = serde_json::json!({ "body": marker.body(run, sender, n), "client_id": format!("l{run}-{sender}-{n}") });
     sink.send(Message::Text(frame.to_string().into())).await.map_err(drop)
 }

@@ -112,7 +112,8 @@ async fn commit_loop(store: Store, hub: Arc<Hub>, mut jobs: mpsc::Receiver<Job>)
                     let text = hub::encode(&ServerEvent::Message(message.clone()));
                     hub.publish_message(job.room.id, message.seq, Some(job.author.id), text);
                     if job.room.kind() == RoomKind::Direct || !app::domain::mentions(&message.body).is_empty() {
-                        let (store, hub, room, author) = (store.clone(), hub.clone(), job.room.clone(), job.author.clone());
+                        let (store, hub, room, author) =
+                            (store.clone(), hub.clone(), job.room.clone(), job.author.clone());
                         let message = message.clone();
                         tokio::spawn(async move { notify_people(&store, &hub, &room, &author, &message).await });
                     }

@@ -14,8 +14,8 @@ use async_trait::async_trait;
 use axum::extract::ws::Utf8Bytes;
 
 use crate::error::to_app_error;
-use crate::realtime::hub;
 use crate::messaging::PostError;
+use crate::realtime::hub;
 use crate::state::AppState;
 use crate::store::{Listed, Room, StoredMessage, User};
 

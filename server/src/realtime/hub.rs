@@ -436,7 +436,9 @@ impl Hub {
             let channel = self.rooms.lock().expect("hub lock").get(&room_id).cloned();
             if let Some(channel) = channel {
                 let count = channel.present.lock().expect("presence lock").len() as u32;
-                let _ = channel.sender.send(Frame::Event(encode(&ServerEvent::OnlineCount { room: channel.name.clone(), count })));
+                let _ = channel
+                    .sender
+                    .send(Frame::Event(encode(&ServerEvent::OnlineCount { room: channel.name.clone(), count })));
             }
         }
         let changed = self.unread.lock().expect("hub lock").take_changed();
@@ -557,9 +559,9 @@ impl Hub {
     /// The people with `room_id` open here.
     pub fn present_here(&self, room_id: i64) -> Vec<i64> {
         let rooms = self.rooms.lock().expect("hub lock");
-        rooms.get(&room_id).map_or_else(Vec::new, |channel| {
-            channel.present.lock().expect("presence lock").keys().copied().collect()
-        })
+        rooms
+            .get(&room_id)
+            .map_or_else(Vec::new, |channel| channel.present.lock().expect("presence lock").keys().copied().collect())
     }
 
     /// The number of distinct people with the room open (on all instances, as last counted,

@@ -65,8 +65,8 @@ pub struct RedisBroker {
 
 impl Broker for RedisBroker {
     fn publish(&self, envelope: &Envelope) {
-        let payload = serde_json::to_string(&Wire { origin: &self.instance, envelope })
-            .expect("envelopes always serialise");
+        let payload =
+            serde_json::to_string(&Wire { origin: &self.instance, envelope }).expect("envelopes always serialise");
         if self.outgoing.try_send((self.channel_of(envelope), payload)).is_err() {
             self.dropped.store(true, Ordering::Relaxed);
         }

@@ -163,7 +163,13 @@ impl Store {
     }
 
     /// Stores one message (see [`Store::insert_messages`]).
-    pub async fn insert_message(&self, room: &Room, author_id: i64, body: &str, client_id: Option<&str>) -> Result<Inserted> {
+    pub async fn insert_message(
+        &self,
+        room: &Room,
+        author_id: i64,
+        body: &str,
+        client_id: Option<&str>,
+    ) -> Result<Inserted> {
         let message = NewMessage { room_id: room.id, author_id, body, client_id };
         Ok(self.insert_messages(&[message]).await?.pop().unwrap_or(Inserted::Gone))
     }

@@ -232,11 +232,7 @@ async fn a_message_sent_through_one_instance_reaches_sockets_on_both() {
     use app::protocol::UserEvent;
     let mut bob_tab = app.open_url(&format!("ws://127.0.0.1:{}/ws/chat/", other.port), &bob.cookie).await;
     let _ana_tab = app.user_socket(&ana).await;
-    wait_for_user_event(
-        &mut bob_tab,
-        |event| presence_of(event, "ana") == Some(true),
-    )
-    .await;
+    wait_for_user_event(&mut bob_tab, |event| presence_of(event, "ana") == Some(true)).await;
     app.post("public-chat", &ana, "while bob looks elsewhere").await;
     wait_for_user_event(
         &mut bob_tab,
@@ -353,19 +349,12 @@ async fn someone_with_tabs_on_two_instances_stays_online_until_the_last_closes()
     // under load an instance may not see the other's write in time, and says it again.)
     let window = tokio::time::Instant::now() + Duration::from_millis(800);
     while let Ok(event) = tokio::time::timeout_at(window, next_user_event(&mut bob_tab)).await {
-        assert!(
-            presence_of(&event, "ana") != Some(false),
-            "told she went offline while one of her tabs is open"
-        );
+        assert!(presence_of(&event, "ana") != Some(false), "told she went offline while one of her tabs is open");
     }
     let profile: serde_json::Value = app.call_ok("profile", &[("username", "ana")], &bob).await;
     assert_eq!(profile["person"]["online"], true, "A still sees her online, through B");
     drop(tab_on_b);
-    wait_for_user_event(
-        &mut bob_tab,
-        |event| presence_of(event, "ana") == Some(false),
-    )
-    .await;
+    wait_for_user_event(&mut bob_tab, |event| presence_of(event, "ana") == Some(false)).await;
 }
 
 #[tokio::test]

@@ -15,7 +15,9 @@ use futures_util::{FutureExt, SinkExt, StreamExt};
 use http::HeaderMap;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
-use super::{authorize, close, close_lagging, limited, on_beat, read, send, Heartbeat, Read, SEND_TIMEOUT, SESSION_ENDED};
+use super::{
+    authorize, close, close_lagging, limited, on_beat, read, send, Heartbeat, Read, SEND_TIMEOUT, SESSION_ENDED,
+};
 use crate::error::Error;
 use crate::messaging::{self, PostError, Posted};
 use crate::realtime::hub::{self, Frame, Membership};
@@ -107,7 +109,9 @@ impl RoomSocket {
                 return;
             }
         }
-        if after.is_some() && (self.tell_deletions(&mut socket).await.is_err() || self.catch_up(&mut socket).await.is_err()) {
+        if after.is_some()
+            && (self.tell_deletions(&mut socket).await.is_err() || self.catch_up(&mut socket).await.is_err())
+        {
             return;
         }
         let mut heartbeat = Heartbeat::new(&self.state);
@@ -156,7 +160,12 @@ impl RoomSocket {
 
     /// Writes a frame from the room's channel and every other one already waiting (up to
     /// [`WRITE_BATCH`]), then flushes once: a burst costs one write, not one per frame.
-    async fn deliver(&mut self, socket: &mut WebSocket, membership: &mut Membership, first: Result<Frame, RecvError>) -> Next {
+    async fn deliver(
+        &mut self,
+        socket: &mut WebSocket,
+        membership: &mut Membership,
+        first: Result<Frame, RecvError>,
+    ) -> Next {
         let mut frame = Some(first);
         let mut written = 0;
         while let Some(next) = frame.take() {
@@ -307,14 +316,17 @@ impl RoomSocket {
             Ok(client_id) => client_id,
             Err(message) => return Handled::Reply(ServerEvent::error(ErrorCode::MalformedFrame, &message)),
         };
-        let (state, room, user, known_member) = (self.state.clone(), self.room.clone(), self.user.clone(), self.is_member);
+        let (state, room, user, known_member) =
+            (self.state.clone(), self.room.clone(), self.user.clone(), self.is_member);
         Handled::Later(
             async move {
                 // Someone who was not a member when the socket opened may have joined since.
                 if !known_member {
                     match state.store.is_member(room.id, user.id).await {
                         Ok(true) => {}
-                        Ok(false) => return Some(ServerEvent::error(ErrorCode::NotMember, "join the room to post in it")),
+                        Ok(false) => {
+                            return Some(ServerEvent::error(ErrorCode::NotMember, "join the room to post in it"))
+                        }
                         Err(error) => return Some(unavailable(&PostError::Store(error))),
                     }
                 }
@@ -324,7 +336,9 @@ impl RoomSocket {
                     Ok(Posted::New(_)) => None,
                     // Sent again after a dropped connection: the sender alone is told it is stored.
                     Ok(Posted::Again(message)) => Some(ServerEvent::Message(message)),
-                    Err(PostError::NotMember) => Some(ServerEvent::error(ErrorCode::NotMember, "join the room to post in it")),
+                    Err(PostError::NotMember) => {
+                        Some(ServerEvent::error(ErrorCode::NotMember, "join the room to post in it"))
+                    }
                     Err(error) => Some(unavailable(&error)),
                 }
             }

@@ -10,9 +10,9 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::{authorize, close, close_lagging, limited, on_beat, read, send, Heartbeat, Read, SESSION_ENDED};
 use crate::error::Error;
+use crate::provisioning::{self, SyncError};
 use crate::realtime::hub::UserFrame;
 use crate::realtime::presence::Viewer;
-use crate::provisioning::{self, SyncError};
 use crate::state::AppState;
 use crate::store::User;
 
