@@ -18,6 +18,10 @@ ensure_rust_tools() {
         say "adding the wasm32-unknown-unknown target"
         rustup target add wasm32-unknown-unknown
     fi
+    if ! cargo fmt --version >/dev/null 2>&1; then
+        say "adding rustfmt (the formatting check)"
+        rustup component add rustfmt
+    fi
     local want
     want="$(wasm_bindgen_version)"
     if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Runs every test: Rust unit and integration tests (on SQLite, then the integration tests again
-# on PostgreSQL), then the Playwright suite in Chromium.
+# Runs every test: the formatting check, Rust unit and integration tests (on SQLite, then the
+# integration tests again on PostgreSQL), then the Playwright suite in Chromium.
 # Installs what is missing first; safe to run again.
 source "$(dirname "$0")/lib.sh"
 ensure_rust_tools
 ensure_browser
 ensure_services
+
+say "formatting (cargo fmt --check)"
+cargo fmt --all -- --check
 
 say "Rust unit and integration tests (SQLite)"
 cargo test --workspace --exclude frontend
