@@ -158,10 +158,6 @@ impl Hub {
         let _ = self.broker.set(broker);
     }
 
-    pub fn has_broker(&self) -> bool {
-        self.broker.get().is_some()
-    }
-
     /// The requests that need the database; taken once, by the task that serves them.
     pub fn take_reloads(&self) -> Option<mpsc::UnboundedReceiver<Reload>> {
         self.reloads_rx.lock().expect("hub lock").take()
@@ -411,11 +407,6 @@ impl Hub {
     /// Everyone whose counters are kept here.
     pub fn unread_people(&self) -> Vec<i64> {
         self.unread.lock().expect("hub lock").people()
-    }
-
-    /// A person's unread count of a room as kept here (`None`: not kept).
-    pub fn unread_count(&self, user_id: i64, room_id: i64) -> Option<u32> {
-        self.unread.lock().expect("hub lock").count(user_id, room_id)
     }
 
     /// Sends what changed since the last flush, a moment after it changed: each changed
