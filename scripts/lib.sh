@@ -22,6 +22,10 @@ ensure_rust_tools() {
         say "adding rustfmt (the formatting check)"
         rustup component add rustfmt
     fi
+    if ! cargo clippy --version >/dev/null 2>&1; then
+        say "adding clippy (the lint check)"
+        rustup component add clippy
+    fi
     local want
     want="$(wasm_bindgen_version)"
     if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then

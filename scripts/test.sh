@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: the formatting check, Rust unit and integration tests (on SQLite, then the
-# integration tests again on PostgreSQL), then the Playwright suite in Chromium.
+# Runs every test: the formatting and lint checks, Rust unit and integration tests (on SQLite,
+# then the integration tests again on PostgreSQL), then the Playwright suite in Chromium.
 # Installs what is missing first; safe to run again.
 source "$(dirname "$0")/lib.sh"
 ensure_rust_tools
@@ -9,6 +9,12 @@ ensure_services
 
 say "formatting (cargo fmt --check)"
 cargo fmt --all -- --check
+
+# Lints, denied, for both halves of the app: the server build (ssr) with its tests, and the
+# browser build (hydrate) for the WASM target.
+say "lints (cargo clippy, ssr and hydrate)"
+cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
+cargo clippy -p app -p frontend --target wasm32-unknown-unknown --features app/hydrate -- -D warnings
 
 say "Rust unit and integration tests (SQLite)"
 cargo test --workspace --exclude frontend
