@@ -3,7 +3,7 @@
 
 use sqlx::FromRow;
 
-use super::{now_ms, Result, Store, StoreError};
+use super::{now_ms, OnUnique, Result, Store, StoreError};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ApiToken {
@@ -24,10 +24,7 @@ impl Store {
                 .bind(now_ms())
                 .execute(db)
                 .await
-                .map_err(|error| match error {
-                    sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::TokenNameTaken,
-                    other => StoreError::Database(other),
-                })?;
+                .on_unique("api_tokens_live_name", || StoreError::TokenNameTaken)?;
             Ok(())
         })
     }

@@ -1,28 +1,30 @@
 //! The database: connection, migrations, and one module per table family. Every query in
 //! the server lives under this folder.
 
-/// Runs `$body` with `$db` bound to this store's pool, whichever database it is: the same SQL
-/// text and binds, compiled once for each driver. Queries use numbered placeholders (`$1`),
-/// which both read, and SQL both run.
+/// Runs `$body` with `$db` bound to this store's pool (`on_pool!(store, db => …)`) or to one
+/// connection (`on_pool!(conn c, db => …)`), whichever database it is: the same SQL text and
+/// binds, compiled once for each driver. Queries use numbered placeholders (`$1`), which both
+/// read, and SQL both run. The only macro that stands for code here: everything else is a plain
+/// `async fn` with its `?` and transactions in sight.
 macro_rules! on_pool {
-    ($store:expr, $db:ident => $body:expr) => {
-        match &$store.pool {
-            $crate::store::Pool::Sqlite($db) => $body,
-            $crate::store::Pool::Postgres($db) => $body,
+    (conn $conn:expr, $db:ident => $body:expr) => {
+        match $conn {
+            $crate::store::Db::Sqlite($db) => $body,
+            $crate::store::Db::Postgres($db) => $body,
         }
+    };
+    ($store:expr, $db:ident => $body:expr) => {
+        on_pool!(conn &$store.pool, $db => $body)
     };
 }
 
-// Modules whose macros others use come first.
-#[macro_use]
-mod password_links;
-#[macro_use]
-mod users;
 mod api_tokens;
 mod messages;
+mod password_links;
 mod provisioning;
 mod rooms;
 mod sessions;
+mod users;
 
 pub use api_tokens::ApiToken;
 pub use messages::{rfc3339, Inserted, NewMessage, StoredMessage};
@@ -35,7 +37,7 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{PgConnection, PgPool, SqliteConnection, SqlitePool};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -62,11 +64,59 @@ pub struct Store {
     pool: Pool,
 }
 
-/// The database behind a store: SQLite (the default) or PostgreSQL.
+/// One thing of each database: a pool, a connection.
 #[derive(Clone)]
-pub enum Pool {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
+pub enum Db<S, P> {
+    Sqlite(S),
+    Postgres(P),
+}
+
+/// The database behind a store: SQLite (the default) or PostgreSQL.
+pub type Pool = Db<SqlitePool, PgPool>;
+
+/// A connection (or a transaction, through `&mut *tx`) of either database, for the steps
+/// that run inside a caller's transaction.
+pub(crate) type Conn<'a> = Db<&'a mut SqliteConnection, &'a mut PgConnection>;
+
+impl<'a> From<&'a mut SqliteConnection> for Conn<'a> {
+    fn from(conn: &'a mut SqliteConnection) -> Self {
+        Db::Sqlite(conn)
+    }
+}
+
+impl<'a> From<&'a mut PgConnection> for Conn<'a> {
+    fn from(conn: &'a mut PgConnection) -> Self {
+        Db::Postgres(conn)
+    }
+}
+
+/// The name of the unique index (or constraint) a statement violated, if that is why it
+/// failed. PostgreSQL reports the name; SQLite writes it in its message (`UNIQUE constraint
+/// failed: index 'users_email_key'`, or `table.column` for a column's own constraint).
+fn violated_unique(error: &sqlx::Error) -> Option<String> {
+    let sqlx::Error::Database(db) = error else { return None };
+    if !db.is_unique_violation() {
+        return None;
+    }
+    if let Some(name) = db.constraint() {
+        return Some(name.to_owned());
+    }
+    let failed = db.message().rsplit(": ").next()?;
+    Some(failed.strip_prefix("index '").and_then(|n| n.strip_suffix('\'')).unwrap_or(failed).to_owned())
+}
+
+/// Turns the violation of one named unique index into the error that says what it means.
+trait OnUnique<T> {
+    fn on_unique(self, index: &str, error: impl FnOnce() -> StoreError) -> Result<T>;
+}
+
+impl<T, E: Into<StoreError>> OnUnique<T> for std::result::Result<T, E> {
+    fn on_unique(self, index: &str, error: impl FnOnce() -> StoreError) -> Result<T> {
+        self.map_err(Into::into).map_err(|stored| match &stored {
+            StoreError::Database(db) if violated_unique(db).as_deref() == Some(index) => error(),
+            _ => stored,
+        })
+    }
 }
 
 /// How many connections an instance keeps to PostgreSQL.

@@ -2,26 +2,32 @@
 //! hands one out for each person it creates. Only the token's SHA-256 is stored.
 
 use super::users::USER_COLUMNS;
-use super::{now_ms, Result, Store, User};
+use super::{now_ms, Conn, Result, Store, User};
 
-/// Stores a link through `$executor` (a pool, or a transaction of either database).
-macro_rules! insert_password_link {
-    ($executor:expr, $user_id:expr, $token_hash:expr, $expires_at:expr) => {
+/// Stores a link on `conn` (a pooled connection, or inside the caller's transaction).
+pub(super) async fn insert_password_link(
+    conn: Conn<'_>,
+    user_id: i64,
+    token_hash: &[u8],
+    expires_at: i64,
+) -> Result<()> {
+    on_pool!(conn conn, db => {
         sqlx::query("INSERT INTO password_links (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind($token_hash)
-            .bind($user_id)
-            .bind($crate::store::now_ms())
-            .bind($expires_at)
-            .execute($executor)
-            .await?
-    };
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(now_ms())
+            .bind(expires_at)
+            .execute(db)
+            .await?;
+        Ok(())
+    })
 }
 
 impl Store {
     pub async fn create_password_link(&self, user_id: i64, token_hash: &[u8], expires_at: i64) -> Result<()> {
         on_pool!(self, db => {
-            insert_password_link!(db, user_id, token_hash, expires_at);
-            Ok(())
+            let mut conn = db.acquire().await?;
+            insert_password_link((&mut *conn).into(), user_id, token_hash, expires_at).await
         })
     }
 

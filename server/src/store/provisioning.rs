@@ -2,7 +2,8 @@
 
 use app::domain::Role;
 
-use super::users::NewUser;
+use super::password_links::insert_password_link;
+use super::users::{insert_user, NewUser};
 use super::{Result, Store};
 
 /// One person of a sync, already validated.
@@ -78,8 +79,9 @@ impl Store {
                                 password_hash: "",
                                 role: entry.role,
                             };
-                            let user = insert_user!(tx, new);
-                            insert_password_link!(&mut *tx, user.id, &entry.link_hash, link_expires_at);
+                            let user = insert_user((&mut *tx).into(), &new).await?;
+                            insert_password_link((&mut *tx).into(), user.id, &entry.link_hash, link_expires_at)
+                                .await?;
                             Synced::Created
                         }
                     }

@@ -1,7 +1,7 @@
 use app::domain::Role;
 use sqlx::FromRow;
 
-use super::{now_ms, placeholders, Result, Store, StoreError};
+use super::{now_ms, placeholders, Conn, OnUnique, Result, Store, StoreError};
 
 /// A person's account. Deliberately not `Serialize`: it carries the password hash.
 #[derive(Debug, Clone, FromRow)]
@@ -73,50 +73,39 @@ pub struct NewUser<'a> {
 const VISIBLE_TO: &str = "($2 OR EXISTS (SELECT 1 FROM user_roles mine JOIN user_roles theirs \
      ON theirs.role = mine.role WHERE mine.user_id = $1 AND theirs.user_id = u.id))";
 
-/// Creates an account with its role, in the public chat, inside the transaction `$tx` (of
-/// either database); evaluates to the new [`User`]. A macro rather than a function, so that one
-/// text serves both drivers' transaction types.
-macro_rules! insert_user {
-    ($tx:ident, $new:expr) => {{
-        let new: $crate::store::NewUser<'_> = $new;
-        let sql = format!(
-            "INSERT INTO users (username, email, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING {}",
-            $crate::store::users::USER_COLUMNS.replace("u.", "")
-        );
-        let user = sqlx::query_as::<_, $crate::store::User>(&sql)
+/// Creates an account with its role, in the public chat, on `conn` (inside the caller's
+/// transaction).
+pub(super) async fn insert_user(conn: Conn<'_>, new: &NewUser<'_>) -> Result<User> {
+    let sql = format!(
+        "INSERT INTO users (username, email, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING {}",
+        USER_COLUMNS.replace("u.", "")
+    );
+    on_pool!(conn conn, db => {
+        let user = sqlx::query_as::<_, User>(&sql)
             .bind(new.username)
             .bind(new.email)
             .bind(new.password_hash)
-            .bind($crate::store::now_ms())
-            .fetch_one(&mut *$tx)
+            .bind(now_ms())
+            .fetch_one(&mut *db)
             .await
-            .map_err(|error| match &error {
-                sqlx::Error::Database(db) if db.is_unique_violation() => {
-                    // SQLite names the violated index in its message.
-                    if db.message().contains("email") {
-                        $crate::store::StoreError::EmailTaken
-                    } else {
-                        $crate::store::StoreError::UsernameTaken
-                    }
-                }
-                _ => $crate::store::StoreError::Database(error),
-            })?;
+            .on_unique("users_email_key", || StoreError::EmailTaken)
+            .on_unique("users_username_key", || StoreError::UsernameTaken)?;
         sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
             .bind(user.id)
             .bind(new.role.as_str())
-            .execute(&mut *$tx)
+            .execute(&mut *db)
             .await?;
         sqlx::query(
             "INSERT INTO room_members (room_id, user_id, joined_at, last_read_seq) \
              SELECT id, $1, $2, last_seq FROM rooms WHERE name = $3",
         )
         .bind(user.id)
-        .bind($crate::store::now_ms())
+        .bind(now_ms())
         .bind(app::domain::RoomName::PUBLIC)
-        .execute(&mut *$tx)
+        .execute(&mut *db)
         .await?;
-        user
-    }};
+        Ok(user)
+    })
 }
 
 impl Store {
@@ -124,7 +113,7 @@ impl Store {
     pub async fn create_user(&self, new: NewUser<'_>) -> Result<User> {
         on_pool!(self, db => {
             let mut tx = db.begin().await?;
-            let user = insert_user!(tx, new);
+            let user = insert_user((&mut *tx).into(), &new).await?;
             tx.commit().await?;
             Ok(user)
         })
@@ -280,10 +269,7 @@ impl Store {
                 .bind(user_id)
                 .execute(db)
                 .await
-                .map_err(|error| match error {
-                    sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::EmailTaken,
-                    other => StoreError::Database(other),
-                })?;
+                .on_unique("users_email_key", || StoreError::EmailTaken)?;
             Ok(())
         })
     }

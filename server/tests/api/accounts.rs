@@ -30,6 +30,30 @@ async fn a_username_is_taken_whatever_its_case() {
 }
 
 #[tokio::test]
+async fn an_email_in_use_is_refused_at_signup_as_an_email_not_a_username() {
+    let app = spawn_app().await;
+    let first = app
+        .post_form(
+            "/api/signup",
+            &[("username", "ana"), ("password", "correct-horse"), ("email", "ana@example.org")],
+            None,
+        )
+        .await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let again = app
+        .post_form(
+            "/api/signup",
+            &[("username", "bob"), ("password", "correct-horse"), ("email", "ANA@example.org")],
+            None,
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    assert!(again.text().await.unwrap().contains("EmailTaken"), "the email, not the username, is what is taken");
+    let bob = app.post_form("/api/login", &[("username", "bob"), ("password", "correct-horse")], None).await;
+    assert_eq!(bob.status(), StatusCode::UNAUTHORIZED, "no account was made");
+}
+
+#[tokio::test]
 async fn signup_explains_what_is_wrong_with_the_input() {
     let app = spawn_app().await;
     let short = app.post_form("/api/signup", &[("username", "bob"), ("password", "short")], None).await;

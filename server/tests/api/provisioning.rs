@@ -70,6 +70,17 @@ async fn a_sync_creates_people_with_one_time_links_and_updates_roles() {
 }
 
 #[tokio::test]
+async fn a_token_name_is_used_by_one_live_token_at_a_time() {
+    let app = spawn_app().await;
+    create_token(&app, "hr");
+    let (ok, said) = app.admin_cli(&["create-token", "HR"]);
+    assert!(!ok && said.contains("revoke it first"), "{said}");
+    let (ok, said) = app.admin_cli(&["revoke-token", "hr"]);
+    assert!(ok, "{said}");
+    create_token(&app, "hr");
+}
+
+#[tokio::test]
 async fn a_sync_without_a_live_token_or_with_malformed_json_changes_nothing() {
     let app = spawn_app().await;
     let token = create_token(&app, "hr");
