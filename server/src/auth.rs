@@ -22,37 +22,44 @@ fn hashing_permits() -> &'static tokio::sync::Semaphore {
     })
 }
 
+/// Hashing or checking a password failed: never the person's fault, so logged, not shown.
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashError(String);
+
 /// Runs one Argon2 computation off the async runtime, waiting for a permit first.
-async fn with_hashing_permit<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
-    let _permit = hashing_permits().acquire().await?;
-    Ok(tokio::task::spawn_blocking(work).await?)
+async fn with_hashing_permit<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, HashError> + Send + 'static,
+) -> Result<T, HashError> {
+    let _permit = hashing_permits().acquire().await.map_err(|error| HashError(error.to_string()))?;
+    tokio::task::spawn_blocking(work).await.map_err(|error| HashError(error.to_string()))?
 }
 
 /// Hashes a password with Argon2id (the crate's defaults: 19 MiB, 2 passes), off the async
 /// runtime because it takes tens of milliseconds on purpose.
-pub async fn hash_password(password: String) -> anyhow::Result<String> {
+pub async fn hash_password(password: String) -> Result<String, HashError> {
     with_hashing_permit(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|hash| hash.to_string())
-            .map_err(|error| anyhow::anyhow!("hashing a password failed: {error}"))
+            .map_err(|error| HashError(error.to_string()))
     })
-    .await?
+    .await
 }
 
 /// Checks a password against a stored hash. With no hash (unknown user, or a provisioned
 /// person who has not set a password yet: an empty hash) it still does the work of one check,
 /// so response times do not reveal which usernames exist.
-pub async fn verify_password(password: String, stored: Option<String>) -> anyhow::Result<bool> {
+pub async fn verify_password(password: String, stored: Option<String>) -> Result<bool, HashError> {
     with_hashing_permit(move || {
         let stored = stored.filter(|hash| !hash.is_empty()).unwrap_or_else(|| DUMMY_HASH.to_owned());
         let parsed =
-            PasswordHash::new(&stored).map_err(|error| anyhow::anyhow!("unreadable password hash: {error}"))?;
+            PasswordHash::new(&stored).map_err(|error| HashError(format!("unreadable stored hash: {error}")))?;
         let matches = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
         Ok(matches && stored != DUMMY_HASH)
     })
-    .await?
+    .await
 }
 
 /// An Argon2id hash of a random password nobody knows, checked against when the user does

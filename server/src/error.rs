@@ -1,6 +1,7 @@
 //! The HTTP layer's error: what a client is told (status and a sentence that says what to do),
 //! with internals logged and never shown.
 
+use app::error::AppError;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 
@@ -54,15 +55,37 @@ impl IntoResponse for Error {
     }
 }
 
-/// Turns a store error into the app layer's error, logging what the person will not see.
-pub fn to_app_error(error: crate::store::StoreError) -> app::error::AppError {
-    use crate::store::StoreError;
-    match error {
-        StoreError::UsernameTaken => app::error::AppError::UsernameTaken,
-        StoreError::EmailTaken => app::error::AppError::EmailTaken,
-        other => {
-            tracing::error!(error = %other, "storage error");
-            app::error::AppError::Internal
+/// A store error as the person is told it: what they can act on (a name or an email in use),
+/// else `Internal`, with the cause logged.
+impl From<crate::store::StoreError> for AppError {
+    fn from(error: crate::store::StoreError) -> Self {
+        use crate::store::StoreError;
+        match error {
+            StoreError::UsernameTaken => AppError::UsernameTaken,
+            StoreError::EmailTaken => AppError::EmailTaken,
+            other => {
+                tracing::error!(error = %other, "storage error");
+                AppError::Internal
+            }
         }
+    }
+}
+
+/// A message that could not be posted, as the poster is told it.
+impl From<crate::messaging::PostError> for AppError {
+    fn from(error: crate::messaging::PostError) -> Self {
+        use crate::messaging::PostError;
+        match error {
+            PostError::NotMember => AppError::NotAllowed("join the room to post in it".into()),
+            PostError::RoomGone => AppError::NotFound,
+            PostError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<crate::auth::HashError> for AppError {
+    fn from(error: crate::auth::HashError) -> Self {
+        tracing::error!(%error, "internal error");
+        AppError::Internal
     }
 }

@@ -7,9 +7,8 @@ use app::model::CurrentUser;
 use async_trait::async_trait;
 use http::{HeaderMap, HeaderValue};
 
-use super::{current, internal};
+use super::current;
 use crate::auth;
-use crate::error::to_app_error;
 use crate::state::AppState;
 use crate::store::{NewUser, User};
 
@@ -20,15 +19,15 @@ impl AppState {
         self.end_session(headers).await?;
         let token = auth::new_session_token();
         let expires_at = crate::store::now_ms() + auth::SESSION_DAYS * 24 * 60 * 60 * 1000;
-        self.store.create_session(&auth::token_hash(&token), user.id, expires_at).await.map_err(to_app_error)?;
+        self.store.create_session(&auth::token_hash(&token), user.id, expires_at).await?;
         Ok(NewSession { user: current(user), set_cookie: auth::session_cookie(&token, self.config.secure_cookies) })
     }
 
     /// The person signed in by `headers`, if `password` is theirs: what account changes ask.
     async fn checked_user(&self, headers: &HeaderMap, password: &str) -> Result<User, AppError> {
-        let user = self.user_from_headers(headers).await.map_err(to_app_error)?.ok_or(AppError::Unauthorized)?;
+        let user = self.user_from_headers(headers).await?.ok_or(AppError::Unauthorized)?;
         let valid = password.chars().count() <= Password::MAX_CHARS
-            && auth::verify_password(password.to_owned(), Some(user.password_hash.clone())).await.map_err(internal)?;
+            && auth::verify_password(password.to_owned(), Some(user.password_hash.clone())).await?;
         if !valid {
             return Err(AppError::Invalid("your current password is not right: nothing was changed".into()));
         }
@@ -42,7 +41,7 @@ impl AppState {
         if self.hub.is_online(user.id) {
             self.announce_presence(user, false).await;
         }
-        self.store.delete_user(user.id).await.map_err(to_app_error)?;
+        self.store.delete_user(user.id).await?;
         if let Some(file) = &user.avatar {
             self.avatars.remove(file).await;
         }
@@ -53,7 +52,7 @@ impl AppState {
 
     async fn end_session(&self, headers: &HeaderMap) -> Result<(), AppError> {
         if let Some(token) = auth::session_token(headers) {
-            self.store.delete_session(&auth::token_hash(&token)).await.map_err(to_app_error)?;
+            self.store.delete_session(&auth::token_hash(&token)).await?;
         }
         Ok(())
     }
@@ -62,11 +61,11 @@ impl AppState {
 #[async_trait]
 impl Accounts for AppState {
     async fn current_user(&self, headers: &HeaderMap) -> Result<Option<CurrentUser>, AppError> {
-        Ok(self.user_from_headers(headers).await.map_err(to_app_error)?.as_ref().map(current))
+        Ok(self.user_from_headers(headers).await?.as_ref().map(current))
     }
 
     async fn signup(&self, headers: &HeaderMap, account: NewAccount) -> Result<NewSession, AppError> {
-        let hash = auth::hash_password(account.password.expose().to_owned()).await.map_err(internal)?;
+        let hash = auth::hash_password(account.password.expose().to_owned()).await?;
         let user = self
             .store
             .create_user(NewUser {
@@ -75,8 +74,7 @@ impl Accounts for AppState {
                 password_hash: &hash,
                 role: &self.config.default_role,
             })
-            .await
-            .map_err(to_app_error)?;
+            .await?;
         tracing::info!(user = %user.username, "account created");
         self.start_session(headers, &user).await
     }
@@ -86,9 +84,9 @@ impl Accounts for AppState {
         if login.len() > 254 || password.chars().count() > Password::MAX_CHARS {
             return Err(AppError::WrongCredentials);
         }
-        let user = self.store.find_user_by_login(login).await.map_err(to_app_error)?;
+        let user = self.store.find_user_by_login(login).await?;
         let hash = user.as_ref().map(|u| u.password_hash.clone());
-        let valid = auth::verify_password(password.to_owned(), hash).await.map_err(internal)?;
+        let valid = auth::verify_password(password.to_owned(), hash).await?;
         match user {
             Some(user) if valid && user.is_suspended() => {
                 tracing::info!(user = %user.username, "suspended account refused at login");
@@ -109,25 +107,25 @@ impl Accounts for AppState {
 
     async fn change_email(&self, headers: &HeaderMap, email: Option<Email>, password: &str) -> Result<(), AppError> {
         let user = self.checked_user(headers, password).await?;
-        self.store.set_email(user.id, email.as_ref().map(Email::as_str)).await.map_err(to_app_error)?;
+        self.store.set_email(user.id, email.as_ref().map(Email::as_str)).await?;
         tracing::info!(user = %user.username, "email changed");
         Ok(())
     }
 
     async fn change_password(&self, headers: &HeaderMap, current: &str, new: Password) -> Result<(), AppError> {
         let user = self.checked_user(headers, current).await?;
-        let hash = auth::hash_password(new.expose().to_owned()).await.map_err(internal)?;
-        self.store.set_password_hash(user.id, &hash).await.map_err(to_app_error)?;
+        let hash = auth::hash_password(new.expose().to_owned()).await?;
+        self.store.set_password_hash(user.id, &hash).await?;
         let keep = auth::session_token(headers).map(|token| auth::token_hash(&token));
-        let ended = self.store.delete_sessions_of(user.id, keep.as_deref()).await.map_err(to_app_error)?;
+        let ended = self.store.delete_sessions_of(user.id, keep.as_deref()).await?;
         self.hub.end_sockets_of(user.id);
         tracing::info!(user = %user.username, other_sessions_ended = ended, "password changed");
         Ok(())
     }
 
     async fn sign_out_everywhere(&self, headers: &HeaderMap) -> Result<HeaderValue, AppError> {
-        let user = self.user_from_headers(headers).await.map_err(to_app_error)?.ok_or(AppError::Unauthorized)?;
-        let ended = self.store.delete_sessions_of(user.id, None).await.map_err(to_app_error)?;
+        let user = self.user_from_headers(headers).await?.ok_or(AppError::Unauthorized)?;
+        let ended = self.store.delete_sessions_of(user.id, None).await?;
         self.hub.end_sockets_of(user.id);
         tracing::info!(user = %user.username, sessions_ended = ended, "signed out everywhere");
         Ok(auth::clear_session_cookie(self.config.secure_cookies))
@@ -140,16 +138,15 @@ impl Accounts for AppState {
     }
 
     async fn password_link(&self, token: &str) -> Result<String, AppError> {
-        let user = self.store.password_link_user(&auth::token_hash(token)).await.map_err(to_app_error)?;
+        let user = self.store.password_link_user(&auth::token_hash(token)).await?;
         user.map(|user| user.username).ok_or(AppError::NotFound)
     }
 
     async fn set_password(&self, headers: &HeaderMap, token: &str, password: Password) -> Result<NewSession, AppError> {
-        let hash = auth::hash_password(password.expose().to_owned()).await.map_err(internal)?;
-        let user =
-            self.store.use_password_link(&auth::token_hash(token), &hash).await.map_err(to_app_error)?.ok_or_else(
-                || AppError::Invalid("this link has expired or was used already: ask an admin for a new one".into()),
-            )?;
+        let hash = auth::hash_password(password.expose().to_owned()).await?;
+        let user = self.store.use_password_link(&auth::token_hash(token), &hash).await?.ok_or_else(|| {
+            AppError::Invalid("this link has expired or was used already: ask an admin for a new one".into())
+        })?;
         self.hub.end_sockets_of(user.id);
         tracing::info!(user = %user.username, "password set with a one-time link");
         self.start_session(headers, &user).await

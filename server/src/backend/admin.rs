@@ -12,7 +12,6 @@ use app::protocol::ServerEvent;
 use async_trait::async_trait;
 use http::HeaderMap;
 
-use crate::error::to_app_error;
 use crate::realtime::hub;
 use crate::state::AppState;
 use crate::store::{AdminRoomRow, Listed, Room, User};
@@ -35,7 +34,7 @@ fn admin_room(row: AdminRoomRow) -> AdminRoom {
 impl AppState {
     /// The signed-in admin, fresh from the database; anyone else gets `NotFound`.
     async fn admin(&self, user: &CurrentUser) -> Result<User, AppError> {
-        let me = self.store.user_by_id(user.id).await.map_err(to_app_error)?.ok_or(AppError::Unauthorized)?;
+        let me = self.store.user_by_id(user.id).await?.ok_or(AppError::Unauthorized)?;
         if !me.is_admin {
             return Err(AppError::NotFound);
         }
@@ -45,18 +44,17 @@ impl AppState {
     async fn account(&self, username: &str) -> Result<User, AppError> {
         self.store
             .find_user_by_login(username)
-            .await
-            .map_err(to_app_error)?
+            .await?
             .ok_or_else(|| AppError::Invalid(format!("nobody is called {username:?}")))
     }
 
     async fn any_room(&self, name: &str) -> Result<Room, AppError> {
-        self.store.room_by_name(name.trim()).await.map_err(to_app_error)?.ok_or(AppError::NotFound)
+        self.store.room_by_name(name.trim()).await?.ok_or(AppError::NotFound)
     }
 
     /// Suspends or reinstates; a suspension ends sessions (in the store) and sockets.
     pub(crate) async fn set_suspended(&self, user: &User, suspended: bool) -> Result<bool, AppError> {
-        let changed = self.store.set_suspended(user.id, suspended).await.map_err(to_app_error)?;
+        let changed = self.store.set_suspended(user.id, suspended).await?;
         if suspended {
             self.hub.end_sockets_of(user.id);
         }
@@ -89,7 +87,7 @@ impl AppState {
 impl Admin for AppState {
     async fn admin_overview(&self, user: &CurrentUser) -> Result<AdminOverview, AppError> {
         self.admin(user).await?;
-        let people = self.store.list_users().await.map_err(to_app_error)?;
+        let people = self.store.list_users().await?;
         let users = people
             .into_iter()
             .map(|(user, roles)| {
@@ -110,7 +108,7 @@ impl Admin for AppState {
                 }
             })
             .collect();
-        let rooms = self.store.admin_rooms(None).await.map_err(to_app_error)?.into_iter().map(admin_room).collect();
+        let rooms = self.store.admin_rooms(None).await?.into_iter().map(admin_room).collect();
         Ok(AdminOverview { users, rooms })
     }
 
@@ -131,7 +129,7 @@ impl Admin for AppState {
             return Err(AppError::Invalid("give at least one role (like member)".into()));
         }
         let person = self.account(username).await?;
-        self.store.set_roles(person.id, &roles).await.map_err(to_app_error)?;
+        self.store.set_roles(person.id, &roles).await?;
         tracing::info!(admin = %me.username, user = %person.username, "roles changed");
         Ok(())
     }
@@ -142,7 +140,7 @@ impl Admin for AppState {
         if person.id == me.id && !is_admin {
             return Err(AppError::NotAllowed("you cannot take away your own admin flag: ask another admin".into()));
         }
-        self.store.set_admin(person.id, is_admin).await.map_err(to_app_error)?;
+        self.store.set_admin(person.id, is_admin).await?;
         tracing::info!(admin = %me.username, user = %person.username, is_admin, "admin flag changed");
         Ok(())
     }
@@ -156,7 +154,7 @@ impl Admin for AppState {
         let me = self.admin(user).await?;
         let person = self.account(username).await?;
         let base_url = self.config.base_url(Some(headers));
-        let link = crate::admin::password_link(&self.store, &base_url, person.id).await.map_err(to_app_error)?;
+        let link = crate::admin::password_link(&self.store, &base_url, person.id).await?;
         tracing::info!(admin = %me.username, user = %person.username, "password link made");
         Ok(link)
     }
@@ -164,9 +162,9 @@ impl Admin for AppState {
     async fn admin_room(&self, user: &CurrentUser, name: &str) -> Result<AdminRoomPage, AppError> {
         self.admin(user).await?;
         let room = self.any_room(name).await?;
-        let row = self.store.admin_rooms(Some(&room.name)).await.map_err(to_app_error)?.pop();
+        let row = self.store.admin_rooms(Some(&room.name)).await?.pop();
         let row = row.ok_or(AppError::NotFound)?;
-        let stored = self.store.messages_before(&room, None, ADMIN_ROOM_MESSAGES).await.map_err(to_app_error)?;
+        let stored = self.store.messages_before(&room, None, ADMIN_ROOM_MESSAGES).await?;
         let messages = stored.into_iter().map(|m| m.into_wire(&room.name)).collect();
         Ok(AdminRoomPage { room: admin_room(row), messages })
     }
@@ -174,7 +172,7 @@ impl Admin for AppState {
     async fn admin_delete_message(&self, user: &CurrentUser, name: &str, seq: i64) -> Result<(), AppError> {
         let me = self.admin(user).await?;
         let room = self.any_room(name).await?;
-        if !self.store.delete_message(&room, seq).await.map_err(to_app_error)? {
+        if !self.store.delete_message(&room, seq).await? {
             return Err(AppError::Invalid("that message is gone already".into()));
         }
         tracing::info!(admin = %me.username, room = %room.name, seq, "message deleted");

@@ -5,7 +5,6 @@ mod accounts;
 mod admin;
 mod rooms;
 
-use app::error::AppError;
 use app::model::{CurrentUser, Person};
 
 use crate::state::AppState;
@@ -30,9 +29,4 @@ impl AppState {
         let avatar = listed.avatar.as_deref().map(app::model::avatar_url);
         Person { username: listed.username, display_name, roles: listed.roles, online, avatar }
     }
-}
-
-fn internal(error: anyhow::Error) -> AppError {
-    tracing::error!(error = format!("{error:#}"), "internal error");
-    AppError::Internal
 }

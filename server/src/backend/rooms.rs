@@ -13,8 +13,6 @@ use app::protocol::{ClosedReason, ServerEvent, UserEvent};
 use async_trait::async_trait;
 use axum::extract::ws::Utf8Bytes;
 
-use crate::error::to_app_error;
-use crate::messaging::PostError;
 use crate::realtime::hub;
 use crate::state::AppState;
 use crate::store::{Listed, Room, StoredMessage, User};
@@ -54,11 +52,11 @@ impl AppState {
 
     /// The person behind a session, fresh from the database.
     async fn me(&self, user: &CurrentUser) -> Result<User, AppError> {
-        self.store.user_by_id(user.id).await.map_err(to_app_error)?.ok_or(AppError::Unauthorized)
+        self.store.user_by_id(user.id).await?.ok_or(AppError::Unauthorized)
     }
 
     async fn seen_room(&self, me: &User, name: &str) -> Result<(Room, bool), AppError> {
-        self.viewable_room(me, name).await.map_err(to_app_error)?.ok_or(AppError::NotFound)
+        self.viewable_room(me, name).await?.ok_or(AppError::NotFound)
     }
 
     /// A group room `me` owns (never the public chat or a one-to-one chat).
@@ -72,13 +70,13 @@ impl AppState {
 
     /// Someone `me` may see in the directory, by username.
     async fn visible_person(&self, me: &User, username: &str) -> Result<User, AppError> {
-        let other = self.store.visible_user(me, username).await.map_err(to_app_error)?;
+        let other = self.store.visible_user(me, username).await?;
         other.ok_or_else(|| AppError::Invalid(format!("nobody called {username:?} is in your directory")))
     }
 
     /// A member of the room, by username.
     async fn member(&self, room: &Room, username: &str) -> Result<Listed, AppError> {
-        let members = self.store.members(room.id).await.map_err(to_app_error)?;
+        let members = self.store.members(room.id).await?;
         members
             .into_iter()
             .find(|m| m.username.eq_ignore_ascii_case(username.trim()))
@@ -87,7 +85,7 @@ impl AppState {
 
     async fn summary_for(&self, room: &Room, user_id: i64) -> Result<RoomSummary, AppError> {
         let other = match room.kind() {
-            RoomKind::Direct => self.store.other_member(room, user_id).await.map_err(to_app_error)?,
+            RoomKind::Direct => self.store.other_member(room, user_id).await?,
             _ => None,
         };
         Ok(self.summary(room, other))
@@ -122,9 +120,9 @@ impl Rooms for AppState {
             me.clone()
         } else {
             // Someone outside the directory gets the same answer as someone who does not exist.
-            self.store.visible_user(&me, username).await.map_err(to_app_error)?.ok_or(AppError::NotFound)?
+            self.store.visible_user(&me, username).await?.ok_or(AppError::NotFound)?
         };
-        let roles = self.store.roles_of(person.id).await.map_err(to_app_error)?;
+        let roles = self.store.roles_of(person.id).await?;
         let listed = Listed {
             id: person.id,
             username: person.username.clone(),
@@ -146,31 +144,29 @@ impl Rooms for AppState {
         display_name: Option<DisplayName>,
         bio: Bio,
     ) -> Result<(), AppError> {
-        self.store
-            .set_profile(user.id, display_name.as_ref().map(DisplayName::as_str), bio.as_str())
-            .await
-            .map_err(to_app_error)
+        self.store.set_profile(user.id, display_name.as_ref().map(DisplayName::as_str), bio.as_str()).await?;
+        Ok(())
     }
 
     async fn directory(&self, user: &CurrentUser, query: &str) -> Result<Vec<Person>, AppError> {
         let me = self.me(user).await?;
-        let people = self.store.directory(&me, query, DIRECTORY_LIMIT).await.map_err(to_app_error)?;
+        let people = self.store.directory(&me, query, DIRECTORY_LIMIT).await?;
         Ok(people.into_iter().map(|p| self.person(p)).collect())
     }
 
     async fn my_rooms(&self, user: &CurrentUser) -> Result<Vec<RoomSummary>, AppError> {
-        let rooms = self.store.rooms_of(user.id).await.map_err(to_app_error)?;
+        let rooms = self.store.rooms_of(user.id).await?;
         Ok(rooms.into_iter().map(|r| RoomSummary { unread: r.unread, ..self.summary(&r.room, r.other) }).collect())
     }
 
     async fn start_chat(&self, user: &CurrentUser, username: &str) -> Result<String, AppError> {
         let me = self.me(user).await?;
         // Someone not in your directory gets the same answer as someone who does not exist.
-        let other = self.store.visible_user(&me, username).await.map_err(to_app_error)?.ok_or(AppError::NotFound)?;
+        let other = self.store.visible_user(&me, username).await?.ok_or(AppError::NotFound)?;
         if other.id == me.id {
             return Err(AppError::Invalid("that is you: pick someone else from the directory".into()));
         }
-        let (room, created) = self.store.direct_room(&me, &other).await.map_err(to_app_error)?;
+        let (room, created) = self.store.direct_room(&me, &other).await?;
         if created {
             tracing::info!(room = %room.name, "one-to-one chat started");
             self.announce_added(&room, other.id).await?;
@@ -183,7 +179,7 @@ impl Rooms for AppState {
         let me = self.me(user).await?;
         let (room, is_member) = self.seen_room(&me, name).await?;
         let limit = if before.is_some() { HISTORY_PAGE_MESSAGES } else { ROOM_PAGE_MESSAGES };
-        let stored = self.store.messages_before(&room, before, limit + 1).await.map_err(to_app_error)?;
+        let stored = self.store.messages_before(&room, before, limit + 1).await?;
         let (messages, has_older) = page(stored, limit, &room.name);
         Ok(RoomPage {
             room: self.summary_for(&room, me.id).await?,
@@ -199,8 +195,7 @@ impl Rooms for AppState {
     async fn history(&self, user: &CurrentUser, name: &str, before: i64) -> Result<HistoryPage, AppError> {
         let me = self.me(user).await?;
         let (room, _) = self.seen_room(&me, name).await?;
-        let stored =
-            self.store.messages_before(&room, Some(before), HISTORY_PAGE_MESSAGES + 1).await.map_err(to_app_error)?;
+        let stored = self.store.messages_before(&room, Some(before), HISTORY_PAGE_MESSAGES + 1).await?;
         let (messages, has_older) = page(stored, HISTORY_PAGE_MESSAGES, &room.name);
         Ok(HistoryPage { messages, has_older })
     }
@@ -208,16 +203,12 @@ impl Rooms for AppState {
     async fn post_message(&self, user: &CurrentUser, name: &str, body: MessageBody) -> Result<(), AppError> {
         let me = self.me(user).await?;
         let (room, _) = self.seen_room(&me, name).await?;
-        match AppState::post_message(self, &room, &me, &body, None).await {
-            Ok(_) => Ok(()),
-            Err(PostError::NotMember) => Err(AppError::NotAllowed("join the room to post in it".into())),
-            Err(PostError::RoomGone) => Err(AppError::NotFound),
-            Err(PostError::Store(error)) => Err(to_app_error(error)),
-        }
+        AppState::post_message(self, &room, &me, &body, None).await?;
+        Ok(())
     }
 
     async fn public_rooms(&self, user: &CurrentUser, query: &str) -> Result<Vec<PublicRoom>, AppError> {
-        let rooms = self.store.public_rooms(user.id, query, PUBLIC_ROOMS_LIMIT).await.map_err(to_app_error)?;
+        let rooms = self.store.public_rooms(user.id, query, PUBLIC_ROOMS_LIMIT).await?;
         Ok(rooms
             .into_iter()
             .map(|r| PublicRoom { name: r.name, title: r.title, members: r.members, is_member: r.is_member })
@@ -231,7 +222,7 @@ impl Rooms for AppState {
         visibility: Visibility,
     ) -> Result<String, AppError> {
         let me = self.me(user).await?;
-        let room = self.store.create_group_room(&title, visibility, &me).await.map_err(to_app_error)?;
+        let room = self.store.create_group_room(&title, visibility, &me).await?;
         tracing::info!(room = %room.name, "room created");
         self.announce_added(&room, me.id).await?;
         Ok(room.name)
@@ -240,7 +231,7 @@ impl Rooms for AppState {
     async fn join_room(&self, user: &CurrentUser, name: &str) -> Result<(), AppError> {
         let me = self.me(user).await?;
         let (room, _) = self.seen_room(&me, name).await?;
-        if self.store.add_member(room.id, me.id).await.map_err(to_app_error)? {
+        if self.store.add_member(room.id, me.id).await? {
             self.announce_added(&room, me.id).await?;
         }
         Ok(())
@@ -258,7 +249,7 @@ impl Rooms for AppState {
         if room.owner_id == Some(me.id) {
             return Err(owner_stays());
         }
-        if is_member && self.store.remove_member(room.id, me.id).await.map_err(to_app_error)? {
+        if is_member && self.store.remove_member(room.id, me.id).await? {
             self.announce_removed(&room, me.id, ClosedReason::Removed);
         }
         Ok(())
@@ -270,7 +261,7 @@ impl Rooms for AppState {
         if room.kind() == RoomKind::Direct || room.is_public_chat() {
             return Err(AppError::NotAllowed("only group rooms have members to manage".into()));
         }
-        let members = self.store.members(room.id).await.map_err(to_app_error)?;
+        let members = self.store.members(room.id).await?;
         let owner = members.iter().find(|m| Some(m.id) == room.owner_id).map(|m| m.username.clone());
         Ok(RoomSettings {
             room: self.summary(&room, None),
@@ -285,7 +276,7 @@ impl Rooms for AppState {
         let me = self.me(user).await?;
         let room = self.owned_room(&me, name).await?;
         let other = self.visible_person(&me, username).await?;
-        if self.store.add_member(room.id, other.id).await.map_err(to_app_error)? {
+        if self.store.add_member(room.id, other.id).await? {
             self.announce_added(&room, other.id).await?;
         }
         Ok(())
@@ -298,7 +289,7 @@ impl Rooms for AppState {
         if other.id == me.id {
             return Err(owner_stays());
         }
-        if self.store.remove_member(room.id, other.id).await.map_err(to_app_error)? {
+        if self.store.remove_member(room.id, other.id).await? {
             self.announce_removed(&room, other.id, ClosedReason::Removed);
         }
         Ok(())
@@ -308,19 +299,20 @@ impl Rooms for AppState {
         let me = self.me(user).await?;
         let room = self.owned_room(&me, name).await?;
         let other = self.member(&room, username).await?;
-        self.store.set_owner(room.id, other.id).await.map_err(to_app_error)
+        self.store.set_owner(room.id, other.id).await?;
+        Ok(())
     }
 
     async fn rename_room(&self, user: &CurrentUser, name: &str, title: RoomTitle) -> Result<(), AppError> {
         let me = self.me(user).await?;
         let room = self.owned_room(&me, name).await?;
-        self.store.rename_room(room.id, &title).await.map_err(to_app_error)?;
+        self.store.rename_room(room.id, &title).await?;
         let renamed = ServerEvent::RoomRenamed { room: room.name.clone(), title: title.as_str().to_owned() };
         self.hub.publish(room.id, hub::encode(&renamed));
         let renamed = Utf8Bytes::from(
             UserEvent::RoomRenamed { room: room.name.clone(), title: title.as_str().to_owned() }.to_json(),
         );
-        for member in self.store.members(room.id).await.map_err(to_app_error)? {
+        for member in self.store.members(room.id).await? {
             self.hub.notify_user(member.id, renamed.clone());
         }
         Ok(())
@@ -344,8 +336,8 @@ impl AppState {
     /// Deletes a room with its messages: its open sockets close (`room_closed`, reason
     /// `deleted`) and every member's sidebar loses it.
     pub(super) async fn remove_room(&self, room: &Room) -> Result<(), AppError> {
-        let members = self.store.members(room.id).await.map_err(to_app_error)?;
-        self.store.delete_room(room.id).await.map_err(to_app_error)?;
+        let members = self.store.members(room.id).await?;
+        self.store.delete_room(room.id).await?;
         tracing::info!(room = %room.name, "room deleted");
         let closed = ServerEvent::RoomClosed { room: room.name.clone(), reason: ClosedReason::Deleted };
         self.hub.close_room(room.id, None, hub::encode(&closed));
