@@ -69,10 +69,10 @@ pub trait Accounts: Send + Sync + 'static {
     async fn set_password(&self, headers: &HeaderMap, token: &str, password: Password) -> Result<NewSession, AppError>;
 }
 
-/// People and rooms, always as seen by one signed-in person. A room that person may not see
-/// is `AppError::NotFound`, exactly like a room that does not exist.
+/// People: the directory and profiles, as seen by one signed-in person. Someone outside
+/// their directory is `AppError::NotFound`, exactly like someone who does not exist.
 #[async_trait]
-pub trait Rooms: Send + Sync + 'static {
+pub trait People: Send + Sync + 'static {
     /// The people `user` may see whose username, display name or a role contains `query`.
     async fn directory(&self, user: &CurrentUser, query: &str) -> Result<Vec<Person>, AppError>;
 
@@ -87,11 +87,16 @@ pub trait Rooms: Send + Sync + 'static {
         bio: Bio,
     ) -> Result<(), AppError>;
 
-    /// The rooms `user` is in, for the sidebar.
-    async fn my_rooms(&self, user: &CurrentUser) -> Result<Vec<RoomSummary>, AppError>;
-
     /// The one-to-one room of `user` and `username`, created if needed; gives its name.
     async fn start_chat(&self, user: &CurrentUser, username: &str) -> Result<String, AppError>;
+}
+
+/// Rooms, always as seen by one signed-in person. A room that person may not see is
+/// `AppError::NotFound`, exactly like a room that does not exist.
+#[async_trait]
+pub trait Rooms: Send + Sync + 'static {
+    /// The rooms `user` is in, for the sidebar.
+    async fn my_rooms(&self, user: &CurrentUser) -> Result<Vec<RoomSummary>, AppError>;
 
     /// The room page: the latest messages, or a page of older ones before `before`.
     async fn room_page(&self, user: &CurrentUser, room: &str, before: Option<i64>) -> Result<RoomPage, AppError>;
@@ -167,9 +172,9 @@ pub trait Admin: Send + Sync + 'static {
 }
 
 /// Everything server functions call.
-pub trait Backend: Accounts + Rooms + Admin {}
+pub trait Backend: Accounts + People + Rooms + Admin {}
 
-impl<T: Accounts + Rooms + Admin> Backend for T {}
+impl<T: Accounts + People + Rooms + Admin> Backend for T {}
 
 /// How the server provides its backend to server functions (through Leptos context).
 pub type SharedBackend = Arc<dyn Backend>;

@@ -39,11 +39,15 @@ impl Person {
     }
 }
 
-/// Where avatars are served: `/avatars/<file>`. Each upload gets a new file name, so the
-/// files are cached for a year.
-pub fn avatar_url(file: &str) -> String {
-    format!("/avatars/{file}")
+/// How a person is named on screen: their display name, else (none, or only spaces) their
+/// username.
+pub fn shown_name(username: &str, display_name: Option<&str>) -> String {
+    display_name.filter(|name| !name.trim().is_empty()).unwrap_or(username).to_owned()
 }
+
+/// How someone whose account was deleted is shown: the author of their messages, the other
+/// side of a one-to-one chat with them.
+pub const DELETED_USER: &str = "deleted user";
 
 pub fn initials(name: &str) -> String {
     let letters: String = name
@@ -208,6 +212,14 @@ pub const DIRECTORY_LIMIT: i64 = 100;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_display_name_is_shown_unless_it_is_blank() {
+        assert_eq!(shown_name("ana", Some("Ana María")), "Ana María");
+        assert_eq!(shown_name("ana", None), "ana");
+        assert_eq!(shown_name("ana", Some("   ")), "ana");
+        assert_eq!(shown_name("ana", Some("")), "ana");
+    }
 
     #[test]
     fn initials_take_two_words() {

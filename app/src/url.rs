@@ -1,4 +1,58 @@
-//! Building URLs on both sides of the edge.
+//! Every URL of the app, built in one place and used on both sides of the edge: pages, links,
+//! redirects, sockets. Room names are slugs and usernames letters, digits and `._-` (see
+//! `domain`), so neither needs encoding; free text (a search, a path to come back to) is
+//! percent-encoded.
+
+/// The directory.
+pub const DIRECTORY: &str = "/profiles/";
+/// Browsing and creating rooms.
+pub const ROOMS: &str = "/rooms";
+/// The person's own settings.
+pub const SETTINGS: &str = "/settings";
+
+/// A room's page.
+pub fn room(name: &str) -> String {
+    format!("/chat/room/{name}/")
+}
+
+/// A group room's members page.
+pub fn room_settings(name: &str) -> String {
+    format!("/chat/room/{name}/settings")
+}
+
+/// A room's socket, replaying what came after `after` (`0`: from the start of what is kept).
+pub fn room_socket(name: &str, after: i64) -> String {
+    format!("/ws/chatroom/{name}/?after={after}")
+}
+
+/// The person's own socket.
+pub const USER_SOCKET: &str = "/ws/chat/";
+
+/// Someone's profile.
+pub fn profile(username: &str) -> String {
+    format!("/@{username}")
+}
+
+/// Starts (or opens) the one-to-one chat with someone.
+pub fn chat_with(username: &str) -> String {
+    format!("/chat/{username}/")
+}
+
+/// A room as the admin page shows it.
+pub fn admin_room(name: &str) -> String {
+    format!("/admin/room/{name}")
+}
+
+/// Where avatars are served: `/avatars/<file>`. Each upload gets a new file name, so the
+/// files are cached for a year.
+pub fn avatar(file: &str) -> String {
+    format!("/avatars/{file}")
+}
+
+/// The login page, coming back to `next` (a path of this site) once signed in.
+pub fn login_then(next: &str) -> String {
+    format!("/login?next={}", percent_encode(next))
+}
 
 /// Percent-encodes a query value (everything but unreserved characters and `/`).
 pub fn percent_encode(value: &str) -> String {
@@ -29,5 +83,23 @@ mod tests {
     fn queries_are_encoded() {
         assert_eq!(with_query("/profiles", "ana maría&x"), "/profiles?q=ana%20mar%C3%ADa%26x");
         assert_eq!(with_query("/profiles", "  "), "/profiles");
+    }
+
+    #[test]
+    fn the_path_to_come_back_to_is_encoded_so_its_own_query_survives() {
+        assert_eq!(login_then("/settings"), "/login?next=/settings");
+        assert_eq!(login_then("/profiles/?q=ana&x=1"), "/login?next=/profiles/%3Fq%3Dana%26x%3D1");
+        assert_eq!(login_then("/chat/room/café/"), "/login?next=/chat/room/caf%C3%A9/");
+    }
+
+    #[test]
+    fn rooms_people_and_files_have_one_address_each() {
+        assert_eq!(room("public-chat"), "/chat/room/public-chat/");
+        assert_eq!(room_settings("book-club"), "/chat/room/book-club/settings");
+        assert_eq!(room_socket("book-club", 42), "/ws/chatroom/book-club/?after=42");
+        assert_eq!(profile("ana"), "/@ana");
+        assert_eq!(chat_with("ana"), "/chat/ana/");
+        assert_eq!(admin_room("book-club"), "/admin/room/book-club");
+        assert_eq!(avatar("7-abc.png"), "/avatars/7-abc.png");
     }
 }

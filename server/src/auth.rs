@@ -122,6 +122,13 @@ pub fn clear_session_cookie(secure: bool) -> HeaderValue {
         .expect("a fixed string is a valid header")
 }
 
+/// The bearer token of a request, if it carries one.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty() && t.len() <= 128)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -72,9 +72,9 @@ impl From<crate::store::StoreError> for AppError {
 }
 
 /// A message that could not be posted, as the poster is told it.
-impl From<crate::messaging::PostError> for AppError {
-    fn from(error: crate::messaging::PostError) -> Self {
-        use crate::messaging::PostError;
+impl From<crate::services::messaging::PostError> for AppError {
+    fn from(error: crate::services::messaging::PostError) -> Self {
+        use crate::services::messaging::PostError;
         match error {
             PostError::NotMember => AppError::NotAllowed("join the room to post in it".into()),
             PostError::RoomGone => AppError::NotFound,

@@ -1,5 +1,5 @@
 use clap::{Parser, Subcommand};
-use server::admin::AdminCommand;
+use server::cli::AdminCommand;
 use server::config::{redact_url, Config};
 use server::store::Store;
 use server::Application;
@@ -55,7 +55,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Admin { command } => {
             let config = Config::from_env()?;
             let store = Store::connect(&config.database_url).await?;
-            match server::admin::run(&store, &config, command).await {
+            match server::cli::run(&store, &config, command).await {
                 Ok(done) => println!("{done}"),
                 Err(error) => {
                     eprintln!("error: {error}");

@@ -1,3 +1,4 @@
+use app::model::{shown_name, DELETED_USER};
 use app::protocol::{Author, ChatMessage};
 use sqlx::FromRow;
 
@@ -38,29 +39,21 @@ impl StoredMessage {
     pub fn into_wire(self, room: &str) -> ChatMessage {
         // A deleted account's messages stay, without an author.
         let username = self.author_username.unwrap_or_default();
-        let display_name = match self.author_display_name.filter(|name| !name.trim().is_empty()) {
-            Some(name) => name,
-            None if username.is_empty() => DELETED_USER.to_owned(),
-            None => username.clone(),
+        let display_name = match username.is_empty() {
+            true => DELETED_USER.to_owned(),
+            false => shown_name(&username, self.author_display_name.as_deref()),
         };
         ChatMessage {
             room: room.to_owned(),
             seq: self.seq,
             id: self.id,
-            author: Author {
-                username,
-                display_name,
-                avatar: self.author_avatar.as_deref().map(app::model::avatar_url),
-            },
+            author: Author { username, display_name, avatar: self.author_avatar.as_deref().map(app::url::avatar) },
             body: self.body,
             created_at: rfc3339(self.created_at),
             client_id: self.client_id,
         }
     }
 }
-
-/// How the author of a deleted account's messages is shown.
-pub const DELETED_USER: &str = "deleted user";
 
 /// The columns a `StoredMessage` is read from (a macro, so queries can be `concat!`ed).
 macro_rules! message_columns {

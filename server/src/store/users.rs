@@ -27,7 +27,7 @@ pub(super) const USER_COLUMNS: &str = "u.id, u.username, u.email, u.display_name
 impl User {
     /// The name shown on messages: the chosen display name, else the username.
     pub fn shown_name(&self) -> String {
-        self.display_name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| self.username.clone())
+        app::model::shown_name(&self.username, self.display_name.as_deref())
     }
 
     /// How their messages and typing signals name them.
@@ -35,7 +35,18 @@ impl User {
         app::protocol::Author {
             username: self.username.clone(),
             display_name: self.shown_name(),
-            avatar: self.avatar.as_deref().map(app::model::avatar_url),
+            avatar: self.avatar.as_deref().map(app::url::avatar),
+        }
+    }
+
+    /// How lists show them, with their roles.
+    pub fn listed(&self, roles: Vec<String>) -> Listed {
+        Listed {
+            id: self.id,
+            username: self.username.clone(),
+            display_name: self.display_name.clone(),
+            avatar: self.avatar.clone(),
+            roles,
         }
     }
 

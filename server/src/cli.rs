@@ -1,4 +1,5 @@
-//! `chat-server admin …`: what an operator does from the server's shell. Each command opens
+//! The command line's `admin` commands (`chat-server admin …`): what an operator does from the
+//! server's shell. Each command opens
 //! the database named by `DATABASE_URL`, does one thing, and says what it did. A running
 //! server notices suspensions within seconds (it polls), and closes those people's sockets.
 
@@ -6,6 +7,7 @@ use app::domain::{Email, Role, Username};
 
 use crate::auth;
 use crate::config::Config;
+use crate::services::accounts;
 use crate::store::{NewUser, Store, StoreError, User};
 
 #[derive(Debug, clap::Subcommand)]
@@ -79,14 +81,14 @@ pub async fn run(store: &Store, config: &Config, command: AdminCommand) -> Resul
                 other => other?,
             };
             store.set_admin(user.id, true).await?;
-            let link = password_link(store, &config.base_url(None), user.id).await?;
+            let link = accounts::password_link(store, &config.base_url(None), user.id).await?;
             Ok(format!("{} is an admin. They set their password here (once, within 72 hours):\n{link}", user.username))
         }
         AdminCommand::Suspend { username } => suspend(store, &username, true).await,
         AdminCommand::Unsuspend { username } => suspend(store, &username, false).await,
         AdminCommand::ResetPassword { username } => {
             let user = find(store, &username).await?;
-            let link = password_link(store, &config.base_url(None), user.id).await?;
+            let link = accounts::password_link(store, &config.base_url(None), user.id).await?;
             Ok(format!(
                 "{} sets a new password here (once, within 72 hours; their sessions end when they do):\n{link}",
                 user.username
@@ -179,13 +181,6 @@ pub async fn run(store: &Store, config: &Config, command: AdminCommand) -> Resul
             Ok(format!("{} is no longer an admin", user.username))
         }
     }
-}
-
-/// A new one-time set-password link for a person, starting with `base_url`.
-pub(crate) async fn password_link(store: &Store, base_url: &str, user_id: i64) -> Result<String, StoreError> {
-    let token = auth::new_session_token();
-    store.create_password_link(user_id, &auth::token_hash(&token), auth::password_link_expiry()).await?;
-    Ok(format!("{base_url}{}", auth::password_link_path(&token)))
 }
 
 async fn suspend(store: &Store, username: &str, suspended: bool) -> Result<String, AdminError> {

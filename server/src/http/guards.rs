@@ -6,8 +6,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::{header, Method};
 
+use super::origin::{check_origin, OriginCheck};
 use crate::error::Error;
-use crate::origin::{check_origin, OriginCheck};
 use crate::state::AppState;
 
 /// The largest request body accepted: forms and server-function calls are small.
@@ -18,8 +18,8 @@ pub const SYNC_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// The body limit of a path: small everywhere but the two routes that take files or lists.
 pub fn body_limit(path: &str) -> usize {
     match path.trim_end_matches('/') {
-        crate::AVATAR_UPLOAD_PATH => crate::avatar_routes::UPLOAD_BODY_BYTES,
-        crate::SYNC_PATH => SYNC_BODY_BYTES,
+        super::AVATAR_UPLOAD_PATH => super::avatars::UPLOAD_BODY_BYTES,
+        super::SYNC_PATH => SYNC_BODY_BYTES,
         _ => MAX_BODY_BYTES,
     }
 }

@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::realtime::hub::{self, Hub, Reload};
 use crate::realtime::unread::{Loaded, Stale};
+use crate::state::AppState;
 use crate::store::{Inserted, NewMessage, Room, Store, StoreError, UnreadCount, User};
 
 /// The most messages stored in one transaction.
@@ -182,6 +183,26 @@ const ATTEMPTS: usize = 3;
 
 /// Loads a person's counters (their first tab opened here). A failure leaves them without
 /// live badges until their next tab; it is logged, not returned.
+/// Stores a message from a member (through the committer, with whatever else is waiting)
+/// and sends it to everyone in the room. A message whose client id was stored before is
+/// not stored or sent again: the first one is returned as `Again`.
+pub async fn post(
+    state: &AppState,
+    room: &Room,
+    author: &User,
+    body: &MessageBody,
+    client_id: Option<&ClientId>,
+) -> Result<Posted, PostError> {
+    if !state.store.is_member(room.id, author.id).await? {
+        return Err(PostError::NotMember);
+    }
+    let answer = state
+        .committer
+        .submit(Arc::new(room.clone()), Arc::new(author.clone()), body.clone(), client_id.cloned())
+        .await;
+    answer.await.unwrap_or(Err(PostError::RoomGone))
+}
+
 pub async fn load_unread(store: &Store, hub: &Hub, user_id: i64) {
     for _ in 0..ATTEMPTS {
         let since = hub.unread_position();

@@ -4,12 +4,17 @@
 //! gets JSON `{"avatar": "/avatars/<file>"}` or a status with a sentence that says what to do.
 
 use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::post;
+use axum::Router;
 use http::{header, HeaderMap, StatusCode};
 
+use super::AVATAR_UPLOAD_PATH;
 use crate::avatars::{self, AvatarError};
+use crate::services::accounts::signed_in;
 use crate::state::AppState;
+use crate::store::StoreError;
 
 /// How many avatars are decoded at once: each takes a core for up to a second, so a burst of
 /// uploads queues here instead of starving everything else of CPU.
@@ -19,20 +24,33 @@ static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 /// reset connection); bigger requests are refused by their `Content-Length`.
 pub const UPLOAD_BODY_BYTES: usize = 5 * 1024 * 1024;
 
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(AVATAR_UPLOAD_PATH, post(upload).layer(DefaultBodyLimit::max(UPLOAD_BODY_BYTES)))
+        .route("/api/avatar/remove", post(remove))
+}
+
 enum Failure {
     SignIn,
     Avatar(AvatarError),
     Internal,
 }
 
-pub async fn upload(
+impl From<StoreError> for Failure {
+    fn from(error: StoreError) -> Self {
+        tracing::error!(%error, "storage error");
+        Failure::Internal
+    }
+}
+
+async fn upload(
     State(state): State<AppState>,
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let mut next = None;
     let result = async {
-        let user = state.user_from_headers(&headers).await.map_err(|_| Failure::Internal)?.ok_or(Failure::SignIn)?;
+        let user = signed_in(&state, &headers).await?.ok_or(Failure::SignIn)?;
         let mut multipart = multipart.map_err(|_| Failure::Avatar(AvatarError::Missing))?;
         let mut bytes = None;
         while let Some(mut field) = multipart.next_field().await.map_err(|_| Failure::Avatar(AvatarError::Missing))? {
@@ -72,7 +90,7 @@ pub async fn upload(
                     state.avatars.remove(&old).await;
                 }
                 tracing::info!(user = %user.username, "avatar changed");
-                Ok(app::model::avatar_url(&name))
+                Ok(app::url::avatar(&name))
             }
             Err(error) => {
                 tracing::error!(%error, "could not save an avatar");
@@ -85,10 +103,10 @@ pub async fn upload(
     answer(&headers, next.as_deref(), result)
 }
 
-pub async fn remove(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn remove(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let result = async {
-        let user = state.user_from_headers(&headers).await.map_err(|_| Failure::Internal)?.ok_or(Failure::SignIn)?;
-        let old = state.store.set_avatar(user.id, None).await.map_err(|_| Failure::Internal)?;
+        let user = signed_in(&state, &headers).await?.ok_or(Failure::SignIn)?;
+        let old = state.store.set_avatar(user.id, None).await?;
         if let Some(old) = old {
             state.avatars.remove(&old).await;
         }
@@ -107,7 +125,9 @@ fn answer(headers: &HeaderMap, next: Option<&str>, result: Result<String, Failur
     let (status, message) = match &result {
         Ok(url) if browser_form => return Redirect::to(&next).into_response(),
         Ok(url) => return axum::Json(serde_json::json!({ "avatar": url })).into_response(),
-        Err(Failure::SignIn) if browser_form => return Redirect::to("/login?next=/settings").into_response(),
+        Err(Failure::SignIn) if browser_form => {
+            return Redirect::to(&app::url::login_then("/settings")).into_response()
+        }
         Err(Failure::SignIn) => (StatusCode::UNAUTHORIZED, "log in first: this needs a signed-in session".to_owned()),
         Err(Failure::Avatar(error)) => (
             match error {

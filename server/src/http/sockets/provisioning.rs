@@ -7,7 +7,7 @@ use app::protocol::{ClientControl, ErrorCode, UserEvent};
 use axum::extract::ws::{close_code, Utf8Bytes, WebSocket};
 
 use super::{close, on_beat, read, send, Heartbeat, Read};
-use crate::provisioning::{self, SyncError};
+use crate::services::provisioning::{self, SyncError};
 use crate::state::AppState;
 
 #[tracing::instrument(name = "provisioning_socket", skip_all, fields(token = %token_name))]

@@ -10,9 +10,9 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::{authorize, close, close_lagging, limited, on_beat, read, send, Heartbeat, Read, SESSION_ENDED};
 use crate::error::Error;
-use crate::provisioning::{self, SyncError};
 use crate::realtime::hub::UserFrame;
 use crate::realtime::presence::Viewer;
+use crate::services::provisioning::{self, SyncError};
 use crate::state::AppState;
 use crate::store::User;
 
@@ -22,7 +22,7 @@ pub async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Result<Response, Error> {
     // Another system provisioning people, rather than a person.
-    if let Some(token) = provisioning::bearer_token(&headers).map(str::to_owned) {
+    if let Some(token) = crate::auth::bearer_token(&headers).map(str::to_owned) {
         let name = provisioning::check_token(&state, Some(&token)).await.map_err(|error| match error {
             SyncError::Store(store) => Error::from(store),
             _ => Error::BadToken,
@@ -50,7 +50,7 @@ async fn serve(mut socket: WebSocket, state: AppState, user: User) {
     let mut subscription = state.hub.subscribe_user(user.id, viewer);
     if subscription.first {
         // Their badges are counted here from now on.
-        crate::messaging::load_unread(&state.store, &state.hub, user.id).await;
+        crate::services::messaging::load_unread(&state.store, &state.hub, user.id).await;
         // Their first tab, here and (with several instances) elsewhere: they came online.
         if !online_elsewhere(&state, user.id).await {
             state.hub.presence_changed(user.id, &user.username, roles.clone(), true);

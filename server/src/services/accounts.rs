@@ -7,61 +7,74 @@ use app::model::CurrentUser;
 use async_trait::async_trait;
 use http::{HeaderMap, HeaderValue};
 
-use super::current;
+use super::{current, presence, Services};
 use crate::auth;
 use crate::state::AppState;
-use crate::store::{NewUser, User};
+use crate::store::{NewUser, Store, StoreError, User};
 
-impl AppState {
-    /// Starts a session for `user`, ending the one the request carried: a new token at every
-    /// login, so a token planted before login is worthless after it.
-    async fn start_session(&self, headers: &HeaderMap, user: &User) -> Result<NewSession, AppError> {
-        self.end_session(headers).await?;
-        let token = auth::new_session_token();
-        let expires_at = crate::store::now_ms() + auth::SESSION_DAYS * 24 * 60 * 60 * 1000;
-        self.store.create_session(&auth::token_hash(&token), user.id, expires_at).await?;
-        Ok(NewSession { user: current(user), set_cookie: auth::session_cookie(&token, self.config.secure_cookies) })
+/// Starts a session for `user`, ending the one the request carried: a new token at every
+/// login, so a token planted before login is worthless after it.
+async fn start_session(state: &AppState, headers: &HeaderMap, user: &User) -> Result<NewSession, AppError> {
+    end_session(state, headers).await?;
+    let token = auth::new_session_token();
+    let expires_at = crate::store::now_ms() + auth::SESSION_DAYS * 24 * 60 * 60 * 1000;
+    state.store.create_session(&auth::token_hash(&token), user.id, expires_at).await?;
+    Ok(NewSession { user: current(user), set_cookie: auth::session_cookie(&token, state.config.secure_cookies) })
+}
+
+/// The person signed in by `headers`, if `password` is theirs: what account changes ask.
+async fn checked_user(state: &AppState, headers: &HeaderMap, password: &str) -> Result<User, AppError> {
+    let user = signed_in(state, headers).await?.ok_or(AppError::Unauthorized)?;
+    let valid = password.chars().count() <= Password::MAX_CHARS
+        && auth::verify_password(password.to_owned(), Some(user.password_hash.clone())).await?;
+    if !valid {
+        return Err(AppError::Invalid("your current password is not right: nothing was changed".into()));
     }
+    Ok(user)
+}
 
-    /// The person signed in by `headers`, if `password` is theirs: what account changes ask.
-    async fn checked_user(&self, headers: &HeaderMap, password: &str) -> Result<User, AppError> {
-        let user = self.user_from_headers(headers).await?.ok_or(AppError::Unauthorized)?;
-        let valid = password.chars().count() <= Password::MAX_CHARS
-            && auth::verify_password(password.to_owned(), Some(user.password_hash.clone())).await?;
-        if !valid {
-            return Err(AppError::Invalid("your current password is not right: nothing was changed".into()));
-        }
-        Ok(user)
+/// Deletes an account for good: the avatar file, then the row (sessions, roles, memberships
+/// and links go with it; messages stay without an author), then every open socket.
+pub(crate) async fn remove_account(state: &AppState, user: &User) -> Result<(), AppError> {
+    // Said while their roles still say who may see them: afterwards nobody could be told.
+    if state.hub.is_online(user.id) {
+        presence::announce(state, user, false).await;
     }
-
-    /// Deletes an account for good: the avatar file, then the row (sessions, roles, memberships
-    /// and links go with it; messages stay without an author), then every open socket.
-    pub(crate) async fn remove_account(&self, user: &User) -> Result<(), AppError> {
-        // Said while their roles still say who may see them: afterwards nobody could be told.
-        if self.hub.is_online(user.id) {
-            self.announce_presence(user, false).await;
-        }
-        self.store.delete_user(user.id).await?;
-        if let Some(file) = &user.avatar {
-            self.avatars.remove(file).await;
-        }
-        self.hub.end_sockets_of(user.id);
-        tracing::info!(user = %user.username, "account deleted");
-        Ok(())
+    state.store.delete_user(user.id).await?;
+    if let Some(file) = &user.avatar {
+        state.avatars.remove(file).await;
     }
+    state.hub.end_sockets_of(user.id);
+    tracing::info!(user = %user.username, "account deleted");
+    Ok(())
+}
 
-    async fn end_session(&self, headers: &HeaderMap) -> Result<(), AppError> {
-        if let Some(token) = auth::session_token(headers) {
-            self.store.delete_session(&auth::token_hash(&token)).await?;
-        }
-        Ok(())
+async fn end_session(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
+    if let Some(token) = auth::session_token(headers) {
+        state.store.delete_session(&auth::token_hash(&token)).await?;
+    }
+    Ok(())
+}
+
+/// The signed-in person, from the session cookie in `headers`.
+pub async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Option<User>, StoreError> {
+    match auth::session_token(headers) {
+        Some(token) => state.store.session_user(&auth::token_hash(&token)).await,
+        None => Ok(None),
     }
 }
 
+/// A new one-time set-password link for a person, starting with `base_url`.
+pub async fn password_link(store: &Store, base_url: &str, user_id: i64) -> Result<String, StoreError> {
+    let token = auth::new_session_token();
+    store.create_password_link(user_id, &auth::token_hash(&token), auth::password_link_expiry()).await?;
+    Ok(format!("{base_url}{}", auth::password_link_path(&token)))
+}
+
 #[async_trait]
-impl Accounts for AppState {
+impl Accounts for Services {
     async fn current_user(&self, headers: &HeaderMap) -> Result<Option<CurrentUser>, AppError> {
-        Ok(self.user_from_headers(headers).await?.as_ref().map(current))
+        Ok(signed_in(self, headers).await?.as_ref().map(current))
     }
 
     async fn signup(&self, headers: &HeaderMap, account: NewAccount) -> Result<NewSession, AppError> {
@@ -76,7 +89,7 @@ impl Accounts for AppState {
             })
             .await?;
         tracing::info!(user = %user.username, "account created");
-        self.start_session(headers, &user).await
+        start_session(self, headers, &user).await
     }
 
     async fn login(&self, headers: &HeaderMap, login: &str, password: &str) -> Result<NewSession, AppError> {
@@ -94,26 +107,26 @@ impl Accounts for AppState {
             }
             Some(user) if valid => {
                 tracing::info!(user = %user.username, "logged in");
-                self.start_session(headers, &user).await
+                start_session(self, headers, &user).await
             }
             _ => Err(AppError::WrongCredentials),
         }
     }
 
     async fn logout(&self, headers: &HeaderMap) -> Result<HeaderValue, AppError> {
-        self.end_session(headers).await?;
+        end_session(self, headers).await?;
         Ok(auth::clear_session_cookie(self.config.secure_cookies))
     }
 
     async fn change_email(&self, headers: &HeaderMap, email: Option<Email>, password: &str) -> Result<(), AppError> {
-        let user = self.checked_user(headers, password).await?;
+        let user = checked_user(self, headers, password).await?;
         self.store.set_email(user.id, email.as_ref().map(Email::as_str)).await?;
         tracing::info!(user = %user.username, "email changed");
         Ok(())
     }
 
     async fn change_password(&self, headers: &HeaderMap, current: &str, new: Password) -> Result<(), AppError> {
-        let user = self.checked_user(headers, current).await?;
+        let user = checked_user(self, headers, current).await?;
         let hash = auth::hash_password(new.expose().to_owned()).await?;
         self.store.set_password_hash(user.id, &hash).await?;
         let keep = auth::session_token(headers).map(|token| auth::token_hash(&token));
@@ -124,7 +137,7 @@ impl Accounts for AppState {
     }
 
     async fn sign_out_everywhere(&self, headers: &HeaderMap) -> Result<HeaderValue, AppError> {
-        let user = self.user_from_headers(headers).await?.ok_or(AppError::Unauthorized)?;
+        let user = signed_in(self, headers).await?.ok_or(AppError::Unauthorized)?;
         let ended = self.store.delete_sessions_of(user.id, None).await?;
         self.hub.end_sockets_of(user.id);
         tracing::info!(user = %user.username, sessions_ended = ended, "signed out everywhere");
@@ -132,8 +145,8 @@ impl Accounts for AppState {
     }
 
     async fn delete_account(&self, headers: &HeaderMap, password: &str) -> Result<HeaderValue, AppError> {
-        let user = self.checked_user(headers, password).await?;
-        self.remove_account(&user).await?;
+        let user = checked_user(self, headers, password).await?;
+        remove_account(self, &user).await?;
         Ok(auth::clear_session_cookie(self.config.secure_cookies))
     }
 
@@ -149,6 +162,6 @@ impl Accounts for AppState {
         })?;
         self.hub.end_sockets_of(user.id);
         tracing::info!(user = %user.username, "password set with a one-time link");
-        self.start_session(headers, &user).await
+        start_session(self, headers, &user).await
     }
 }

@@ -1,13 +1,10 @@
-//! Provisioning people from another system: `POST /api/admin/users/sync` with
-//! `Authorization: Bearer <token>`, or the same JSON as a frame on `/ws/chat/` opened with that
-//! header. Tokens are made with `chat-server admin create-token` and stored hashed.
+//! Provisioning people from another system: a sync lists everyone, and each is created (with
+//! a one-time link to set a password), updated or left as they are. It arrives over HTTP
+//! (`http::provisioning`) or as a frame on `/ws/chat/` (`http::sockets::provisioning`), both
+//! authorised by a token made with `chat-server admin create-token` and stored hashed.
 
 use app::domain::{Email, Role, Username};
 use app::protocol::{CreatedPerson, ProvisioningRequest, RejectedPerson, SyncReport, UpdatedPerson, MAX_SYNC_USERS};
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::response::{IntoResponse, Response};
-use http::{header, HeaderMap, StatusCode};
 
 use crate::auth;
 use crate::state::AppState;
@@ -44,50 +41,11 @@ impl SyncError {
     }
 }
 
-impl IntoResponse for SyncError {
-    fn into_response(self) -> Response {
-        let status = match &self {
-            SyncError::NoToken | SyncError::BadToken => StatusCode::UNAUTHORIZED,
-            SyncError::Malformed(_) | SyncError::TooMany => StatusCode::BAD_REQUEST,
-            SyncError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        (status, self.public_message()).into_response()
-    }
-}
-
-/// The bearer token of a request, if it carries one.
-pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty() && t.len() <= 128)
-}
-
 /// Checks a token: live (not revoked) and known.
 pub async fn check_token(state: &AppState, token: Option<&str>) -> Result<String, SyncError> {
     let token = token.ok_or(SyncError::NoToken)?;
     let found = state.store.use_api_token(&auth::token_hash(token)).await?;
     found.map(|t| t.name).ok_or(SyncError::BadToken)
-}
-
-pub async fn sync_handler(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let result = async {
-        let token = check_token(&state, bearer_token(&headers)).await?;
-        let request = parse(&body)?;
-        let report = sync(&state, request, &state.config.base_url(Some(&headers))).await?;
-        tracing::info!(
-            token,
-            created = report.created.len(),
-            updated = report.updated.len(),
-            rejected = report.rejected.len(),
-            "people provisioned"
-        );
-        Ok::<_, SyncError>(report)
-    }
-    .await;
-    match result {
-        Ok(report) => axum::Json(report).into_response(),
-        Err(error) => error.into_response(),
-    }
 }
 
 pub fn parse(body: &[u8]) -> Result<ProvisioningRequest, SyncError> {

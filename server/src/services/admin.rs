@@ -2,8 +2,6 @@
 //! (read, delete a message, delete the room). Only for people with the admin flag; everyone
 //! else is told the page does not exist.
 
-use std::time::Duration;
-
 use app::backend::Admin;
 use app::domain::Role;
 use app::error::AppError;
@@ -12,13 +10,11 @@ use app::protocol::ServerEvent;
 use async_trait::async_trait;
 use http::HeaderMap;
 
+use super::rooms::remove_room;
+use super::{person, Services};
 use crate::realtime::hub;
 use crate::state::AppState;
-use crate::store::{AdminRoomRow, Listed, Room, User};
-
-/// How often a server looks for people suspended from the command line (or by another
-/// instance), to close their sockets.
-pub const SUSPENSION_POLL: Duration = Duration::from_secs(2);
+use crate::store::{AdminRoomRow, Room, User};
 
 fn admin_room(row: AdminRoomRow) -> AdminRoom {
     AdminRoom {
@@ -31,81 +27,50 @@ fn admin_room(row: AdminRoomRow) -> AdminRoom {
     }
 }
 
-impl AppState {
-    /// The signed-in admin, fresh from the database; anyone else gets `NotFound`.
-    async fn admin(&self, user: &CurrentUser) -> Result<User, AppError> {
-        let me = self.store.user_by_id(user.id).await?.ok_or(AppError::Unauthorized)?;
-        if !me.is_admin {
-            return Err(AppError::NotFound);
-        }
-        Ok(me)
+/// The signed-in admin, fresh from the database; anyone else gets `NotFound`.
+async fn admin(state: &AppState, user: &CurrentUser) -> Result<User, AppError> {
+    let me = state.store.user_by_id(user.id).await?.ok_or(AppError::Unauthorized)?;
+    if !me.is_admin {
+        return Err(AppError::NotFound);
     }
+    Ok(me)
+}
 
-    async fn account(&self, username: &str) -> Result<User, AppError> {
-        self.store
-            .find_user_by_login(username)
-            .await?
-            .ok_or_else(|| AppError::Invalid(format!("nobody is called {username:?}")))
-    }
+async fn account(state: &AppState, username: &str) -> Result<User, AppError> {
+    state
+        .store
+        .find_user_by_login(username)
+        .await?
+        .ok_or_else(|| AppError::Invalid(format!("nobody is called {username:?}")))
+}
 
-    async fn any_room(&self, name: &str) -> Result<Room, AppError> {
-        self.store.room_by_name(name.trim()).await?.ok_or(AppError::NotFound)
-    }
+async fn any_room(state: &AppState, name: &str) -> Result<Room, AppError> {
+    state.store.room_by_name(name.trim()).await?.ok_or(AppError::NotFound)
+}
 
-    /// Suspends or reinstates; a suspension ends sessions (in the store) and sockets.
-    pub(crate) async fn set_suspended(&self, user: &User, suspended: bool) -> Result<bool, AppError> {
-        let changed = self.store.set_suspended(user.id, suspended).await?;
-        if suspended {
-            self.hub.end_sockets_of(user.id);
-        }
-        Ok(changed)
+/// Suspends or reinstates; a suspension ends sessions (in the store) and sockets.
+pub(crate) async fn set_suspended(state: &AppState, user: &User, suspended: bool) -> Result<bool, AppError> {
+    let changed = state.store.set_suspended(user.id, suspended).await?;
+    if suspended {
+        state.hub.end_sockets_of(user.id);
     }
-
-    /// Closes the sockets of people suspended elsewhere (`chat-server admin suspend`, or
-    /// another instance), polling the database. Runs for the life of the server.
-    pub async fn watch_suspensions(self) {
-        let mut since = crate::store::now_ms();
-        let mut ticks = tokio::time::interval(SUSPENSION_POLL);
-        loop {
-            ticks.tick().await;
-            // A little overlap, so a suspension committed during the last query is not missed.
-            let now = crate::store::now_ms();
-            match self.store.suspended_since(since - 1000).await {
-                Ok(ids) => {
-                    for id in ids {
-                        self.hub.end_sockets_of(id);
-                    }
-                    since = now;
-                }
-                Err(error) => tracing::warn!(%error, "could not check for suspensions"),
-            }
-        }
-    }
+    Ok(changed)
 }
 
 #[async_trait]
-impl Admin for AppState {
+impl Admin for Services {
     async fn admin_overview(&self, user: &CurrentUser) -> Result<AdminOverview, AppError> {
-        self.admin(user).await?;
+        admin(self, user).await?;
         let people = self.store.list_users().await?;
         let users = people
             .into_iter()
-            .map(|(user, roles)| {
-                let listed = Listed {
-                    id: user.id,
-                    username: user.username.clone(),
-                    display_name: user.display_name.clone(),
-                    avatar: user.avatar.clone(),
-                    roles,
-                };
-                AdminUser {
-                    person: self.person(listed),
-                    email: user.email.clone(),
-                    is_admin: user.is_admin,
-                    suspended: user.is_suspended(),
-                    has_password: !user.password_hash.is_empty(),
-                    member_since: crate::store::rfc3339(user.created_at),
-                }
+            .map(|(user, roles)| AdminUser {
+                person: person(self, user.listed(roles)),
+                email: user.email.clone(),
+                is_admin: user.is_admin,
+                suspended: user.is_suspended(),
+                has_password: !user.password_hash.is_empty(),
+                member_since: crate::store::rfc3339(user.created_at),
             })
             .collect();
         let rooms = self.store.admin_rooms(None).await?.into_iter().map(admin_room).collect();
@@ -113,30 +78,30 @@ impl Admin for AppState {
     }
 
     async fn admin_set_suspended(&self, user: &CurrentUser, username: &str, suspended: bool) -> Result<(), AppError> {
-        let me = self.admin(user).await?;
-        let person = self.account(username).await?;
+        let me = admin(self, user).await?;
+        let person = account(self, username).await?;
         if person.id == me.id {
             return Err(AppError::NotAllowed("you cannot suspend yourself".into()));
         }
-        self.set_suspended(&person, suspended).await?;
+        set_suspended(self, &person, suspended).await?;
         tracing::info!(admin = %me.username, user = %person.username, suspended, "suspension changed");
         Ok(())
     }
 
     async fn admin_set_roles(&self, user: &CurrentUser, username: &str, roles: Vec<Role>) -> Result<(), AppError> {
-        let me = self.admin(user).await?;
+        let me = admin(self, user).await?;
         if roles.is_empty() {
             return Err(AppError::Invalid("give at least one role (like member)".into()));
         }
-        let person = self.account(username).await?;
+        let person = account(self, username).await?;
         self.store.set_roles(person.id, &roles).await?;
         tracing::info!(admin = %me.username, user = %person.username, "roles changed");
         Ok(())
     }
 
     async fn admin_set_admin(&self, user: &CurrentUser, username: &str, is_admin: bool) -> Result<(), AppError> {
-        let me = self.admin(user).await?;
-        let person = self.account(username).await?;
+        let me = admin(self, user).await?;
+        let person = account(self, username).await?;
         if person.id == me.id && !is_admin {
             return Err(AppError::NotAllowed("you cannot take away your own admin flag: ask another admin".into()));
         }
@@ -151,17 +116,17 @@ impl Admin for AppState {
         username: &str,
         headers: &HeaderMap,
     ) -> Result<String, AppError> {
-        let me = self.admin(user).await?;
-        let person = self.account(username).await?;
+        let me = admin(self, user).await?;
+        let person = account(self, username).await?;
         let base_url = self.config.base_url(Some(headers));
-        let link = crate::admin::password_link(&self.store, &base_url, person.id).await?;
+        let link = super::accounts::password_link(&self.store, &base_url, person.id).await?;
         tracing::info!(admin = %me.username, user = %person.username, "password link made");
         Ok(link)
     }
 
     async fn admin_room(&self, user: &CurrentUser, name: &str) -> Result<AdminRoomPage, AppError> {
-        self.admin(user).await?;
-        let room = self.any_room(name).await?;
+        admin(self, user).await?;
+        let room = any_room(self, name).await?;
         let row = self.store.admin_rooms(Some(&room.name)).await?.pop();
         let row = row.ok_or(AppError::NotFound)?;
         let stored = self.store.messages_before(&room, None, ADMIN_ROOM_MESSAGES).await?;
@@ -170,8 +135,8 @@ impl Admin for AppState {
     }
 
     async fn admin_delete_message(&self, user: &CurrentUser, name: &str, seq: i64) -> Result<(), AppError> {
-        let me = self.admin(user).await?;
-        let room = self.any_room(name).await?;
+        let me = admin(self, user).await?;
+        let room = any_room(self, name).await?;
         if !self.store.delete_message(&room, seq).await? {
             return Err(AppError::Invalid("that message is gone already".into()));
         }
@@ -184,12 +149,12 @@ impl Admin for AppState {
     }
 
     async fn admin_delete_room(&self, user: &CurrentUser, name: &str) -> Result<(), AppError> {
-        let me = self.admin(user).await?;
-        let room = self.any_room(name).await?;
+        let me = admin(self, user).await?;
+        let room = any_room(self, name).await?;
         if room.is_public_chat() {
             return Err(AppError::NotAllowed("the public chat cannot be deleted".into()));
         }
         tracing::info!(admin = %me.username, room = %room.name, "room deleted by an admin");
-        self.remove_room(&room).await
+        remove_room(self, &room).await
     }
 }

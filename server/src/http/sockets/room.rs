@@ -19,8 +19,8 @@ use super::{
     authorize, close, close_lagging, limited, on_beat, read, send, Heartbeat, Read, SEND_TIMEOUT, SESSION_ENDED,
 };
 use crate::error::Error;
-use crate::messaging::{self, PostError, Posted};
 use crate::realtime::hub::{self, Frame, Membership};
+use crate::services::messaging::{self, PostError, Posted};
 use crate::state::AppState;
 use crate::store::{Room, User};
 
@@ -44,7 +44,8 @@ pub async fn upgrade(
         Some(_) => return Err(Error::BadRequest("after must be the seq of the last message you have (0 or more)")),
     };
     // A private room of others answers exactly like a room that does not exist.
-    let (room, is_member) = state.viewable_room(&user, name.trim_end_matches('/')).await?.ok_or(Error::NotFound)?;
+    let (room, is_member) =
+        crate::services::rooms::viewable(&state, &user, name.trim_end_matches('/')).await?.ok_or(Error::NotFound)?;
     let socket = RoomSocket { state, room: Arc::new(room), user: Arc::new(user), is_member, sent: 0 };
     Ok(limited(ws).on_upgrade(move |ws| socket.serve(ws, after)).into_response())
 }

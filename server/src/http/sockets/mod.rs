@@ -2,20 +2,27 @@
 //! `/ws/chat/` (a person's own channel: rooms added and removed). Both are upgraded by the same
 //! rules (Origin, then session cookie) with the same limits, and write the same way.
 
-pub mod provisioning;
-pub mod room;
-pub mod user;
+mod provisioning;
+mod room;
+mod user;
 
 use std::time::Duration;
 
 use app::protocol::MAX_FRAME_BYTES;
 use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::routing::get;
+use axum::Router;
 use http::HeaderMap;
 
+use super::origin::{check_origin, OriginCheck};
 use crate::error::Error;
-use crate::origin::{check_origin, OriginCheck};
+use crate::services::accounts::signed_in;
 use crate::state::AppState;
 use crate::store::User;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/ws/chatroom/{name}", get(room::upgrade)).route("/ws/chat", get(user::upgrade))
+}
 
 /// Why a socket closes (1008) when its person's sessions end.
 const SESSION_ENDED: &str = "session ended: sign in again";
@@ -35,7 +42,7 @@ async fn authorize(state: &AppState, headers: &HeaderMap) -> Result<User, Error>
     if check_origin(headers, &state.config.allowed_origins) == OriginCheck::Foreign {
         return Err(Error::Forbidden("this socket only accepts connections from the chat's own pages"));
     }
-    state.user_from_headers(headers).await?.ok_or(Error::Unauthorized)
+    signed_in(state, headers).await?.ok_or(Error::Unauthorized)
 }
 
 /// The limits every socket has: frames and messages over [`MAX_FRAME_BYTES`] close it (1009),
