@@ -1,23 +1,23 @@
 //! The chat app: pages, server functions and the wire protocol, compiled twice: into the
 //! server (feature `ssr`) and into the browser's WASM (feature `hydrate`).
+//!
+//! Imports run one way, from the bottom: `domain`, `error`, `url` → `model` → `protocol` →
+//! `api` (server functions; `backend` is the interface the server implements) → `session` →
+//! `live` (the browser side) → `components` → `pages` → this file's routes.
 
 #![recursion_limit = "512"]
 
-pub mod admin;
-pub mod auth;
+pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;
+mod components;
 pub mod domain;
 pub mod error;
+mod live;
 pub mod model;
-mod notify;
 mod pages;
-pub mod people;
 pub mod protocol;
-pub mod rooms;
-#[cfg(feature = "ssr")]
-pub mod server_fns;
-mod socket;
+mod session;
 pub mod url;
 
 use leptos::prelude::*;
@@ -25,12 +25,13 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
-use crate::auth::{Login, Logout, Signup};
-use crate::model::CurrentUser;
+use crate::api::accounts::{Login, Logout, Signup};
+use crate::components::{Header, NotFound, Sidebar};
 use crate::pages::{
-    AdminPage, AdminRoomMessages, DirectoryPage, Header, LoginPage, NotFound, ProfilePage, RoomPage, RoomSettingsPage,
-    RoomsPage, SetPasswordPage, SettingsPage, Sidebar, SignupPage, StartChat, WelcomePage,
+    AdminPage, AdminRoomMessages, DirectoryPage, LoginPage, ProfilePage, RoomPage, RoomSettingsPage, RoomsPage,
+    SetPasswordPage, SettingsPage, SignupPage, StartChat, WelcomePage,
 };
+use crate::session::Session;
 
 /// The name the build gives the WASM bundle and the stylesheet under `/pkg/`.
 pub const OUTPUT_NAME: &str = "chat";
@@ -53,38 +54,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The account actions and the signed-in person, shared by the header and the forms so that
-/// logging in or out refreshes everything that shows who you are.
-#[derive(Clone, Copy)]
-pub struct Session {
-    pub login: ServerAction<Login>,
-    pub signup: ServerAction<Signup>,
-    pub logout: ServerAction<Logout>,
-    pub user: Resource<Result<Option<CurrentUser>, error::AppError>>,
-    /// Bumped whenever the rooms the person is in may have changed (their own socket says
-    /// so, or they acted on a room), so the sidebar reloads.
-    pub rooms_changed: RwSignal<u32>,
-    /// Unread messages per room name: loaded with the sidebar, then kept current by the
-    /// person's own socket. Their sum leads the document title: "(3) Public chat · Chat".
-    pub unread: RwSignal<std::collections::HashMap<String, u32>>,
-    /// Who came online or went offline since the page's data was read, by username.
-    pub presence: RwSignal<std::collections::HashMap<String, bool>>,
-}
-
-impl Session {
-    pub fn total_unread(&self) -> u32 {
-        self.unread.with(|unread| unread.values().sum())
-    }
-}
-
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let login = ServerAction::<Login>::new();
     let signup = ServerAction::<Signup>::new();
     let logout = ServerAction::<Logout>::new();
-    let user =
-        Resource::new(move || (login.version().get(), signup.version().get(), logout.version().get()), |_| auth::me());
+    let user = Resource::new(
+        move || (login.version().get(), signup.version().get(), logout.version().get()),
+        |_| api::accounts::me(),
+    );
     let rooms_changed = RwSignal::new(0);
     let unread = RwSignal::new(std::collections::HashMap::new());
     let presence = RwSignal::new(std::collections::HashMap::new());

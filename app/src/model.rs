@@ -2,8 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::ChatMessage;
-
 /// The signed-in person, as the pages show them. Never carries secrets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CurrentUser {
@@ -116,6 +114,33 @@ pub struct RoomSummary {
     /// Messages by others this person has not read yet.
     #[serde(default)]
     pub unread: u32,
+}
+
+/// The person who wrote a message, as every client shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Author {
+    /// Empty when the account was deleted (then `display_name` is "deleted user").
+    pub username: String,
+    pub display_name: String,
+    /// The avatar's URL, if they have one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+}
+
+/// One stored message. `seq` counts up by one per room, so a client can order messages and
+/// tell whether it missed any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub room: String,
+    pub seq: i64,
+    pub id: i64,
+    pub author: Author,
+    pub body: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// The id the sending client gave the message, so it can tell its own message arrived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
 }
 
 /// Everything the room page needs for its first render.

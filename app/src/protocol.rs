@@ -1,10 +1,13 @@
 //! The wire protocol of the two sockets, written once and compiled into both the server and
 //! the WASM client: the room socket (`/ws/chatroom/<name>/`, [`ServerEvent`]) and each
-//! person's own socket (`/ws/chat/`, [`UserEvent`]). Nothing here builds JSON by hand.
+//! person's own socket (`/ws/chat/`, [`UserEvent`]). Nothing here builds JSON by hand. The
+//! payloads that are also page data (messages, their authors, room summaries) are defined in
+//! `model`, which never imports this module.
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::RoomSummary;
+pub use crate::model::{Author, ChatMessage};
 
 /// Frames larger than this close the socket with code 1009 (message too big).
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
@@ -46,33 +49,10 @@ impl ClientControl {
     pub fn is_ping(text: &str) -> bool {
         matches!(Self::parse(text), Some(ClientControl::Ping))
     }
-}
 
-/// The person who wrote a message, as every client shows them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Author {
-    /// Empty when the account was deleted (then `display_name` is "deleted user").
-    pub username: String,
-    pub display_name: String,
-    /// The avatar's URL, if they have one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub avatar: Option<String>,
-}
-
-/// One stored message. `seq` counts up by one per room, so a client can order messages and
-/// tell whether it missed any.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChatMessage {
-    pub room: String,
-    pub seq: i64,
-    pub id: i64,
-    pub author: Author,
-    pub body: String,
-    /// RFC 3339, UTC.
-    pub created_at: String,
-    /// The id the sending client gave the message, so it can tell its own message arrived.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
+    pub fn to_json(self) -> String {
+        serde_json::to_string(&self).expect("control frames always serialise")
+    }
 }
 
 /// Machine-readable error codes sent in `{"type":"error"}` events.

@@ -54,6 +54,14 @@ pub fn login_then(next: &str) -> String {
     format!("/login?next={}", percent_encode(next))
 }
 
+/// Only same-site paths are followed after login, never `//evil.example` or `https://…`.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
 /// Percent-encodes a query value (everything but unreserved characters and `/`).
 pub fn percent_encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
@@ -78,6 +86,15 @@ pub fn with_query(path: &str, query: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn next_is_only_followed_within_the_site() {
+        assert_eq!(safe_next(Some("/chat/room/public-chat/")), "/chat/room/public-chat/");
+        assert_eq!(safe_next(Some("//evil.example/")), "/");
+        assert_eq!(safe_next(Some("https://evil.example/")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
 
     #[test]
     fn queries_are_encoded() {

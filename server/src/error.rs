@@ -72,9 +72,9 @@ impl From<crate::store::StoreError> for AppError {
 }
 
 /// A message that could not be posted, as the poster is told it.
-impl From<crate::services::messaging::PostError> for AppError {
-    fn from(error: crate::services::messaging::PostError) -> Self {
-        use crate::services::messaging::PostError;
+impl From<crate::services::committer::PostError> for AppError {
+    fn from(error: crate::services::committer::PostError) -> Self {
+        use crate::services::committer::PostError;
         match error {
             PostError::NotMember => AppError::NotAllowed("join the room to post in it".into()),
             PostError::RoomGone => AppError::NotFound,

@@ -27,7 +27,7 @@ use crate::avatars::Avatars;
 use crate::config::Config;
 use crate::realtime::hub::Hub;
 use crate::realtime::redis;
-use crate::services::messaging::Committer;
+use crate::services::committer::Committer;
 use crate::state::AppState;
 use crate::store::Store;
 

@@ -10,7 +10,7 @@ use crate::avatars::Avatars;
 use crate::config::Config;
 use crate::realtime::hub::Hub;
 use crate::realtime::redis::RedisBroker;
-use crate::services::messaging::Committer;
+use crate::services::committer::Committer;
 use crate::store::Store;
 
 #[derive(Clone)]

@@ -6,11 +6,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use super::{form_error, query_value};
-use crate::auth::{password_link, SetPassword};
+use crate::api::accounts::{password_link, SetPassword};
+use crate::components::{form_error, query_value, FormError};
 use crate::domain::Password;
 use crate::error::AppError;
-use crate::Session;
+use crate::session::Session;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -34,7 +34,7 @@ pub fn LoginPage() -> impl IntoView {
                 <label>"Password"
                     <input type="password" name="password" required autocomplete="current-password"/>
                 </label>
-                {move || error().map(|text| view! { <p class="form-error" role="alert">{text}</p> })}
+                <FormError message=error/>
                 <button type="submit" disabled=move || session.login.pending().get()>"Log in"</button>
             </ActionForm>
             <p class="muted">"New here? " <A href=move || with_next("/signup", &next())>"Create an account"</A></p>
@@ -67,7 +67,7 @@ pub fn SignupPage() -> impl IntoView {
                 <label>"Email (optional, lets you log in with it)"
                     <input type="email" name="email" autocomplete="email" value=email/>
                 </label>
-                {move || error().map(|text| view! { <p class="form-error" role="alert">{text}</p> })}
+                <FormError message=error/>
                 <button type="submit" disabled=move || session.signup.pending().get()>"Sign up"</button>
             </ActionForm>
             <p class="muted">"Already have an account? " <A href=move || with_next("/login", &next())>"Log in"</A></p>
@@ -98,7 +98,7 @@ pub fn SetPasswordPage() -> impl IntoView {
     });
     Effect::new(move |_| {
         if matches!(set.value().get(), Some(Ok(_))) {
-            super::reload_at("/");
+            crate::live::reload_at("/");
         }
     });
     view! {
@@ -116,7 +116,7 @@ pub fn SetPasswordPage() -> impl IntoView {
                                     <input type="password" name="new_password" required minlength=Password::MIN_CHARS
                                         autocomplete="new-password" autofocus/>
                                 </label>
-                                {move || error().map(|text| view! { <p class="form-error" role="alert">{text}</p> })}
+                                <FormError message=error/>
                                 <button type="submit" disabled=move || set.pending().get()>"Set password and log in"</button>
                             </ActionForm>
                         }.into_any(),

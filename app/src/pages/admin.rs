@@ -7,9 +7,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::{form_error, loaded, Avatar};
-use crate::admin::*;
+use crate::api::admin::*;
+use crate::components::{form_error, loaded, Avatar, FormError};
 use crate::model::{AdminOverview, AdminRoomPage, AdminUser, RoomKind};
+use crate::url;
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
@@ -35,13 +36,13 @@ pub fn AdminPage() -> impl IntoView {
                 loaded(overview.await, |AdminOverview { users, rooms }| view! {
                     <section class="card stack admin">
                         <h1>"Admin"</h1>
-                        {move || error().map(|text| view! { <p class="form-error" role="alert">{text}</p> })}
+                        <FormError message=error/>
                         <h2>"People " <small class="muted">{users.len()}</small></h2>
                         {move || reset.value().get().and_then(Result::ok).map(|link| view! {
                             <p class="notice-ok" role="status">"One-time link (72 hours; give it to them privately): "
                                 <code data-testid="password-link">{link}</code></p>
                         })}
-                        {move || reset_error().map(|text| view! { <p class="form-error" role="alert">{text}</p> })}
+                        <FormError message=reset_error/>
                         <table class="admin-table" data-testid="admin-users">
                             <thead><tr><th>"Person"</th><th>"Email"</th><th>"Roles"</th><th>"State"</th><th>"Actions"</th></tr></thead>
                             <tbody>
@@ -57,7 +58,7 @@ pub fn AdminPage() -> impl IntoView {
                                     let name = room.name.clone();
                                     view! {
                                         <tr data-room=room.name.clone()>
-                                            <td><a href=format!("/admin/room/{}", room.name)>{room.title}</a>
+                                            <td><a href=url::admin_room(&room.name)>{room.title}</a>
                                                 <br/><small class="muted">{room.name.clone()}</small></td>
                                             <td>{kind_label(room.kind)}</td>
                                             <td>{room.owner.map(|o| format!("@{o}")).unwrap_or_else(|| "-".into())}</td>
@@ -112,7 +113,7 @@ fn UserRow(
         <tr data-username=username()>
             <td class="person-cell">
                 <Avatar name=person.display_name.clone() url=person.avatar.clone() small=true/>
-                <a href=format!("/@{}", username())>{person.display_name.clone()}</a>
+                <a href=url::profile(&username())>{person.display_name.clone()}</a>
                 <small class="muted">" @"{username()}</small>
                 {user.is_admin.then(|| view! { <span class="role">"admin"</span> })}
             </td>
@@ -163,8 +164,8 @@ pub fn AdminRoomMessages() -> impl IntoView {
                         <p><a href="/admin">"← Admin"</a></p>
                         <h1>{room.title.clone()}</h1>
                         <p class="muted">{kind_label(room.kind)} " · " {room.members} " members · "
-                            {room.messages} " messages · " <a href=format!("/chat/room/{}/", room.name)>"open the room"</a></p>
-                        {move || error().map(|text| view! { <p class="form-error" role="alert">{text}</p> })}
+                            {room.messages} " messages · " <a href=url::room(&room.name)>"open the room"</a></p>
+                        <FormError message=error/>
                         {messages.is_empty().then(|| view! { <p class="muted">"No messages."</p> })}
                         <ul class="admin-messages" data-testid="admin-messages">
                             {messages.into_iter().rev().map(|message| view! {

@@ -9,10 +9,11 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use leptos_router::NavigateOptions;
 
-use super::{loaded, query_value, PersonSummary};
+use crate::api::people::{directory, start_chat, OpenChat, CONFIRM_CROSS_SITE};
+use crate::components::{loaded, query_value, PersonSummary};
 use crate::error::AppError;
 use crate::model::Person;
-use crate::people::{directory, start_chat, OpenChat, CONFIRM_CROSS_SITE};
+use crate::url;
 use crate::url::with_query;
 
 #[component]
@@ -60,7 +61,7 @@ pub fn DirectoryPage() -> impl IntoView {
 
 #[component]
 fn PersonRow(person: Person) -> impl IntoView {
-    let chat = format!("/chat/{}/", person.username);
+    let chat = url::chat_with(&person.username);
     let label = format!("Message {}", person.display_name);
     view! {
         <li class="person" data-username=person.username.clone()>
@@ -95,13 +96,13 @@ pub fn StartChat() -> impl IntoView {
                                 <input type="hidden" name="username" value=username()/>
                                 <button type="submit">"Start the chat"</button>
                             </ActionForm>
-                            <p><a href="/profiles/">"No, back to people"</a></p>
+                            <p><a href=url::DIRECTORY>"No, back to people"</a></p>
                         </section>
                     }
                     .into_any(),
                     other => loaded(other, |room| match room {
-                        Some(room) => view! { <Redirect path=format!("/chat/room/{room}/")/> }.into_any(),
-                        None => view! { <Redirect path="/profiles/"/> }.into_any(),
+                        Some(room) => view! { <Redirect path=url::room(&room)/> }.into_any(),
+                        None => view! { <Redirect path=url::DIRECTORY/> }.into_any(),
                     }),
                 }
             })}

@@ -4,9 +4,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::{loaded, Avatar, NotFound, OnlineDot};
+use crate::api::people::get_profile;
+use crate::components::{loaded, Avatar, NotFound, OnlineDot};
 use crate::model::Profile;
-use crate::people::get_profile;
+use crate::url;
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {
@@ -38,7 +39,7 @@ fn ProfileCard(profile: Profile) -> impl IntoView {
         view! { <a class="button" href="/settings">"Edit your profile"</a> }.into_any()
     } else {
         let label = format!("Message {}", person.display_name);
-        view! { <a class="button" href=format!("/chat/{}/", person.username) aria-label=label>"Message"</a> }.into_any()
+        view! { <a class="button" href=url::chat_with(&person.username) aria-label=label>"Message"</a> }.into_any()
     };
     let since = profile.member_since.get(..10).unwrap_or_default().to_owned();
     view! {

@@ -9,12 +9,14 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::{form_error, loaded, Avatar, OnlineDot};
+use crate::api::rooms::{get_room, history, JoinRoom};
+use crate::components::{form_error, loaded, Avatar, FormError, OnlineDot};
 use crate::domain::{MessageBody, RoomName};
+use crate::live::room::RoomLive;
+use crate::live::{self, Status};
 use crate::model::{RoomKind, RoomPage as RoomData};
 use crate::protocol::{Author, ChatMessage, ClosedReason};
-use crate::rooms::{get_room, history, JoinRoom};
-use crate::socket::{self, RoomLive, Status};
+use crate::url;
 
 #[component]
 pub fn RoomPage() -> impl IntoView {
@@ -40,7 +42,7 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
     let live = RoomLive::new(&page);
     // A page of older messages stays still; the latest messages stay live.
     if !page.is_history {
-        socket::connect_room(live);
+        live::room::connect(live);
     }
 
     let list: NodeRef<html::Ol> = NodeRef::new();
@@ -118,7 +120,7 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
             <Avatar name=other.display_name.clone() url=other.avatar.clone()/>
             <OnlineDot person=other.clone()/>
             <h1>{other.display_name.clone()}</h1>
-            <a class="muted" href=format!("/@{}", other.username)>"@"{other.username.clone()}</a>
+            <a class="muted" href=url::profile(&other.username)>"@"{other.username.clone()}</a>
         }
         .into_any(),
         (kind, _) => {
@@ -130,9 +132,8 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
             .into_any()
         }
     };
-    let settings = (page.room.kind != RoomKind::Direct && page.room.name != RoomName::PUBLIC).then(
-        || view! { <a class="settings-link" href=format!("/chat/room/{}/settings", page.room.name)>"Members"</a> },
-    );
+    let settings = (page.room.kind != RoomKind::Direct && page.room.name != RoomName::PUBLIC)
+        .then(|| view! { <a class="settings-link" href=url::room_settings(&page.room.name)>"Members"</a> });
     let title = page.room.title.clone();
     let is_member = page.is_member;
     let is_history = page.is_history;
@@ -186,7 +187,7 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
                     <p class="notice" role="alert">"You are no longer in this room. " <a href="/">"Back to the directory"</a></p>
                 }.into_any(),
                 None if is_history => view! {
-                    <p class="notice"><a href=format!("/chat/room/{}/", room)>"Back to the latest messages"</a></p>
+                    <p class="notice"><a href=url::room(&room)>"Back to the latest messages"</a></p>
                 }.into_any(),
                 None if is_member => view! { <MessageBox room=room.clone() live/> }.into_any(),
                 None => view! { <JoinBox room=room.clone() title=title.clone() join/> }.into_any(),
@@ -204,7 +205,7 @@ fn JoinBox(room: String, title: String, join: ServerAction<JoinRoom>) -> impl In
             <input type="hidden" name="room" value=room/>
             <p>"You are reading " <strong>{title}</strong> ". Join to post and to find it in your sidebar."</p>
             <button type="submit">"Join room"</button>
-            {move || error().map(|text| view! { <p class="form-error" role="alert">{text}</p> })}
+            <FormError message=error/>
         </ActionForm>
     }
 }
@@ -214,7 +215,7 @@ fn MessageItem(message: ChatMessage, local_time: RwSignal<bool>) -> impl IntoVie
     let created_at = message.created_at.clone();
     let time = move || {
         if local_time.get() {
-            socket::local_clock(&created_at)
+            live::local_clock(&created_at)
         } else {
             utc_clock(&created_at)
         }
@@ -269,7 +270,7 @@ fn MessageBox(room: String, live: RoomLive) -> impl IntoView {
                 placeholder="Write a message… (Enter sends, Shift+Enter for a new line)"
                 aria-label="Message" on:keydown=on_keydown on:input=move |_| live.typed()></textarea>
             <button type="submit">"Send"</button>
-            {move || live.error.get().map(|text| view! { <p class="form-error" role="alert">{text}</p> })}
+            <FormError message=move || live.error.get()/>
         </form>
     }
 }

@@ -7,11 +7,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::{form_error, loaded, PersonSummary};
+use crate::api::people::directory;
+use crate::api::rooms::{get_room_settings, AddMember, DeleteRoom, LeaveRoom, RemoveMember, RenameRoom, TransferRoom};
+use crate::components::{form_error, loaded, FormError, PersonSummary};
 use crate::domain::RoomTitle;
 use crate::model::{Person, RoomKind, RoomSettings};
-use crate::people::directory;
-use crate::rooms::{get_room_settings, AddMember, DeleteRoom, LeaveRoom, RemoveMember, RenameRoom, TransferRoom};
+use crate::url;
 
 /// The page's actions: one of each, shared by every row's form.
 #[derive(Clone, Copy)]
@@ -82,10 +83,10 @@ fn Settings(settings: RoomSettings, actions: Actions) -> impl IntoView {
     view! {
         <Title text=format!("Members of {}", settings.room.title)/>
         <section class="card stack settings">
-            <p><a href=format!("/chat/room/{room}/")>"← Back to the room"</a></p>
+            <p><a href=url::room(&room)>"← Back to the room"</a></p>
             <h1>{settings.room.title.clone()}</h1>
             <p class="muted">{kind} " · owned by @" {owner.clone()}</p>
-            {move || error().map(|text| view! { <p class="form-error" role="alert">{text}</p> })}
+            <FormError message=error/>
             <h2>"Members"</h2>
             <ul class="people" data-testid="members">
                 {members.into_iter().map(|person| {

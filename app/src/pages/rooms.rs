@@ -4,10 +4,11 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{form_error, loaded, query_value};
+use crate::api::rooms::{public_rooms, CreateRoom};
+use crate::components::{form_error, loaded, query_value, FormError};
 use crate::domain::RoomTitle;
 use crate::model::PublicRoom;
-use crate::rooms::{public_rooms, CreateRoom};
+use crate::url;
 
 #[component]
 pub fn RoomsPage() -> impl IntoView {
@@ -31,7 +32,7 @@ pub fn RoomsPage() -> impl IntoView {
                     <label class="inline-label"><input type="radio" name="visibility" value="private"/>
                         "Private: only the people you add"</label>
                 </fieldset>
-                {move || error().map(|text| view! { <p class="form-error" role="alert">{text}</p> })}
+                <FormError message=error/>
                 <button type="submit" disabled=move || create.pending().get()>"Create room"</button>
             </ActionForm>
         </section>
@@ -59,7 +60,7 @@ fn RoomRow(room: PublicRoom) -> impl IntoView {
     let members = if room.members == 1 { "1 member".to_owned() } else { format!("{} members", room.members) };
     view! {
         <li class="room-row">
-            <a href=format!("/chat/room/{}/", room.name)>{room.title}</a>
+            <a href=url::room(&room.name)>{room.title}</a>
             <span class="muted">{members}</span>
             {room.is_member.then(|| view! { <span class="badge">"joined"</span> })}
         </li>

@@ -7,13 +7,13 @@ use leptos::task::spawn_local;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{form_error, loaded, query_value, Avatar};
-use crate::auth::{me, ChangeEmail, ChangePassword, DeleteAccount};
+use crate::api::accounts::{me, ChangeEmail, ChangePassword, DeleteAccount};
+use crate::api::people::{get_profile, UpdateProfile};
+use crate::components::{form_error, loaded, query_value, Avatar, FormError};
 use crate::domain::{Bio, DisplayName, Password};
 use crate::error::AppError;
+use crate::live::notify::{self, State};
 use crate::model::Person;
-use crate::notify::{self, State};
-use crate::people::{get_profile, UpdateProfile};
 
 /// The avatar: a plain multipart form posted to `/api/avatar` (the server decodes, checks and
 /// resizes it), which brings the browser back to `here` with the new picture or the error.
@@ -29,7 +29,7 @@ fn AvatarForm(person: Person, here: &'static str) -> impl IntoView {
                 <label>"Picture " <small class="muted">"(PNG, JPEG, WebP or GIF up to 2 MB; shown as a 256×256 square)"</small>
                     <input type="file" name="avatar" required accept="image/png,image/jpeg,image/webp,image/gif"/>
                 </label>
-                {move || Some(error()).filter(|e| !e.is_empty()).map(|text| view! { <p class="form-error" role="alert">{text}</p> })}
+                <FormError message=move || Some(error())/>
                 <button type="submit" class="secondary">"Upload picture"</button>
             </form>
             {has_avatar.then(|| view! {
@@ -74,7 +74,7 @@ fn ProfileForm(#[prop(optional)] next: Option<&'static str>, here: &'static str)
                             <label>"About you " <small class="muted">"(up to 300 characters)"</small>
                                 <textarea name="bio" rows="3" maxlength=Bio::MAX_CHARS>{profile.bio.clone()}</textarea>
                             </label>
-                            {move || error().map(|text| view! { <p class="form-error" role="alert">{text}</p> })}
+                            <FormError message=error/>
                             <button type="submit" disabled=move || save.pending().get()>"Save profile"</button>
                         </ActionForm>
                     }.into_any()
@@ -114,7 +114,7 @@ fn AccountForms() -> impl IntoView {
     // The session is gone: reload the whole app, signed out.
     Effect::new(move |_| {
         if matches!(delete.value().get(), Some(Ok(()))) {
-            super::reload_at("/login?deleted=1");
+            crate::live::reload_at("/login?deleted=1");
         }
     });
     let change_email = ServerAction::<ChangeEmail>::new();
@@ -132,7 +132,7 @@ fn AccountForms() -> impl IntoView {
             <label>"Your password"
                 <input type="password" name="current_password" required autocomplete="current-password"/>
             </label>
-            {move || email_error().map(|text| view! { <p class="form-error" role="alert">{text}</p> })}
+            <FormError message=email_error/>
             {move || email_changed().then(|| view! { <p class="notice-ok" role="status">"Email changed."</p> })}
             <button type="submit" disabled=move || change_email.pending().get()>"Change email"</button>
         </ActionForm>
@@ -144,7 +144,7 @@ fn AccountForms() -> impl IntoView {
             <label>"New password " <small class="muted">"(8 characters or more)"</small>
                 <input type="password" name="new_password" required minlength=Password::MIN_CHARS autocomplete="new-password"/>
             </label>
-            {move || error().map(|text| view! { <p class="form-error" role="alert">{text}</p> })}
+            <FormError message=error/>
             {move || changed().then(|| view! {
                 <p class="notice-ok" role="status">"Password changed. Every other device was signed out."</p>
             })}
@@ -162,7 +162,7 @@ fn AccountForms() -> impl IntoView {
             <label>"Your password"
                 <input type="password" name="current_password" required autocomplete="current-password"/>
             </label>
-            {move || delete_error().map(|text| view! { <p class="form-error" role="alert">{text}</p> })}
+            <FormError message=delete_error/>
             <button type="submit" class="danger" disabled=move || delete.pending().get()>"Delete my account"</button>
         </ActionForm>
     }

@@ -121,7 +121,7 @@ fn answer(headers: &HeaderMap, next: Option<&str>, result: Result<String, Failur
         .get(header::ACCEPT)
         .and_then(|accept| accept.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"));
-    let next = app::server_fns::safe_next(next.filter(|n| !n.is_empty()).or(Some("/settings")));
+    let next = app::url::safe_next(next.filter(|n| !n.is_empty()).or(Some("/settings")));
     let (status, message) = match &result {
         Ok(url) if browser_form => return Redirect::to(&next).into_response(),
         Ok(url) => return axum::Json(serde_json::json!({ "avatar": url })).into_response(),

@@ -1,6 +1,6 @@
 //! How envelopes reach the other instances. The hub delivers every envelope to its own
 //! sockets and hands it to its broker once; alone (no `REDIS_URL`) there is no broker and the
-//! hub counts presence itself, with Redis the broker is [`super::redis::RedisBroker`].
+//! hub counts presence itself, with Redis the broker is `redis::RedisBroker`.
 
 use super::envelope::Envelope;
 
@@ -10,6 +10,6 @@ pub trait Broker: Send + Sync + 'static {
     fn publish(&self, envelope: &Envelope);
 
     /// The people with `room_id` open here changed: the broker recounts the room across
-    /// instances and gives the hub the total ([`super::hub::Hub::deliver_count`]).
+    /// instances and gives the hub the total (`Hub::deliver_count`).
     fn presence_changed(&self, room_id: i64);
 }

@@ -9,6 +9,7 @@
 
 pub mod accounts;
 mod admin;
+pub mod committer;
 pub mod messaging;
 mod people;
 pub mod presence;

@@ -8,20 +8,10 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::model::{HistoryPage, PublicRoom, RoomPage, RoomSettings, RoomSummary};
 
-#[cfg(feature = "ssr")]
-fn room_path(room: &str) -> String {
-    format!("/chat/room/{room}/")
-}
-
-#[cfg(feature = "ssr")]
-fn settings_path(room: &str) -> String {
-    format!("/chat/room/{room}/settings")
-}
-
 /// The room page: its latest messages, or the page of older ones before `before`.
 #[server(endpoint = "room")]
 pub async fn get_room(name: String, before: Option<i64>) -> Result<RoomPage, AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
 
     let result = async { backend()?.room_page(&require_user().await?, &name, before).await }.await;
     respond(result)
@@ -30,7 +20,7 @@ pub async fn get_room(name: String, before: Option<i64>) -> Result<RoomPage, App
 /// Up to 50 messages of `room` with a `seq` below `before`, oldest first.
 #[server(endpoint = "history")]
 pub async fn history(room: String, before: i64) -> Result<HistoryPage, AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
 
     let result = async { backend()?.history(&require_user().await?, &room, before).await }.await;
     respond(result)
@@ -40,8 +30,8 @@ pub async fn history(room: String, before: i64) -> Result<HistoryPage, AppError>
 /// sent back to the room, where the message now is.
 #[server(endpoint = "send_message")]
 pub async fn send_message(room: String, body: String) -> Result<(), AppError> {
+    use crate::api::request::*;
     use crate::domain::MessageBody;
-    use crate::server_fns::*;
 
     let result = async {
         let user = require_user().await?;
@@ -49,13 +39,13 @@ pub async fn send_message(room: String, body: String) -> Result<(), AppError> {
         backend()?.post_message(&user, &room, body).await
     }
     .await;
-    finish_form(result, &room_path(&room), &room_path(&room), &[])
+    finish_form(result, &url::room(&room), &url::room(&room), &[])
 }
 
 /// The rooms the signed-in person is in (empty when signed out).
 #[server(endpoint = "my_rooms")]
 pub async fn my_rooms() -> Result<Vec<RoomSummary>, AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
 
     let result = async {
         match current_user().await? {
@@ -69,7 +59,7 @@ pub async fn my_rooms() -> Result<Vec<RoomSummary>, AppError> {
 
 #[server(endpoint = "public_rooms")]
 pub async fn public_rooms(q: Option<String>) -> Result<Vec<PublicRoom>, AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
 
     let result =
         async { backend()?.public_rooms(&require_user().await?, q.as_deref().unwrap_or_default()).await }.await;
@@ -79,8 +69,8 @@ pub async fn public_rooms(q: Option<String>) -> Result<Vec<PublicRoom>, AppError
 /// Creates a group room and opens it.
 #[server(endpoint = "create_room")]
 pub async fn create_room(title: String, visibility: String) -> Result<String, AppError> {
+    use crate::api::request::*;
     use crate::domain::{RoomTitle, Visibility};
-    use crate::server_fns::*;
 
     let result = async {
         let user = require_user().await?;
@@ -89,29 +79,29 @@ pub async fn create_room(title: String, visibility: String) -> Result<String, Ap
         backend()?.create_room(&user, room_title, visibility).await
     }
     .await;
-    let success = result.as_ref().map(|name| room_path(name)).unwrap_or_default();
+    let success = result.as_ref().map(|name| url::room(name)).unwrap_or_default();
     finish_form(result, &success, "/rooms", &[("title", &title)])
 }
 
 #[server(endpoint = "join_room")]
 pub async fn join_room(room: String) -> Result<(), AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
 
     let result = async { backend()?.join_room(&require_user().await?, &room).await }.await;
-    finish_form(result, &room_path(&room), &room_path(&room), &[])
+    finish_form(result, &url::room(&room), &url::room(&room), &[])
 }
 
 #[server(endpoint = "leave_room")]
 pub async fn leave_room(room: String) -> Result<(), AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
 
     let result = async { backend()?.leave_room(&require_user().await?, &room).await }.await;
-    finish_form(result, "/rooms", &settings_path(&room), &[])
+    finish_form(result, url::ROOMS, &url::room_settings(&room), &[])
 }
 
 #[server(endpoint = "room_settings")]
 pub async fn get_room_settings(room: String) -> Result<RoomSettings, AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
 
     let result = async { backend()?.room_settings(&require_user().await?, &room).await }.await;
     respond(result)
@@ -119,32 +109,32 @@ pub async fn get_room_settings(room: String) -> Result<RoomSettings, AppError> {
 
 #[server(endpoint = "add_member")]
 pub async fn add_member(room: String, username: String) -> Result<(), AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
 
     let result = async { backend()?.add_member(&require_user().await?, &room, &username).await }.await;
-    finish_form(result, &settings_path(&room), &settings_path(&room), &[("username", &username)])
+    finish_form(result, &url::room_settings(&room), &url::room_settings(&room), &[("username", &username)])
 }
 
 #[server(endpoint = "remove_member")]
 pub async fn remove_member(room: String, username: String) -> Result<(), AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
 
     let result = async { backend()?.remove_member(&require_user().await?, &room, &username).await }.await;
-    finish_form(result, &settings_path(&room), &settings_path(&room), &[])
+    finish_form(result, &url::room_settings(&room), &url::room_settings(&room), &[])
 }
 
 #[server(endpoint = "transfer_room")]
 pub async fn transfer_room(room: String, username: String) -> Result<(), AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
 
     let result = async { backend()?.transfer_room(&require_user().await?, &room, &username).await }.await;
-    finish_form(result, &settings_path(&room), &settings_path(&room), &[])
+    finish_form(result, &url::room_settings(&room), &url::room_settings(&room), &[])
 }
 
 #[server(endpoint = "rename_room")]
 pub async fn rename_room(room: String, title: String) -> Result<(), AppError> {
+    use crate::api::request::*;
     use crate::domain::RoomTitle;
-    use crate::server_fns::*;
 
     let result = async {
         let user = require_user().await?;
@@ -152,14 +142,14 @@ pub async fn rename_room(room: String, title: String) -> Result<(), AppError> {
         backend()?.rename_room(&user, &room, new_title).await
     }
     .await;
-    finish_form(result, &settings_path(&room), &settings_path(&room), &[])
+    finish_form(result, &url::room_settings(&room), &url::room_settings(&room), &[])
 }
 
 /// Deletes the room and its messages; `confirm` must repeat the room's name.
 #[server(endpoint = "delete_room")]
 pub async fn delete_room(room: String, confirm: String) -> Result<(), AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
 
     let result = async { backend()?.delete_room(&require_user().await?, &room, &confirm).await }.await;
-    finish_form(result, "/rooms", &settings_path(&room), &[])
+    finish_form(result, url::ROOMS, &url::room_settings(&room), &[])
 }

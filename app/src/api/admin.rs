@@ -8,14 +8,14 @@ use crate::model::{AdminOverview, AdminRoomPage};
 
 #[server(endpoint = "admin_overview")]
 pub async fn get_admin_overview() -> Result<AdminOverview, AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
     respond(async { backend()?.admin_overview(&require_user().await?).await }.await)
 }
 
 /// Suspends (`suspended` true) or reinstates someone.
 #[server(endpoint = "admin_set_suspended")]
 pub async fn admin_set_suspended(username: String, suspended: bool) -> Result<(), AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
     let result = async { backend()?.admin_set_suspended(&require_user().await?, &username, suspended).await }.await;
     finish_form(result, "/admin", "/admin", &[])
 }
@@ -23,8 +23,8 @@ pub async fn admin_set_suspended(username: String, suspended: bool) -> Result<()
 /// Replaces someone's roles: words separated by spaces or commas.
 #[server(endpoint = "admin_set_roles")]
 pub async fn admin_set_roles(username: String, roles: String) -> Result<(), AppError> {
+    use crate::api::request::*;
     use crate::domain::Role;
-    use crate::server_fns::*;
     let result = async {
         let roles = roles
             .split([' ', ','])
@@ -40,7 +40,7 @@ pub async fn admin_set_roles(username: String, roles: String) -> Result<(), AppE
 
 #[server(endpoint = "admin_set_admin")]
 pub async fn admin_set_admin(username: String, is_admin: bool) -> Result<(), AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
     let result = async { backend()?.admin_set_admin(&require_user().await?, &username, is_admin).await }.await;
     finish_form(result, "/admin", "/admin", &[])
 }
@@ -48,7 +48,7 @@ pub async fn admin_set_admin(username: String, is_admin: bool) -> Result<(), App
 /// A one-time link with which `username` sets a new password (shown to the admin once).
 #[server(endpoint = "admin_reset_password")]
 pub async fn admin_reset_password(username: String) -> Result<String, AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
     respond(
         async { backend()?.admin_reset_password(&require_user().await?, &username, &request_headers()).await }.await,
     )
@@ -56,23 +56,23 @@ pub async fn admin_reset_password(username: String) -> Result<String, AppError> 
 
 #[server(endpoint = "admin_room")]
 pub async fn get_admin_room(room: String) -> Result<AdminRoomPage, AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
     respond(async { backend()?.admin_room(&require_user().await?, &room).await }.await)
 }
 
 /// Deletes one message; every open page of the room drops it at once.
 #[server(endpoint = "admin_delete_message")]
 pub async fn admin_delete_message(room: String, seq: i64) -> Result<(), AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
     let result = async { backend()?.admin_delete_message(&require_user().await?, &room, seq).await }.await;
-    let back = format!("/admin/room/{room}");
+    let back = crate::url::admin_room(&room);
     finish_form(result, &back, &back, &[])
 }
 
 /// Deletes a room with its messages (never the public chat).
 #[server(endpoint = "admin_delete_room")]
 pub async fn admin_delete_room(room: String) -> Result<(), AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
     let result = async { backend()?.admin_delete_room(&require_user().await?, &room).await }.await;
     finish_form(result, "/admin", "/admin", &[])
 }

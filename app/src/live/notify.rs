@@ -34,6 +34,7 @@ mod imp {
         false
     }
     pub fn set_sound(_on: bool) {}
+    #[allow(dead_code)]
     pub fn show(_title: &str, _body: &str, _room: &str) {}
 }
 
@@ -44,7 +45,7 @@ mod imp {
     use web_sys::{Notification, NotificationOptions, NotificationPermission};
 
     use super::State;
-    use crate::socket::page_is_seen;
+    use crate::live::page_is_seen;
 
     const NOTIFY_KEY: &str = "chat.notifications";
     const SOUND_KEY: &str = "chat.sound";
@@ -117,7 +118,7 @@ mod imp {
             // One notification per room: a newer one replaces the older.
             options.set_tag(room);
             if let Ok(notification) = Notification::new_with_options(title, &options) {
-                let url = format!("/chat/room/{room}/");
+                let url = crate::url::room(room);
                 let on_click = Closure::<dyn FnMut()>::new(move || {
                     if let Some(window) = web_sys::window() {
                         let _ = window.focus();

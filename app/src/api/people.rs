@@ -9,7 +9,7 @@ use crate::model::{Person, Profile};
 /// The people the signed-in person may see, filtered by `q` (username, display name or role).
 #[server(endpoint = "directory")]
 pub async fn directory(q: Option<String>) -> Result<Vec<Person>, AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
 
     let result = async { backend()?.directory(&require_user().await?, q.as_deref().unwrap_or_default()).await }.await;
     respond(result)
@@ -24,7 +24,7 @@ pub const CONFIRM_CROSS_SITE: &str = "you followed a link from another site: con
 /// (`Sec-Fetch-Site: cross-site`) gets `NotAllowed` instead, and the page asks first.
 #[server(endpoint = "start_chat")]
 pub async fn start_chat(username: String) -> Result<Option<String>, AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
 
     let fetched_from = request_headers().get("sec-fetch-site").and_then(|v| v.to_str().ok()).map(str::to_owned);
     if fetched_from.is_some_and(|site| site != "same-origin" && site != "none") {
@@ -38,19 +38,19 @@ pub async fn start_chat(username: String) -> Result<Option<String>, AppError> {
 /// and goes there.
 #[server(endpoint = "open_chat")]
 pub async fn open_chat(username: String) -> Result<Option<String>, AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
 
     let result = open_chat_for(&username).await;
     let target = match &result {
-        Ok(Some(room)) => format!("/chat/room/{room}/"),
-        _ => "/profiles/".to_owned(),
+        Ok(Some(room)) => url::room(&room),
+        _ => url::DIRECTORY.to_owned(),
     };
-    finish_form(result, &target, "/profiles/", &[])
+    finish_form(result, &target, url::DIRECTORY, &[])
 }
 
 #[cfg(feature = "ssr")]
 async fn open_chat_for(username: &str) -> Result<Option<String>, AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
 
     let user = require_user().await?;
     if user.username.eq_ignore_ascii_case(username.trim()) {
@@ -62,7 +62,7 @@ async fn open_chat_for(username: &str) -> Result<Option<String>, AppError> {
 /// The profile of `username`, for people who may see them in the directory (and themselves).
 #[server(endpoint = "profile")]
 pub async fn get_profile(username: String) -> Result<Profile, AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
 
     let result = async { backend()?.profile(&require_user().await?, &username).await }.await;
     respond(result)
@@ -72,8 +72,8 @@ pub async fn get_profile(username: String) -> Result<Profile, AppError> {
 /// form goes on to `next` (a path on this site), else to the person's profile.
 #[server(endpoint = "update_profile")]
 pub async fn update_profile(display_name: String, bio: String, next: Option<String>) -> Result<(), AppError> {
+    use crate::api::request::*;
     use crate::domain::{Bio, DisplayName};
-    use crate::server_fns::*;
 
     let result = async {
         let user = require_user().await?;
@@ -86,7 +86,7 @@ pub async fn update_profile(display_name: String, bio: String, next: Option<Stri
     let form = if next.is_some() { "/welcome" } else { "/settings" };
     let path = match (&result, next.as_deref()) {
         (Ok(_), Some(next)) => safe_next(Some(next)),
-        (Ok(username), None) => format!("/@{username}"),
+        (Ok(username), None) => url::profile(username.as_str()),
         (Err(_), _) => form.to_owned(),
     };
     finish_form(result.map(|_| ()), &path, form, &[])

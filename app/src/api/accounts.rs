@@ -8,7 +8,7 @@ use crate::model::CurrentUser;
 
 #[server(endpoint = "me")]
 pub async fn me() -> Result<Option<CurrentUser>, AppError> {
-    crate::server_fns::respond(crate::server_fns::current_user().await)
+    crate::api::request::respond(crate::api::request::current_user().await)
 }
 
 #[server(endpoint = "signup")]
@@ -18,9 +18,9 @@ pub async fn signup(
     email: Option<String>,
     next: Option<String>,
 ) -> Result<CurrentUser, AppError> {
+    use crate::api::request::*;
     use crate::backend::NewAccount;
     use crate::domain::{Email, Password, Username};
-    use crate::server_fns::*;
 
     let result = async {
         let account = NewAccount {
@@ -42,7 +42,7 @@ pub async fn signup(
 
 #[server(endpoint = "login")]
 pub async fn login(username: String, password: String, next: Option<String>) -> Result<CurrentUser, AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
 
     let result = async {
         let session = backend()?.login(&request_headers(), &username, &password).await?;
@@ -56,7 +56,7 @@ pub async fn login(username: String, password: String, next: Option<String>) -> 
 
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
 
     let result = async {
         let clear = backend()?.logout(&request_headers()).await?;
@@ -70,8 +70,8 @@ pub async fn logout() -> Result<(), AppError> {
 /// Changes the signed-in person's password; every other session of theirs ends.
 #[server(endpoint = "change_password")]
 pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
+    use crate::api::request::*;
     use crate::domain::Password;
-    use crate::server_fns::*;
 
     let result = async {
         let new = Password::parse(&new_password).map_err(AppError::Invalid)?;
@@ -84,7 +84,7 @@ pub async fn change_password(current_password: String, new_password: String) -> 
 /// Ends every session of the signed-in person, on every device, this one included.
 #[server(endpoint = "sign_out_everywhere")]
 pub async fn sign_out_everywhere() -> Result<(), AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
 
     let result = async {
         let clear = backend()?.sign_out_everywhere(&request_headers()).await?;
@@ -99,8 +99,8 @@ pub async fn sign_out_everywhere() -> Result<(), AppError> {
 /// password. Emails are unique.
 #[server(endpoint = "change_email")]
 pub async fn change_email(email: String, current_password: String) -> Result<(), AppError> {
+    use crate::api::request::*;
     use crate::domain::Email;
-    use crate::server_fns::*;
 
     let result = async {
         let email = Email::parse_optional(&email).map_err(AppError::Invalid)?;
@@ -114,7 +114,7 @@ pub async fn change_email(email: String, current_password: String) -> Result<(),
 /// in rooms, shown as from "deleted user".
 #[server(endpoint = "delete_account")]
 pub async fn delete_account(current_password: String) -> Result<(), AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
 
     let result = async {
         let clear = backend()?.delete_account(&request_headers(), &current_password).await?;
@@ -128,7 +128,7 @@ pub async fn delete_account(current_password: String) -> Result<(), AppError> {
 /// Who a one-time set-password link is for (`NotFound` once it is used or expired).
 #[server(endpoint = "password_link")]
 pub async fn password_link(token: String) -> Result<String, AppError> {
-    use crate::server_fns::*;
+    use crate::api::request::*;
 
     respond(async { backend()?.password_link(&token).await }.await)
 }
@@ -136,8 +136,8 @@ pub async fn password_link(token: String) -> Result<String, AppError> {
 /// Uses a one-time link: sets the password, ends every other session, and signs in.
 #[server(endpoint = "set_password")]
 pub async fn set_password(token: String, new_password: String) -> Result<CurrentUser, AppError> {
+    use crate::api::request::*;
     use crate::domain::Password;
-    use crate::server_fns::*;
 
     let result = async {
         let password = Password::parse(&new_password).map_err(AppError::Invalid)?;

@@ -1,5 +1,6 @@
-//! Helpers every server function uses on the server: the backend, the request, the session
-//! cookie, and the fallback for plain HTML form posts made without JavaScript.
+//! What every server function uses on the server: the backend, the request's headers, the
+//! signed-in person, the session cookie, and the fallback for plain HTML form posts made
+//! without JavaScript.
 
 use http::{header, HeaderMap, HeaderValue};
 use leptos::prelude::*;
@@ -8,6 +9,7 @@ use leptos_axum::ResponseOptions;
 use crate::backend::SharedBackend;
 use crate::error::AppError;
 use crate::model::CurrentUser;
+pub use crate::url::{self, safe_next};
 
 pub fn backend() -> Result<SharedBackend, AppError> {
     use_context::<SharedBackend>().ok_or(AppError::Internal)
@@ -39,14 +41,6 @@ fn is_plain_form_post() -> bool {
         .get(header::ACCEPT)
         .and_then(|accept| accept.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"))
-}
-
-/// Only same-site paths are followed after login, never `//evil.example` or `https://…`.
-pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
-        _ => "/".to_owned(),
-    }
 }
 
 /// Ends a server function that a form may have posted. On success the browser goes to
@@ -96,15 +90,6 @@ fn encode_query(pairs: &[(&str, String)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn next_is_only_followed_within_the_site() {
-        assert_eq!(safe_next(Some("/chat/room/public-chat/")), "/chat/room/public-chat/");
-        assert_eq!(safe_next(Some("//evil.example/")), "/");
-        assert_eq!(safe_next(Some("https://evil.example/")), "/");
-        assert_eq!(safe_next(Some("/\\evil.example")), "/");
-        assert_eq!(safe_next(None), "/");
-    }
 
     #[test]
     fn query_values_are_percent_encoded() {

@@ -1,0 +1,35 @@
+//! The session every page shares: the account actions (so logging in or out refreshes
+//! everything that shows who you are) and the signed-in person's live state, which their own
+//! socket keeps current (`live::person`). Data only.
+
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+
+use crate::api::accounts::{Login, Logout, Signup};
+use crate::error::AppError;
+use crate::model::CurrentUser;
+
+/// The account actions and the signed-in person, shared by the header and the forms so that
+/// logging in or out refreshes everything that shows who you are.
+#[derive(Clone, Copy)]
+pub struct Session {
+    pub login: ServerAction<Login>,
+    pub signup: ServerAction<Signup>,
+    pub logout: ServerAction<Logout>,
+    pub user: Resource<Result<Option<CurrentUser>, AppError>>,
+    /// Bumped whenever the rooms the person is in may have changed (their own socket says
+    /// so, or they acted on a room), so the sidebar reloads.
+    pub rooms_changed: RwSignal<u32>,
+    /// Unread messages per room name: loaded with the sidebar, then kept current by the
+    /// person's own socket. Their sum leads the document title: "(3) Public chat · Chat".
+    pub unread: RwSignal<HashMap<String, u32>>,
+    /// Who came online or went offline since the page's data was read, by username.
+    pub presence: RwSignal<HashMap<String, bool>>,
+}
+
+impl Session {
+    pub fn total_unread(&self) -> u32 {
+        self.unread.with(|unread| unread.values().sum())
+    }
+}
