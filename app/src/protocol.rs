@@ -284,4 +284,14 @@ mod tests {
             r#"{"type":"room_removed","room":"rent"}"#
         );
     }
+
+    #[test]
+    fn the_frames_a_page_sends_are_the_ones_the_server_reads() {
+        assert_eq!(ClientControl::Ping.to_json(), r#"{"type":"ping"}"#);
+        assert_eq!(ClientControl::Typing.to_json(), r#"{"type":"typing"}"#);
+        assert_eq!(ClientControl::Read { seq: 42 }.to_json(), r#"{"type":"read","seq":42}"#);
+        for control in [ClientControl::Ping, ClientControl::Typing, ClientControl::Read { seq: 42 }] {
+            assert_eq!(ClientControl::parse(&control.to_json()), Some(control));
+        }
+    }
 }

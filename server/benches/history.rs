@@ -28,7 +28,7 @@ async fn main() {
         None => format!("sqlite://{}/bench.db", data.path().display()),
     };
     println!("on {}", if postgres.is_some() { "PostgreSQL" } else { "SQLite" });
-    let store = Store::connect(&url).await.expect("the store opens");
+    let store = Store::connect(&url, server::store::SqliteSync::Full).await.expect("the store opens");
 
     let started = Instant::now();
     let big = fill(&url, &store, "big", BIG_ROOM_MESSAGES).await;

@@ -6,10 +6,14 @@ use std::time::Duration;
 
 use app::domain::Role;
 
+use crate::store::SqliteSync;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `sqlite://…` (the default: a file under `./data/`).
     pub database_url: String,
+    /// How SQLite writes (`SQLITE_SYNCHRONOUS`, `full` by default).
+    pub sqlite_sync: SqliteSync,
     /// Where to listen; port 0 picks a free port (the tests use this).
     pub site_addr: SocketAddr,
     /// The folder holding `pkg/` (the WASM bundle, its JS glue and the stylesheet).
@@ -52,6 +56,8 @@ pub enum ConfigError {
     PublicUrl(String),
     #[error("DEFAULT_ROLE: {0}")]
     DefaultRole(String),
+    #[error("SQLITE_SYNCHRONOUS must be full or normal, not {0:?}")]
+    SqliteSync(String),
     #[error("{name} must be true or false, not {value:?}")]
     Flag { name: &'static str, value: String },
     #[error("{name} must be a whole number of seconds from 1 to 3600, not {value:?}")]
@@ -78,6 +84,11 @@ impl Config {
         if !["sqlite:", "postgres:", "postgresql:"].iter().any(|scheme| database_url.starts_with(scheme)) {
             return Err(ConfigError::DatabaseUrl(redact_url(&database_url)));
         }
+        let sqlite_sync = match var("SQLITE_SYNCHRONOUS").map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("full") => SqliteSync::Full,
+            Some("normal") => SqliteSync::Normal,
+            Some(other) => return Err(ConfigError::SqliteSync(other.to_owned())),
+        };
         let site_addr = var("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".to_owned());
         let site_addr = site_addr.parse().map_err(|_| ConfigError::SiteAddr(site_addr))?;
         let site_root = var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()).into();
@@ -125,6 +136,7 @@ impl Config {
         }
         Ok(Self {
             database_url,
+            sqlite_sync,
             site_addr,
             site_root,
             data_dir,

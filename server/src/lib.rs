@@ -38,7 +38,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let store = Store::connect(&config.database_url).await?;
+        let store = Store::connect(&config.database_url, config.sqlite_sync).await?;
         let listener = TcpListener::bind(config.site_addr).await?;
         let leptos_options = LeptosOptions::builder()
             .output_name(app::OUTPUT_NAME)

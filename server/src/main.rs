@@ -1,3 +1,6 @@
+//! `chat-server`: serves the chat (the default) or runs an `admin` command against
+//! `DATABASE_URL`. Only parses the command line and wires; everything else is in the library.
+
 use clap::{Parser, Subcommand};
 use server::cli::AdminCommand;
 use server::config::{redact_url, Config};
@@ -54,7 +57,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Admin { command } => {
             let config = Config::from_env()?;
-            let store = Store::connect(&config.database_url).await?;
+            let store = Store::connect(&config.database_url, config.sqlite_sync).await?;
             match server::cli::run(&store, &config, command).await {
                 Ok(done) => println!("{done}"),
                 Err(error) => {

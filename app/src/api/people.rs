@@ -42,7 +42,7 @@ pub async fn open_chat(username: String) -> Result<Option<String>, AppError> {
 
     let result = open_chat_for(&username).await;
     let target = match &result {
-        Ok(Some(room)) => url::room(&room),
+        Ok(Some(room)) => url::room(room),
         _ => url::DIRECTORY.to_owned(),
     };
     finish_form(result, &target, url::DIRECTORY, &[])

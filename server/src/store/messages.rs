@@ -1,3 +1,6 @@
+//! Messages: storing a batch in one transaction (each with its room's next `seq`, a resend
+//! under a known client id stored once), keyset history before and after a `seq`, deleting one.
+
 use app::model::{shown_name, DELETED_USER};
 use app::protocol::{Author, ChatMessage};
 use sqlx::FromRow;

@@ -1,5 +1,6 @@
-//! The database: connection, migrations, and one module per table family. Every query in
-//! the server lives under this folder.
+//! The database: connection, migrations, and one module per table family (users, directory,
+//! roles, sessions, password links, API tokens, rooms, members, messages, provisioning). Every
+//! query in the server lives under this folder, the same text for SQLite and PostgreSQL.
 
 /// Runs `$body` with `$db` bound to this store's pool (`on_pool!(store, db => …)`) or to one
 /// connection (`on_pool!(conn c, db => …)`), whichever database it is: the same SQL text and
@@ -19,17 +20,21 @@ macro_rules! on_pool {
 }
 
 mod api_tokens;
+mod directory;
+mod members;
 mod messages;
 mod password_links;
 mod provisioning;
+mod roles;
 mod rooms;
 mod sessions;
 mod users;
 
 pub use api_tokens::ApiToken;
+pub use members::{MemberRoom, UnreadCount};
 pub use messages::{rfc3339, Inserted, NewMessage, StoredMessage};
 pub use provisioning::{SyncEntry, Synced};
-pub use rooms::{AdminRoomRow, ListedRoom, MemberRoom, Room, UnreadCount};
+pub use rooms::{AdminRoomRow, ListedRoom, Room};
 pub use users::{Listed, NewUser, User};
 
 use std::str::FromStr;
@@ -58,6 +63,15 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// How SQLite writes (`SQLITE_SYNCHRONOUS`): `Full` makes every acknowledged message survive a
+/// power cut (one fsync per batch); `Normal` only a crash of the process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SqliteSync {
+    #[default]
+    Full,
+    Normal,
+}
 
 #[derive(Clone)]
 pub struct Store {
@@ -123,8 +137,9 @@ impl<T, E: Into<StoreError>> OnUnique<T> for std::result::Result<T, E> {
 const POSTGRES_CONNECTIONS: u32 = 16;
 
 impl Store {
-    /// Opens the database at `url` (`sqlite:` or `postgres:`) and brings its schema up to date.
-    pub async fn connect(url: &str) -> Result<Self> {
+    /// Opens the database at `url` (`sqlite:` or `postgres:`) and brings its schema up to date;
+    /// `sync` is how SQLite writes (PostgreSQL has its own settings).
+    pub async fn connect(url: &str, sync: SqliteSync) -> Result<Self> {
         if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
@@ -135,23 +150,20 @@ impl Store {
             sqlx::migrate!("../migrations/postgres").run(&pool).await?;
             return Ok(Self { pool: Pool::Postgres(pool) });
         }
-        Self::connect_sqlite(url).await
+        Self::connect_sqlite(url, sync).await
     }
 
-    async fn connect_sqlite(url: &str) -> Result<Self> {
-        fn sqlite_synchronous() -> SqliteSynchronous {
-            match std::env::var("SQLITE_SYNCHRONOUS").map(|v| v.to_ascii_lowercase()).as_deref() {
-                Ok("normal") => SqliteSynchronous::Normal,
-                _ => SqliteSynchronous::Full,
-            }
-        }
+    async fn connect_sqlite(url: &str, sync: SqliteSync) -> Result<Self> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             // An acknowledged message survives a power cut, not only a crash of the process:
             // messages are committed in batches, so this costs one fsync per batch.
             // `SQLITE_SYNCHRONOUS=normal` trades that for speed (see README, Configuration).
-            .synchronous(sqlite_synchronous())
+            .synchronous(match sync {
+                SqliteSync::Full => SqliteSynchronous::Full,
+                SqliteSync::Normal => SqliteSynchronous::Normal,
+            })
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         let path = options.get_filename();
@@ -175,6 +187,32 @@ impl Store {
     pub fn is_postgres(&self) -> bool {
         matches!(self.pool, Pool::Postgres(_))
     }
+}
+
+/// The two tables of hashed, expiring tokens that stand for a person: the same columns.
+#[derive(Clone, Copy)]
+enum TokenTable {
+    Sessions,
+    PasswordLinks,
+}
+
+/// Stores the SHA-256 of a token that stands for `user_id` until `expires_at`, on `conn`.
+async fn insert_token(
+    conn: Conn<'_>,
+    table: TokenTable,
+    token_hash: &[u8],
+    user_id: i64,
+    expires_at: i64,
+) -> Result<()> {
+    let table = match table {
+        TokenTable::Sessions => "sessions",
+        TokenTable::PasswordLinks => "password_links",
+    };
+    let sql = format!("INSERT INTO {table} (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)");
+    on_pool!(conn conn, db => {
+        sqlx::query(&sql).bind(token_hash).bind(user_id).bind(now_ms()).bind(expires_at).execute(db).await?;
+        Ok(())
+    })
 }
 
 /// The most values one `IN (…)` list binds: SQLite takes 32 766 placeholders a statement,

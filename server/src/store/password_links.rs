@@ -2,7 +2,7 @@
 //! hands one out for each person it creates. Only the token's SHA-256 is stored.
 
 use super::users::USER_COLUMNS;
-use super::{now_ms, Conn, Result, Store, User};
+use super::{insert_token, now_ms, Conn, Result, Store, TokenTable, User};
 
 /// Stores a link on `conn` (a pooled connection, or inside the caller's transaction).
 pub(super) async fn insert_password_link(
@@ -11,16 +11,7 @@ pub(super) async fn insert_password_link(
     token_hash: &[u8],
     expires_at: i64,
 ) -> Result<()> {
-    on_pool!(conn conn, db => {
-        sqlx::query("INSERT INTO password_links (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(token_hash)
-            .bind(user_id)
-            .bind(now_ms())
-            .bind(expires_at)
-            .execute(db)
-            .await?;
-        Ok(())
-    })
+    insert_token(conn, TokenTable::PasswordLinks, token_hash, user_id, expires_at).await
 }
 
 impl Store {

@@ -3,6 +3,7 @@
 use app::domain::Role;
 
 use super::password_links::insert_password_link;
+use super::roles::{replace_roles, roles_on};
 use super::users::{insert_user, NewUser};
 use super::{Result, Store};
 
@@ -42,20 +43,11 @@ impl Store {
                     .await?;
                 let outcome = match existing {
                     Some(id) => {
-                        let roles: Vec<String> =
-                            sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role")
-                                .bind(id)
-                                .fetch_all(&mut *tx)
-                                .await?;
+                        let roles = roles_on((&mut *tx).into(), id).await?;
                         if roles == [entry.role.as_str()] {
                             Synced::Unchanged
                         } else {
-                            sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
-                            sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
-                                .bind(id)
-                                .bind(entry.role.as_str())
-                                .execute(&mut *tx)
-                                .await?;
+                            replace_roles((&mut *tx).into(), id, &[entry.role.as_str()]).await?;
                             Synced::Updated { roles: vec![entry.role.as_str().to_owned()] }
                         }
                     }

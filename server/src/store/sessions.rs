@@ -1,17 +1,14 @@
+//! Sessions: a row per signed-in browser, found by the SHA-256 of its cookie's token, ended
+//! one at a time (log out), all but one (password change) or all (sign out everywhere).
+
 use super::users::USER_COLUMNS;
-use super::{now_ms, Result, Store, User};
+use super::{insert_token, now_ms, Result, Store, TokenTable, User};
 
 impl Store {
     pub async fn create_session(&self, token_hash: &[u8], user_id: i64, expires_at: i64) -> Result<()> {
         on_pool!(self, db => {
-            sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-                .bind(token_hash)
-                .bind(user_id)
-                .bind(now_ms())
-                .bind(expires_at)
-                .execute(db)
-                .await?;
-            Ok(())
+            let mut conn = db.acquire().await?;
+            insert_token((&mut *conn).into(), TokenTable::Sessions, token_hash, user_id, expires_at).await
         })
     }
 

@@ -1,0 +1,13 @@
+//! Validated values. Each newtype's `parse` is its only constructor, so holding one means the
+//! value was checked; the messages are the ones people see, and say what to do.
+//!
+//! `people` (Username, Password, Email, Role, DisplayName, Bio), `rooms` (RoomName, RoomTitle,
+//! Visibility), `messages` (MessageBody, ClientId, mentions). They use nothing else of the app.
+
+mod messages;
+mod people;
+mod rooms;
+
+pub use messages::{mentions, BodyError, ClientId, MessageBody};
+pub use people::{Bio, DisplayName, Email, Password, Role, Username};
+pub use rooms::{RoomName, RoomTitle, Visibility};
