@@ -21,6 +21,19 @@ export async function signUp(from: Browser | BrowserContext, username: string): 
   return page;
 }
 
+/** Two new people (Ana and Bob, under names no other test uses), each in a browser of their own. */
+export async function twoPeople(browser: Browser): Promise<{ a: string; b: string; ana: Page; bob: Page }> {
+  const suffix = Date.now().toString(36);
+  const [a, b] = [`ana_${suffix}`, `bob_${suffix}`];
+  return { a, b, ana: await signUp(browser, a), bob: await signUp(browser, b) };
+}
+
+/** Opens the one-to-one chat with `username` (starting it if needed) and waits for it. */
+export async function openChat(page: Page, username: string): Promise<void> {
+  await page.goto(`/chat/${username}/`);
+  await expect(page.getByRole('heading', { name: username })).toBeVisible();
+}
+
 /** Runs `chat-server admin …` against the test server's database, as an operator would. */
 export function adminCli(...args: string[]): string {
   return execFileSync('../target/debug/chat-server', ['admin', ...args], {

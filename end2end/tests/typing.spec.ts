@@ -1,14 +1,10 @@
 import { test, expect } from '@playwright/test';
 
-import { signUp } from './helpers';
+import { openChat, twoPeople } from './helpers';
 
 test('the other person sees "… is typing" while someone types, until the message arrives', async ({ browser }) => {
-  const suffix = Date.now().toString(36);
-  const [a, b] = [`ana_${suffix}`, `bob_${suffix}`];
-  const ana = await signUp(browser, a);
-  const bob = await signUp(browser, b);
-  await ana.goto(`/chat/${b}/`);
-  await expect(ana.getByRole('heading', { name: b })).toBeVisible();
+  const { a, b, ana, bob } = await twoPeople(browser);
+  await openChat(ana, b);
   await bob.goto(ana.url());
   await expect(bob.getByTestId('online-count')).toHaveText('2 online');
 

@@ -1,16 +1,12 @@
 import { test, expect } from '@playwright/test';
 
-import { signUp } from './helpers';
+import { openChat, twoPeople } from './helpers';
 
 test('unread messages show as a badge and in the title, and clear when the room is opened', async ({ browser }) => {
-  const suffix = Date.now().toString(36);
-  const [a, b] = [`ana_${suffix}`, `bob_${suffix}`];
-  const ana = await signUp(browser, a);
-  const bob = await signUp(browser, b);
+  const { a, b, ana, bob } = await twoPeople(browser);
 
   // Ana starts a chat with Bob and writes twice; Bob is on the directory.
-  await ana.goto(`/chat/${b}/`);
-  await expect(ana.getByRole('heading', { name: b })).toBeVisible();
+  await openChat(ana, b);
   for (const text of ['are you there?', 'it is about the rent']) {
     await ana.getByLabel('Message').fill(text);
     await ana.getByLabel('Message').press('Enter');
