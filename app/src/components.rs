@@ -27,8 +27,8 @@ pub fn Header() -> impl IntoView {
                             <UserChannel/>
                             <nav class="account">
                                 <span class="whoami" data-testid="whoami">{user.display_name}</span>
-                                {user.is_admin.then(|| view! { <A href="/admin">"Admin"</A> })}
-                                <A href="/settings">"Settings"</A>
+                                {user.is_admin.then(|| view! { <A href=url::ADMIN>"Admin"</A> })}
+                                <A href=url::SETTINGS>"Settings"</A>
                                 <ActionForm action=session.logout attr:class="inline">
                                     <button type="submit" class="link">"Log out"</button>
                                 </ActionForm>
@@ -36,8 +36,8 @@ pub fn Header() -> impl IntoView {
                         }.into_any(),
                         _ => view! {
                             <nav class="account">
-                                <A href="/login">"Log in"</A>
-                                <A href="/signup">"Sign up"</A>
+                                <A href=url::LOGIN>"Log in"</A>
+                                <A href=url::SIGNUP>"Sign up"</A>
                             </nav>
                         }.into_any(),
                     }
@@ -94,7 +94,7 @@ pub fn Sidebar() -> impl IntoView {
                 let group_section = move || view! {
                     <h2>"Rooms"</h2>
                     <ul>{groups.get_value().into_iter().map(|room| view! { <SidebarRoom room current/> }).collect_view()}</ul>
-                    <p class="sidebar-links"><a href="/rooms">"Browse rooms"</a></p>
+                    <p class="sidebar-links"><a href=url::ROOMS>"Browse rooms"</a></p>
                 };
                 // Private chats with unread messages come first, above the rooms.
                 let direct_section = move || {
@@ -103,7 +103,7 @@ pub fn Sidebar() -> impl IntoView {
                     view! {
                         <h2>"Private chats"</h2>
                         {if chats.is_empty() {
-                            view! { <p class="muted small">"Start one from the " <a href="/profiles">"people"</a> " page."</p> }.into_any()
+                            view! { <p class="muted small">"Start one from the " <a href=url::DIRECTORY>"people"</a> " page."</p> }.into_any()
                         } else {
                             view! { <ul>{chats.into_iter().map(|room| view! { <SidebarRoom room current/> }).collect_view()}</ul> }.into_any()
                         }}
@@ -117,7 +117,7 @@ pub fn Sidebar() -> impl IntoView {
                         } else {
                             view! { {group_section()} {direct_section()} }.into_any()
                         }}
-                        <p class="sidebar-links"><a href="/profiles">"People"</a></p>
+                        <p class="sidebar-links"><a href=url::DIRECTORY>"People"</a></p>
                     </nav>
                 }.into_any()
             })}

@@ -38,6 +38,8 @@ pub const OUTPUT_NAME: &str = "chat";
 
 /// The HTML document around every page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -51,6 +53,30 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// The page's Content-Security-Policy: scripts only from this site, and the inline ones only
+/// with this response's nonce (Leptos puts it on its hydration and resource scripts);
+/// WebAssembly compiled from our own bundle; styles, images, fonts and sockets from this site;
+/// never framed, forms only posted here.
+#[cfg(feature = "ssr")]
+pub fn page_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self'; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    else {
+        return;
+    };
+    if let Ok(policy) = http::HeaderValue::from_str(&page_policy(&nonce)) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, policy);
     }
 }
 

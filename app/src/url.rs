@@ -3,12 +3,24 @@
 //! `domain`), so neither needs encoding; free text (a search, a path to come back to) is
 //! percent-encoded.
 
-/// The directory.
+/// The directory (also the home page).
 pub const DIRECTORY: &str = "/profiles/";
 /// Browsing and creating rooms.
 pub const ROOMS: &str = "/rooms";
 /// The person's own settings.
 pub const SETTINGS: &str = "/settings";
+/// Logging in, and signing up.
+pub const LOGIN: &str = "/login";
+pub const SIGNUP: &str = "/signup";
+/// The first page after signing up: a name and a picture.
+pub const WELCOME: &str = "/welcome";
+/// The admin page.
+pub const ADMIN: &str = "/admin";
+
+/// Where a one-time link sets a password.
+pub fn set_password(token: &str) -> String {
+    format!("/set-password?token={}", percent_encode(token))
+}
 
 /// A room's page.
 pub fn room(name: &str) -> String {
@@ -118,5 +130,6 @@ mod tests {
         assert_eq!(chat_with("ana"), "/chat/ana/");
         assert_eq!(admin_room("book-club"), "/admin/room/book-club");
         assert_eq!(avatar("7-abc.png"), "/avatars/7-abc.png");
+        assert_eq!(set_password("a-b_c"), "/set-password?token=a-b_c");
     }
 }

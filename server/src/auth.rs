@@ -84,7 +84,7 @@ pub fn password_link_expiry() -> i64 {
 
 /// The path of a one-time link's page; the token goes in the query.
 pub fn password_link_path(token: &str) -> String {
-    format!("/set-password?token={token}")
+    app::url::set_password(token)
 }
 
 pub fn token_hash(token: &str) -> Vec<u8> {

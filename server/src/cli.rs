@@ -44,6 +44,9 @@ pub enum AdminCommand {
     RevokeToken { name: String },
     /// Every provisioning token: name, created, last used, revoked.
     ListTokens,
+    /// Copy the chat into a new folder, safely while the server runs: the SQLite database
+    /// (`chat.db`, one consistent snapshot) and the avatars. See README, Backups.
+    Backup { folder: std::path::PathBuf },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +59,8 @@ pub enum AdminError {
     NoSuchToken(String),
     #[error("{0}")]
     Invalid(String),
+    #[error("{0}")]
+    Backup(String),
     #[error("the database failed: {0}")]
     Store(#[from] crate::store::StoreError),
 }
@@ -118,6 +123,7 @@ pub async fn run(store: &Store, config: &Config, command: AdminCommand) -> Resul
             }
             Ok(format!("token {name:?} is revoked"))
         }
+        AdminCommand::Backup { folder } => backup(store, config, &folder).await,
         AdminCommand::ListTokens => {
             let tokens = store.list_api_tokens().await?;
             let day =
@@ -181,6 +187,44 @@ pub async fn run(store: &Store, config: &Config, command: AdminCommand) -> Resul
             Ok(format!("{} is no longer an admin", user.username))
         }
     }
+}
+
+/// The database first (the snapshot the avatars must cover), then the avatar files: a file
+/// uploaded meanwhile is copied too, harmlessly; one removed meanwhile is skipped.
+async fn backup(store: &Store, config: &Config, folder: &std::path::Path) -> Result<String, AdminError> {
+    if store.is_postgres() {
+        return Err(AdminError::Backup(
+            "this chat runs on PostgreSQL: back it up with pg_dump (see README, Backups), and copy DATA_DIR/avatars"
+                .into(),
+        ));
+    }
+    let empty = match std::fs::read_dir(folder) {
+        Ok(mut entries) => entries.next().is_none(),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => true,
+        Err(error) => return Err(AdminError::Backup(format!("cannot read {}: {error}", folder.display()))),
+    };
+    if !empty {
+        return Err(AdminError::Backup(format!("{} is not empty: give a new folder", folder.display())));
+    }
+    let failed = |error: std::io::Error| AdminError::Backup(format!("cannot write to {}: {error}", folder.display()));
+    std::fs::create_dir_all(folder.join("avatars")).map_err(failed)?;
+    let database = folder.join("chat.db");
+    store.snapshot_into(&database).await?;
+    let mut avatars = 0;
+    if let Ok(entries) = std::fs::read_dir(config.data_dir.join("avatars")) {
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|kind| kind.is_file())
+                && std::fs::copy(entry.path(), folder.join("avatars").join(entry.file_name())).is_ok()
+            {
+                avatars += 1;
+            }
+        }
+    }
+    Ok(format!(
+        "backed up to {}: chat.db ({} messages) and {avatars} avatars. To restore, stop the server and put chat.db where DATABASE_URL points and avatars/ in DATA_DIR",
+        folder.display(),
+        store.count_all_messages().await?
+    ))
 }
 
 async fn suspend(store: &Store, username: &str, suspended: bool) -> Result<String, AdminError> {

@@ -42,6 +42,11 @@ pub struct Config {
     /// A socket silent for this long (no frame, no pong) is dropped, so a vanished client
     /// stops counting as online within `heartbeat_timeout + heartbeat_interval`.
     pub heartbeat_timeout: Duration,
+    /// A request's header must arrive within this time; an idle keep-alive connection is
+    /// closed after it (`HEADER_TIMEOUT_SECONDS`).
+    pub header_timeout: Duration,
+    /// The most connections open at once, WebSockets included (`MAX_CONNECTIONS`).
+    pub max_connections: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +67,8 @@ pub enum ConfigError {
     Flag { name: &'static str, value: String },
     #[error("{name} must be a whole number of seconds from 1 to 3600, not {value:?}")]
     Seconds { name: &'static str, value: String },
+    #[error("MAX_CONNECTIONS must be a whole number from 1 to 1000000, not {0:?}")]
+    MaxConnections(String),
     #[error("SOCKET_TIMEOUT_SECONDS ({timeout}) must be longer than HEARTBEAT_SECONDS ({interval})")]
     Heartbeat { interval: u64, timeout: u64 },
 }
@@ -76,6 +83,11 @@ pub const DEFAULT_SOCKET_TIMEOUT_SECONDS: u64 = 40;
 /// Presence keys live 30 s and are rewritten every 10 s: a dead instance stops counting
 /// within 40 s.
 pub const DEFAULT_PRESENCE_TTL_SECONDS: u64 = 30;
+/// A request's header within 10 s: a client that trickles one in is cut off.
+pub const DEFAULT_HEADER_TIMEOUT_SECONDS: u64 = 10;
+/// Room for 10,000 people with two tabs open, and their page loads, under the usual
+/// `ulimit -n` of a service (raise it for more).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 25_000;
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -134,6 +146,16 @@ impl Config {
         if timeout <= interval {
             return Err(ConfigError::Heartbeat { interval, timeout });
         }
+        let header_timeout = Duration::from_secs(seconds("HEADER_TIMEOUT_SECONDS", DEFAULT_HEADER_TIMEOUT_SECONDS)?);
+        let max_connections = match var("MAX_CONNECTIONS") {
+            None => DEFAULT_MAX_CONNECTIONS,
+            Some(value) => value
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=1_000_000).contains(n))
+                .ok_or(ConfigError::MaxConnections(value))?,
+        };
         Ok(Self {
             database_url,
             sqlite_sync,
@@ -149,6 +171,8 @@ impl Config {
             default_role,
             heartbeat_interval: Duration::from_secs(interval),
             heartbeat_timeout: Duration::from_secs(timeout),
+            header_timeout,
+            max_connections,
         })
     }
 

@@ -19,7 +19,6 @@ pub mod store;
 
 use std::sync::Arc;
 
-use axum::serve::ListenerExt;
 use leptos::prelude::*;
 use tokio::net::TcpListener;
 
@@ -69,15 +68,12 @@ impl Application {
     /// jobs run while it serves.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let jobs = jobs::start(&self.state);
-        // Small frames go out at once: with Nagle's algorithm a frame written while the last is
-        // unacknowledged waited for the peer's delayed ACK (p99 35 ms at 20 messages a second).
-        let listener = self.listener.tap_io(|tcp| {
-            if let Err(error) = tcp.set_nodelay(true) {
-                tracing::debug!(%error, "could not set TCP_NODELAY");
-            }
-        });
-        let app = http::into_make_service(http::app(self.state));
-        let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
+        let limits = http::serve::Limits {
+            header_timeout: self.state.config.header_timeout,
+            max_connections: self.state.config.max_connections,
+        };
+        let app = http::app(self.state);
+        let served = http::serve::serve(self.listener, app, limits, shutdown_signal()).await;
         jobs.stop();
         served
     }

@@ -36,8 +36,8 @@ pub async fn signup(
     let next = next.unwrap_or_default();
     let email = email.unwrap_or_default();
     // A new person is asked who they are first, unless they came for a particular page.
-    let welcome = if next.is_empty() { "/welcome".to_owned() } else { safe_next(Some(&next)) };
-    finish_form(result, &welcome, "/signup", &[("username", &username), ("email", &email), ("next", &next)])
+    let welcome = if next.is_empty() { url::WELCOME.to_owned() } else { safe_next(Some(&next)) };
+    finish_form(result, &welcome, url::SIGNUP, &[("username", &username), ("email", &email), ("next", &next)])
 }
 
 #[server(endpoint = "login")]
@@ -51,7 +51,7 @@ pub async fn login(username: String, password: String, next: Option<String>) -> 
     }
     .await;
     let next = next.unwrap_or_default();
-    finish_form(result, &safe_next(Some(&next)), "/login", &[("username", &username), ("next", &next)])
+    finish_form(result, &safe_next(Some(&next)), url::LOGIN, &[("username", &username), ("next", &next)])
 }
 
 #[server(endpoint = "logout")]
@@ -64,7 +64,7 @@ pub async fn logout() -> Result<(), AppError> {
         Ok(())
     }
     .await;
-    finish_form(result, "/login", "/login", &[])
+    finish_form(result, url::LOGIN, url::LOGIN, &[])
 }
 
 /// Changes the signed-in person's password; every other session of theirs ends.
@@ -78,7 +78,7 @@ pub async fn change_password(current_password: String, new_password: String) -> 
         backend()?.change_password(&request_headers(), &current_password, new).await
     }
     .await;
-    finish_form(result, "/settings?changed=password", "/settings", &[])
+    finish_form(result, "/settings?changed=password", url::SETTINGS, &[])
 }
 
 /// Ends every session of the signed-in person, on every device, this one included.
@@ -92,7 +92,7 @@ pub async fn sign_out_everywhere() -> Result<(), AppError> {
         Ok(())
     }
     .await;
-    finish_form(result, "/login", "/settings", &[])
+    finish_form(result, url::LOGIN, url::SETTINGS, &[])
 }
 
 /// Changes (or, when empty, removes) the signed-in person's email, after checking their
@@ -107,7 +107,7 @@ pub async fn change_email(email: String, current_password: String) -> Result<(),
         backend()?.change_email(&request_headers(), email, &current_password).await
     }
     .await;
-    finish_form(result, "/settings?changed=email", "/settings", &[])
+    finish_form(result, "/settings?changed=email", url::SETTINGS, &[])
 }
 
 /// Deletes the signed-in person's account after checking their password. Their messages stay
@@ -122,7 +122,7 @@ pub async fn delete_account(current_password: String) -> Result<(), AppError> {
         Ok(())
     }
     .await;
-    finish_form(result, "/login?deleted=1", "/settings", &[])
+    finish_form(result, "/login?deleted=1", url::SETTINGS, &[])
 }
 
 /// Who a one-time set-password link is for (`NotFound` once it is used or expired).

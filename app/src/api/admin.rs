@@ -17,7 +17,7 @@ pub async fn get_admin_overview() -> Result<AdminOverview, AppError> {
 pub async fn admin_set_suspended(username: String, suspended: bool) -> Result<(), AppError> {
     use crate::api::request::*;
     let result = async { backend()?.admin_set_suspended(&require_user().await?, &username, suspended).await }.await;
-    finish_form(result, "/admin", "/admin", &[])
+    finish_form(result, url::ADMIN, url::ADMIN, &[])
 }
 
 /// Replaces someone's roles: words separated by spaces or commas.
@@ -35,14 +35,14 @@ pub async fn admin_set_roles(username: String, roles: String) -> Result<(), AppE
         backend()?.admin_set_roles(&require_user().await?, &username, roles).await
     }
     .await;
-    finish_form(result, "/admin", "/admin", &[])
+    finish_form(result, url::ADMIN, url::ADMIN, &[])
 }
 
 #[server(endpoint = "admin_set_admin")]
 pub async fn admin_set_admin(username: String, is_admin: bool) -> Result<(), AppError> {
     use crate::api::request::*;
     let result = async { backend()?.admin_set_admin(&require_user().await?, &username, is_admin).await }.await;
-    finish_form(result, "/admin", "/admin", &[])
+    finish_form(result, url::ADMIN, url::ADMIN, &[])
 }
 
 /// A one-time link with which `username` sets a new password (shown to the admin once).
@@ -74,5 +74,5 @@ pub async fn admin_delete_message(room: String, seq: i64) -> Result<(), AppError
 pub async fn admin_delete_room(room: String) -> Result<(), AppError> {
     use crate::api::request::*;
     let result = async { backend()?.admin_delete_room(&require_user().await?, &room).await }.await;
-    finish_form(result, "/admin", "/admin", &[])
+    finish_form(result, url::ADMIN, url::ADMIN, &[])
 }

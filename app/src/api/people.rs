@@ -83,7 +83,7 @@ pub async fn update_profile(display_name: String, bio: String, next: Option<Stri
         Ok(user.username)
     }
     .await;
-    let form = if next.is_some() { "/welcome" } else { "/settings" };
+    let form = if next.is_some() { url::WELCOME } else { url::SETTINGS };
     let path = match (&result, next.as_deref()) {
         (Ok(_), Some(next)) => safe_next(Some(next)),
         (Ok(username), None) => url::profile(username.as_str()),

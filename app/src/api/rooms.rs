@@ -80,7 +80,7 @@ pub async fn create_room(title: String, visibility: String) -> Result<String, Ap
     }
     .await;
     let success = result.as_ref().map(|name| url::room(name)).unwrap_or_default();
-    finish_form(result, &success, "/rooms", &[("title", &title)])
+    finish_form(result, &success, url::ROOMS, &[("title", &title)])
 }
 
 #[server(endpoint = "join_room")]

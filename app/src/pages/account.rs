@@ -11,6 +11,7 @@ use crate::components::{form_error, query_value, FormError};
 use crate::domain::Password;
 use crate::error::AppError;
 use crate::session::Session;
+use crate::url;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -37,7 +38,7 @@ pub fn LoginPage() -> impl IntoView {
                 <FormError message=error/>
                 <button type="submit" disabled=move || session.login.pending().get()>"Log in"</button>
             </ActionForm>
-            <p class="muted">"New here? " <A href=move || with_next("/signup", &next())>"Create an account"</A></p>
+            <p class="muted">"New here? " <A href=move || with_next(url::SIGNUP, &next())>"Create an account"</A></p>
         </section>
     }
 }
@@ -70,7 +71,7 @@ pub fn SignupPage() -> impl IntoView {
                 <FormError message=error/>
                 <button type="submit" disabled=move || session.signup.pending().get()>"Sign up"</button>
             </ActionForm>
-            <p class="muted">"Already have an account? " <A href=move || with_next("/login", &next())>"Log in"</A></p>
+            <p class="muted">"Already have an account? " <A href=move || with_next(url::LOGIN, &next())>"Log in"</A></p>
         </section>
     }
 }
@@ -123,7 +124,7 @@ pub fn SetPasswordPage() -> impl IntoView {
                         Err(_) => view! {
                             <h1>"This link does not work"</h1>
                             <p>"It was used already, it expired (links last 72 hours), or it was copied incompletely. Ask an admin for a new one."</p>
-                            <p><a href="/login">"Log in"</a></p>
+                            <p><a href=url::LOGIN>"Log in"</a></p>
                         }.into_any(),
                     }
                 })}

@@ -161,7 +161,7 @@ pub fn AdminRoomMessages() -> impl IntoView {
                     let room_name = StoredValue::new(room.name.clone());
                     view! {
                     <section class="card stack admin">
-                        <p><a href="/admin">"← Admin"</a></p>
+                        <p><a href=url::ADMIN>"← Admin"</a></p>
                         <h1>{room.title.clone()}</h1>
                         <p class="muted">{kind_label(room.kind)} " · " {room.members} " members · "
                             {room.messages} " messages · " <a href=url::room(&room.name)>"open the room"</a></p>

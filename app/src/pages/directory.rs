@@ -24,7 +24,7 @@ pub fn DirectoryPage() -> impl IntoView {
     let on_input = move |event: leptos::ev::Event| {
         let query = event_target_value(&event);
         navigate(
-            &with_query("/profiles", &query),
+            &with_query(url::DIRECTORY, &query),
             NavigateOptions { replace: true, scroll: false, ..Default::default() },
         );
     };
@@ -32,7 +32,7 @@ pub fn DirectoryPage() -> impl IntoView {
         <Title text="People"/>
         <section class="card directory">
             <h1>"People"</h1>
-            <form class="search" method="get" action="/profiles" role="search"
+            <form class="search" method="get" action=url::DIRECTORY role="search"
                 on:submit=|event: leptos::ev::SubmitEvent| event.prevent_default()>
                 <input type="search" name="q" value=q on:input=on_input aria-label="Search people"
                     placeholder="Search by name, username or role" autocomplete="off"/>

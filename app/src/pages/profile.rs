@@ -36,7 +36,7 @@ pub fn ProfilePage() -> impl IntoView {
 fn ProfileCard(profile: Profile) -> impl IntoView {
     let person = profile.person.clone();
     let action = if profile.is_me {
-        view! { <a class="button" href="/settings">"Edit your profile"</a> }.into_any()
+        view! { <a class="button" href=url::SETTINGS>"Edit your profile"</a> }.into_any()
     } else {
         let label = format!("Message {}", person.display_name);
         view! { <a class="button" href=url::chat_with(&person.username) aria-label=label>"Message"</a> }.into_any()

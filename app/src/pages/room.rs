@@ -181,7 +181,7 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
             <p class="typing" aria-live="polite" data-testid="typing">{move || typing_line(&live.typing.get())}</p>
             {move || match live.closed.get() {
                 Some(ClosedReason::Deleted) => view! {
-                    <p class="notice" role="alert">"This room was deleted. " <a href="/rooms">"Browse rooms"</a></p>
+                    <p class="notice" role="alert">"This room was deleted. " <a href=url::ROOMS>"Browse rooms"</a></p>
                 }.into_any(),
                 Some(ClosedReason::Removed) => view! {
                     <p class="notice" role="alert">"You are no longer in this room. " <a href="/">"Back to the directory"</a></p>

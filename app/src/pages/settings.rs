@@ -14,6 +14,7 @@ use crate::domain::{Bio, DisplayName, Password};
 use crate::error::AppError;
 use crate::live::notify::{self, State};
 use crate::model::Person;
+use crate::url;
 
 /// The avatar: a plain multipart form posted to `/api/avatar` (the server decodes, checks and
 /// resizes it), which brings the browser back to `here` with the new picture or the error.
@@ -92,8 +93,8 @@ pub fn WelcomePage() -> impl IntoView {
         <section class="card stack narrow">
             <h1>"Welcome!"</h1>
             <p>"Tell people who you are. All of it is optional, and you can change it any time in "
-                <a href="/settings">"Settings"</a>"."</p>
-            <ProfileForm next="/" here="/welcome"/>
+                <a href=url::SETTINGS>"Settings"</a>"."</p>
+            <ProfileForm next="/" here=url::WELCOME/>
             <p><a href="/">"Skip for now"</a></p>
         </section>
     }
@@ -187,7 +188,7 @@ pub fn SettingsPage() -> impl IntoView {
         <section class="card stack">
             <h1>"Settings"</h1>
             <h2>"Profile"</h2>
-            <ProfileForm here="/settings"/>
+            <ProfileForm here=url::SETTINGS/>
             <AccountForms/>
             <h2>"Notifications"</h2>
             <p>"While this tab is out of view, a message in a private chat, or one that mentions you ("

@@ -121,12 +121,12 @@ fn answer(headers: &HeaderMap, next: Option<&str>, result: Result<String, Failur
         .get(header::ACCEPT)
         .and_then(|accept| accept.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"));
-    let next = app::url::safe_next(next.filter(|n| !n.is_empty()).or(Some("/settings")));
+    let next = app::url::safe_next(next.filter(|n| !n.is_empty()).or(Some(app::url::SETTINGS)));
     let (status, message) = match &result {
         Ok(url) if browser_form => return Redirect::to(&next).into_response(),
         Ok(url) => return axum::Json(serde_json::json!({ "avatar": url })).into_response(),
         Err(Failure::SignIn) if browser_form => {
-            return Redirect::to(&app::url::login_then("/settings")).into_response()
+            return Redirect::to(&app::url::login_then(app::url::SETTINGS)).into_response()
         }
         Err(Failure::SignIn) => (StatusCode::UNAUTHORIZED, "log in first: this needs a signed-in session".to_owned()),
         Err(Failure::Avatar(error)) => (

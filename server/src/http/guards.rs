@@ -1,10 +1,10 @@
-//! Guards in front of every route: request bodies are bounded, and state-changing requests
-//! from other sites are refused.
+//! Guards in front of every route: request bodies are bounded, state-changing requests from
+//! other sites are refused, and every response carries the security headers.
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use http::{header, Method};
+use http::{header, HeaderValue, Method};
 
 use super::origin::{check_origin, OriginCheck};
 use crate::error::Error;
@@ -45,4 +45,24 @@ pub async fn same_origin_posts(State(state): State<AppState>, request: Request, 
         return Error::Forbidden("cross-site request refused: use the chat's own pages to do this").into_response();
     }
     next.run(request).await
+}
+
+/// What answers that are not pages may do in a browser: nothing (pages set their own policy,
+/// with the nonce of their inline scripts: `app::page_policy`).
+const NOTHING_POLICY: HeaderValue = HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'");
+
+/// The headers every response carries: a Content-Security-Policy (unless the page set its own),
+/// no MIME sniffing, never framed (also for browsers without `frame-ancestors`), the referrer
+/// only within the site, and, when the site is served over HTTPS (`SECURE_COOKIES=true`), HSTS.
+pub async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(NOTHING_POLICY);
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    if state.config.secure_cookies {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
+    response
 }

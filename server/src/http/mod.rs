@@ -8,9 +8,9 @@ mod health;
 pub mod origin;
 mod pages;
 mod provisioning;
+pub mod serve;
 pub mod sockets;
 
-use axum::extract::Request;
 use axum::Router;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
@@ -22,10 +22,11 @@ use crate::state::AppState;
 pub const AVATAR_UPLOAD_PATH: &str = "/api/avatar";
 pub const SYNC_PATH: &str = "/api/admin/users/sync";
 
-/// Every route of the chat, behind the guards: bodies bounded, cross-site posts refused, and
-/// server-function errors given their own status. Trailing slashes are stripped before
+/// Every route of the chat, behind the guards: bodies bounded, cross-site posts refused,
+/// server-function errors given their own status, redirects made real `303`s, and the security
+/// headers on every answer. Trailing slashes are stripped before
 /// routing, so `/chat/room/x/` and `/chat/room/x` (and the same for sockets) reach one handler.
-pub fn app(state: AppState) -> NormalizePath {
+pub fn app(state: AppState) -> App {
     let router = Router::new()
         .merge(avatars::router())
         .merge(provisioning::router())
@@ -34,16 +35,13 @@ pub fn app(state: AppState) -> NormalizePath {
         .merge(pages::router(&state))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guards::same_origin_posts))
         .layer(axum::middleware::from_fn(pages::server_fn_status))
+        .layer(axum::middleware::from_fn(pages::real_redirects))
         .layer(axum::middleware::from_fn(guards::limit_body))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guards::security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state);
     NormalizePathLayer::trim_trailing_slash().layer(router)
 }
 
 /// The whole app as one service.
-pub type NormalizePath = tower_http::normalize_path::NormalizePath<Router>;
-
-/// Makes [`app`] servable by `axum::serve`.
-pub fn into_make_service(app: NormalizePath) -> axum::routing::IntoMakeService<NormalizePath> {
-    axum::ServiceExt::<Request>::into_make_service(app)
-}
+pub type App = tower_http::normalize_path::NormalizePath<Router>;

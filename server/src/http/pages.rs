@@ -12,6 +12,7 @@ use axum::routing::post;
 use axum::Router;
 use http::{header, HeaderValue, StatusCode};
 use leptos::prelude::*;
+use leptos::server_fn::redirect::REDIRECT_HEADER;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, AxumRouteListing, LeptosRoutes};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -50,6 +51,32 @@ pub fn router(state: &AppState) -> Router<AppState> {
 async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {
     let backend: SharedBackend = Arc::new(Services(state));
     handle_server_fns_with_context(move || provide_context(backend.clone()), request).await
+}
+
+/// Makes every redirect one that any client follows. Leptos answers a page's redirect with
+/// `302` when the request accepts HTML, and otherwise with `200` (or the status of an error met
+/// on the way, such as `401` for "log in first") plus a `Location` that only a browser heeds.
+/// Pages, and server functions posted by plain forms, get `303 See Other` with the `Location`
+/// (and any cookie set on the way) and no body. A server function called by the hydrated app is
+/// marked by Leptos's redirect header and keeps its answer: the app reads it and goes there
+/// itself.
+pub async fn real_redirects(request: Request, next: axum::middleware::Next) -> Response {
+    let is_server_fn = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    let marked = response.headers().contains_key(REDIRECT_HEADER);
+    if !response.headers().contains_key(header::LOCATION)
+        || (status.is_redirection() && status != StatusCode::FOUND)
+        || (is_server_fn && marked)
+    {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    parts.status = StatusCode::SEE_OTHER;
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.remove(header::CONTENT_TYPE);
+    parts.headers.remove(REDIRECT_HEADER);
+    Response::from_parts(parts, Body::empty())
 }
 
 /// Leptos answers 500 for an error raised before a server function's body runs (a missing or

@@ -58,6 +58,8 @@ pub enum StoreError {
     TokenNameTaken,
     #[error("no free URL for a room of that name")]
     NoFreeName,
+    #[error("only a SQLite database can be copied this way")]
+    NotSqlite,
     #[error("could not apply migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -181,6 +183,14 @@ impl Store {
             sqlx::query("SELECT 1").execute(db).await?;
             Ok(())
         })
+    }
+
+    /// Writes a consistent copy of a SQLite database to `path` (a new file), safely while the
+    /// server writes to it (`VACUUM INTO`: one read transaction, compacted as it goes).
+    pub async fn snapshot_into(&self, path: &std::path::Path) -> Result<()> {
+        let Pool::Sqlite(db) = &self.pool else { return Err(StoreError::NotSqlite) };
+        sqlx::query("VACUUM INTO $1").bind(path.to_string_lossy().into_owned()).execute(db).await?;
+        Ok(())
     }
 
     /// Whether this store is PostgreSQL (else SQLite).

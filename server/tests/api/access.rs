@@ -23,7 +23,7 @@ async fn seen_as(app: &TestApp, room: &str, user: Option<&TestUser>) -> Seen {
     let seen = match (page.status(), socket, history) {
         (StatusCode::OK, None, StatusCode::OK) => Seen::Readable,
         (StatusCode::NOT_FOUND, Some(StatusCode::NOT_FOUND), StatusCode::NOT_FOUND) => Seen::Hidden,
-        (StatusCode::FOUND, Some(StatusCode::UNAUTHORIZED), StatusCode::UNAUTHORIZED) => {
+        (StatusCode::SEE_OTHER, Some(StatusCode::UNAUTHORIZED), StatusCode::UNAUTHORIZED) => {
             let location = page.headers()["location"].to_str().unwrap();
             assert!(location.starts_with("/login?next="), "{location}");
             Seen::LogIn

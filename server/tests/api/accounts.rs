@@ -75,7 +75,7 @@ async fn a_plain_form_gets_the_error_back_on_the_form_page() {
             None,
         )
         .await;
-    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with("/signup?error=username_taken"), "{location}");
     let page = app.get(&location, None).await.text().await.unwrap();
@@ -129,14 +129,14 @@ async fn logout_ends_the_session() {
     assert_eq!(app.whoami(&ana.cookie).await, None);
     assert_eq!(app.open_socket("public-chat", Some(&ana.cookie), None).await.unwrap_err(), StatusCode::UNAUTHORIZED);
     let page = app.get("/chat/room/public-chat/", Some(&ana.cookie)).await;
-    assert_eq!(page.status(), StatusCode::FOUND);
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
 }
 
 #[tokio::test]
 async fn pages_that_need_a_user_send_strangers_to_login_and_back() {
     let app = spawn_app().await;
     let response = app.get("/chat/room/public-chat/", None).await;
-    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/login?next=/chat/room/public-chat");
 
     let login = app
@@ -146,7 +146,7 @@ async fn pages_that_need_a_user_send_strangers_to_login_and_back() {
             None,
         )
         .await;
-    assert_eq!(login.status(), StatusCode::FOUND);
+    assert_eq!(login.status(), StatusCode::SEE_OTHER);
     assert_eq!(login.headers()["location"], "/chat/room/public-chat");
 
     let elsewhere = app
@@ -239,7 +239,7 @@ async fn signing_out_everywhere_ends_every_session_and_sends_a_browser_to_the_lo
     let bob = app.signup("bob").await;
 
     let response = app.post_browser_form("/api/sign_out_everywhere", &[], Some(&ana.cookie)).await;
-    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/login");
     let cleared = session_cookie(&response).expect("the cookie is cleared");
     assert!(cleared == "chat_session=" || cleared.starts_with("chat_session=;"), "{cleared}");

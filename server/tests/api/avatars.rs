@@ -7,7 +7,7 @@ use crate::helpers::*;
 
 /// A PNG of this size full of noise, which does not compress: its size on disk is about
 /// three bytes a pixel, like a large photo.
-fn png(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn png(width: u32, height: u32) -> Vec<u8> {
     let mut state = 0x2545_f491_u32;
     let mut next = move || {
         state ^= state << 13;
@@ -45,7 +45,7 @@ fn bomb() -> Vec<u8> {
 
 impl TestApp {
     /// Uploads `bytes` as the avatar, the way the hydrated app's form or a script does.
-    async fn upload(&self, user: &TestUser, file_name: &str, bytes: Vec<u8>) -> reqwest::Response {
+    pub(crate) async fn upload(&self, user: &TestUser, file_name: &str, bytes: Vec<u8>) -> reqwest::Response {
         let form = Form::new().part("avatar", Part::bytes(bytes).file_name(file_name.to_owned()));
         http().post(self.url("/api/avatar")).header("Cookie", &user.cookie).multipart(form).send().await.unwrap()
     }

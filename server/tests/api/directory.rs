@@ -33,7 +33,7 @@ async fn people_see_those_who_share_a_role_and_admins_see_everyone() {
 
     // Someone outside your roles cannot be reached by URL either.
     assert_eq!(app.start_chat(&ana, "cleo").await.0, StatusCode::NOT_FOUND);
-    assert_eq!(app.start_chat(&eve, "cleo").await.0, StatusCode::FOUND);
+    assert_eq!(app.start_chat(&eve, "cleo").await.0, StatusCode::SEE_OTHER);
 }
 
 #[tokio::test]
@@ -66,7 +66,7 @@ async fn the_directory_needs_a_session() {
     let app = spawn_app().await;
     assert_eq!(app.call("directory", &[("q", "")], None).await.status(), StatusCode::UNAUTHORIZED);
     let page = app.get("/profiles/", None).await;
-    assert_eq!(page.status(), StatusCode::FOUND);
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
     assert!(page.headers()["location"].to_str().unwrap().starts_with("/login"));
 }
 

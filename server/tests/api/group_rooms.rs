@@ -168,7 +168,7 @@ async fn a_plain_form_gets_owner_errors_back_on_the_settings_page() {
     let room = app.create_room(&ana, "Forms", "private").await;
     let response =
         app.post_browser_form("/api/delete_room", &[("room", &room), ("confirm", "nope")], Some(&ana.cookie)).await;
-    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with(&format!("/chat/room/{room}/settings?error=invalid")), "{location}");
     let page = app.get(&location, Some(&ana.cookie)).await.text().await.unwrap();

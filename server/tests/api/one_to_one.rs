@@ -20,7 +20,7 @@ async fn fifty_simultaneous_starts_from_both_sides_make_one_room() {
     let first = answers[0].1.clone().expect("a redirect");
     assert!(first.starts_with("/chat/room/dm-"), "{first}");
     for (status, location) in &answers {
-        assert_eq!(*status, StatusCode::FOUND);
+        assert_eq!(*status, StatusCode::SEE_OTHER);
         assert_eq!(location.as_ref(), Some(&first), "every start leads to the same room");
     }
     for user in [&ana, &bob] {
@@ -33,11 +33,11 @@ async fn fifty_simultaneous_starts_from_both_sides_make_one_room() {
 async fn yourself_leads_to_the_directory_and_a_stranger_is_a_404() {
     let app = spawn_app().await;
     let ana = app.signup("ana").await;
-    assert_eq!(app.start_chat(&ana, "Ana").await, (StatusCode::FOUND, Some("/profiles/".to_owned())));
+    assert_eq!(app.start_chat(&ana, "Ana").await, (StatusCode::SEE_OTHER, Some("/profiles/".to_owned())));
     let (status, _) = app.start_chat(&ana, "nobody").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let signed_out = app.get("/chat/ana/", None).await;
-    assert_eq!(signed_out.status(), StatusCode::FOUND);
+    assert_eq!(signed_out.status(), StatusCode::SEE_OTHER);
     assert!(signed_out.headers()["location"].to_str().unwrap().starts_with("/login?next=/chat/ana"));
 }
 
@@ -101,7 +101,7 @@ async fn a_link_from_another_site_asks_before_starting_a_chat() {
 
     // Confirming (a same-site form post) starts it and goes there.
     let confirmed = app.post_browser_form("/api/open_chat", &[("username", "bob")], Some(&ana.cookie)).await;
-    assert_eq!(confirmed.status(), StatusCode::FOUND);
+    assert_eq!(confirmed.status(), StatusCode::SEE_OTHER);
     assert!(confirmed.headers()["location"].to_str().unwrap().starts_with("/chat/room/dm-"));
     assert_eq!(direct_rooms(app.call_ok("my_rooms", &[], &ana).await), 1);
 

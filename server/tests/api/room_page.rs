@@ -62,7 +62,7 @@ async fn a_message_posted_by_a_plain_form_is_stored_and_broadcast() {
             Some(&ana.cookie),
         )
         .await;
-    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/chat/room/public-chat/");
     match next_event(&mut bob_socket).await {
         app::protocol::ServerEvent::Message(message) => {

@@ -142,6 +142,28 @@ async fn a_frame_over_64_kib_closes_the_socket_with_1009() {
 }
 
 #[tokio::test]
+async fn a_text_frame_that_is_not_utf8_closes_the_socket_with_1007() {
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+
+    let app = spawn_app().await;
+    let ana = app.signup("ana").await;
+    let mut socket = app.socket("public-chat", &ana).await;
+    next_count(&mut socket).await;
+    let broken: &[u8] = b"{\"body\":\"caf\xe9\"}";
+    socket.send(Message::Frame(Frame::message(broken.to_vec(), OpCode::Data(Data::Text), true))).await.unwrap();
+    let close = loop {
+        match tokio::time::timeout(Duration::from_secs(5), socket.next()).await.expect("closed within 5 s") {
+            Some(Ok(Message::Close(frame))) => break frame.expect("a close code"),
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    assert_eq!(close.code, CloseCode::Invalid);
+    assert_eq!(app.stored_messages("public-chat").await, 0);
+}
+
+#[tokio::test]
 async fn concurrent_senders_get_gap_free_seqs_in_order() {
     let app = spawn_app().await;
     let ana = app.signup("ana").await;

@@ -154,14 +154,18 @@ async fn read(
     }
 }
 
-/// What to do after a read error: a frame over the limit is told so (1009); anything else
-/// (a vanished peer) just ends the socket.
+/// What to do after a read error: a frame over the limit is told so (1009), a text frame that
+/// is not UTF-8 too (1007); anything else (a vanished peer) just ends the socket.
 async fn close_after_read_error(socket: &mut WebSocket, error: &axum::Error) {
-    if is_too_large(error) {
-        let limit = format!("frame too large: the limit is {} KiB", MAX_FRAME_BYTES / 1024);
-        close(socket, close_code::SIZE, Utf8Bytes::from(limit)).await;
-    } else {
-        tracing::debug!(%error, "socket read failed");
+    match protocol_error(error) {
+        Some(tungstenite::Error::Capacity(_)) => {
+            let limit = format!("frame too large: the limit is {} KiB", MAX_FRAME_BYTES / 1024);
+            close(socket, close_code::SIZE, Utf8Bytes::from(limit)).await;
+        }
+        Some(tungstenite::Error::Utf8(_)) => {
+            close(socket, close_code::INVALID, Utf8Bytes::from_static("text frames must be UTF-8")).await;
+        }
+        _ => tracing::debug!(%error, "socket read failed"),
     }
 }
 
@@ -172,14 +176,15 @@ async fn close_lagging(socket: &mut WebSocket, missed: u64) {
     close(socket, close_code::AGAIN, Utf8Bytes::from_static("too slow: reconnect")).await;
 }
 
-fn is_too_large(error: &axum::Error) -> bool {
+/// The WebSocket protocol's own error under axum's, if that is what it is.
+fn protocol_error(error: &axum::Error) -> Option<&tungstenite::Error> {
     let inner: &(dyn std::error::Error + 'static) = error;
     let mut source = Some(inner);
     while let Some(error) = source {
-        if let Some(tungstenite::Error::Capacity(_)) = error.downcast_ref::<tungstenite::Error>() {
-            return true;
+        if let Some(found) = error.downcast_ref::<tungstenite::Error>() {
+            return Some(found);
         }
         source = error.source();
     }
-    false
+    None
 }

@@ -105,6 +105,8 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
         default_role: app::domain::Role::parse("member").unwrap(),
         heartbeat_interval: Duration::from_secs(server::config::DEFAULT_HEARTBEAT_SECONDS),
         heartbeat_timeout: Duration::from_secs(server::config::DEFAULT_SOCKET_TIMEOUT_SECONDS),
+        header_timeout: Duration::from_secs(server::config::DEFAULT_HEADER_TIMEOUT_SECONDS),
+        max_connections: server::config::DEFAULT_MAX_CONNECTIONS,
     };
     change(&mut config);
     let app = Application::build(config).await.expect("the app builds");
@@ -225,7 +227,7 @@ impl TestApp {
     /// The name of the one-to-one room of `user` and `username`, started from the directory.
     pub async fn direct_room(&self, user: &TestUser, username: &str) -> String {
         let (status, location) = self.start_chat(user, username).await;
-        assert_eq!(status, StatusCode::FOUND, "starting a chat redirects");
+        assert_eq!(status, StatusCode::SEE_OTHER, "starting a chat redirects");
         let location = location.unwrap();
         location.trim_start_matches("/chat/room/").trim_end_matches('/').to_owned()
     }
@@ -244,6 +246,7 @@ impl TestApp {
             .arg("admin")
             .args(args)
             .env("DATABASE_URL", &self.database_url)
+            .env("DATA_DIR", self._data.path())
             .env("PUBLIC_URL", &self.address)
             .env("RUST_LOG", "warn")
             .output()

@@ -1,0 +1,144 @@
+//! Serving connections, with limits a stranger cannot outwait: hyper's HTTP/1 with a deadline
+//! for each request's header (which is also how long an idle keep-alive connection is kept),
+//! at most `max_connections` open at once (WebSockets included; the next one is answered `503`
+//! and closed), `TCP_NODELAY`, and a graceful stop that finishes the requests in flight.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
+
+use super::App;
+
+/// How long a stop waits for requests in flight before it gives up on them.
+const DRAIN: Duration = Duration::from_secs(10);
+
+pub struct Limits {
+    /// A request's header must arrive whole within this time, and an idle keep-alive
+    /// connection is closed after it.
+    pub header_timeout: Duration,
+    pub max_connections: usize,
+}
+
+/// Serves `app` on `listener` until `stop` resolves.
+pub async fn serve(listener: TcpListener, app: App, limits: Limits, stop: impl Future<Output = ()>) -> io::Result<()> {
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let (stopping, stopped) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    // Out of file descriptors, most likely: wait a moment rather than spin.
+                    tracing::warn!(%error, "could not accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        // Small frames go out at once: with Nagle's algorithm a frame written while the last is
+        // unacknowledged waited for the peer's delayed ACK (p99 35 ms at 20 messages a second).
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            tokio::spawn(refuse(stream));
+            continue;
+        };
+        let io = TokioIo::new(Counted { stream, _permit: permit });
+        let service = TowerToHyperService::new(app.clone());
+        let mut stopped = stopped.clone();
+        let header_timeout = limits.header_timeout;
+        connections.spawn(async move {
+            let mut builder = http1::Builder::new();
+            builder.timer(TokioTimer::new()).header_read_timeout(header_timeout).keep_alive(true);
+            let mut connection = std::pin::pin!(builder.serve_connection(io, service).with_upgrades());
+            let result = tokio::select! {
+                result = connection.as_mut() => result,
+                () = async { drop(stopped.wait_for(|stop| *stop).await) } => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(error) = result {
+                tracing::debug!(%error, "a connection ended with an error");
+            }
+        });
+        // Forget the connections that are done, so the set holds only live ones.
+        while connections.try_join_next().is_some() {}
+    }
+    drop(listener);
+    let _ = stopping.send(true);
+    let drained = tokio::time::timeout(DRAIN, async { while connections.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        tracing::warn!(left = connections.len(), "stopped with requests still in flight");
+    }
+    Ok(())
+}
+
+/// What a connection over the limit is told before it is closed.
+async fn refuse(mut stream: TcpStream) {
+    const BODY: &str = "the server is at its connection limit: try again in a few seconds\n";
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n\
+         Retry-After: 5\r\nConnection: close\r\n\r\n{BODY}",
+        BODY.len()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        let _ = stream.write_all(answer.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    })
+    .await;
+}
+
+/// A connection that holds its place under the limit for as long as it is open, through an
+/// upgrade to a WebSocket too (the upgraded socket owns it).
+struct Counted {
+    stream: TcpStream,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl AsyncRead for Counted {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Counted {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+}
