@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 
 use crate::helpers::{http, spawn_app, spawn_app_with};
 
-fn header<'a>(headers: &'a HeaderMap, name: impl reqwest::header::AsHeaderName) -> &'a str {
+fn header(headers: &HeaderMap, name: impl reqwest::header::AsHeaderName) -> &str {
     headers.get(name).map(|v| v.to_str().unwrap()).unwrap_or_default()
 }
 
