@@ -42,6 +42,8 @@ export default defineConfig({
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: '../target/site',
       RUST_LOG: 'warn',
+      // Every spec signs its people up from this one address.
+      SIGNUPS_PER_ADDRESS: '1000000',
     },
   },
 });

@@ -33,7 +33,9 @@ port="${LOADTEST_PORT:-3100}"
 dir="$(mktemp -d)"
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
-export DATABASE_URL="sqlite://$dir/chat.db" DATA_DIR="$dir" RUST_LOG=warn
+# The load client signs thousands of people up (and logs them in) from one address.
+export DATABASE_URL="sqlite://$dir/chat.db" DATA_DIR="$dir" RUST_LOG=warn SIGNUPS_PER_ADDRESS=1000000 \
+    LOGIN_FAILURES_PER_ADDRESS=1000000
 other=()
 if [ -n "${two:-}" ]; then
     redis_port=$((port + 1000))

@@ -2,6 +2,7 @@
 //! domain types and then call these traits; the `server` crate implements them with the
 //! database, the fan-out hub and the session store. Nothing here touches a database.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -13,6 +14,10 @@ use crate::model::{
     AdminOverview, AdminRoomPage, CurrentUser, HistoryPage, Person, Profile, PublicRoom, RoomPage, RoomSettings,
     RoomSummary,
 };
+
+/// Where a request came from, as the server worked it out (put in the request's extensions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub std::net::IpAddr);
 
 /// A new account, validated.
 #[derive(Debug, Clone)]
@@ -36,11 +41,24 @@ pub trait Accounts: Send + Sync + 'static {
     async fn current_user(&self, headers: &HeaderMap) -> Result<Option<CurrentUser>, AppError>;
 
     /// Creates the account and signs it in, ending any session `headers` carried.
-    async fn signup(&self, headers: &HeaderMap, account: NewAccount) -> Result<NewSession, AppError>;
+    async fn signup(
+        &self,
+        headers: &HeaderMap,
+        client: Option<IpAddr>,
+        account: NewAccount,
+    ) -> Result<NewSession, AppError>;
 
     /// Checks the password of the account named by `login` (a username or an email) and starts
-    /// a new session, ending any session `headers` carried.
-    async fn login(&self, headers: &HeaderMap, login: &str, password: &str) -> Result<NewSession, AppError>;
+    /// a new session, ending any session `headers` carried. After too many failures for the
+    /// account or from `client`, every attempt (a right password too) is `TooManyAttempts`
+    /// until the wait is over.
+    async fn login(
+        &self,
+        headers: &HeaderMap,
+        client: Option<IpAddr>,
+        login: &str,
+        password: &str,
+    ) -> Result<NewSession, AppError>;
 
     /// Ends the session in `headers`; gives the `Set-Cookie` value that clears the cookie.
     async fn logout(&self, headers: &HeaderMap) -> Result<HeaderValue, AppError>;

@@ -33,10 +33,24 @@ pub enum AppError {
     NotAllowed(String),
     #[error("this page does not exist, or you do not have access to it")]
     NotFound,
+    /// Too many tries of something strangers repeat (a password, a sign-up): the number is how
+    /// many seconds to wait.
+    #[error("too many attempts: wait {} and try again", wait_text(*.0))]
+    TooManyAttempts(u32),
     #[error("could not reach the server: check your connection and try again")]
     Network,
     #[error("something went wrong on our side; please try again in a moment")]
     Internal,
+}
+
+/// "12 seconds", "1 minute", "15 minutes".
+fn wait_text(seconds: u32) -> String {
+    match seconds {
+        0..=1 => "a second".to_owned(),
+        2..=59 => format!("{seconds} seconds"),
+        60..=119 => "a minute".to_owned(),
+        _ => format!("{} minutes", seconds.div_ceil(60)),
+    }
 }
 
 impl AppError {
@@ -52,6 +66,7 @@ impl AppError {
             AppError::Suspended => "suspended",
             AppError::NotAllowed(_) => "not_allowed",
             AppError::NotFound => "not_found",
+            AppError::TooManyAttempts(_) => "too_many_attempts",
             AppError::Network => "network",
             AppError::Internal => "internal",
         }
@@ -65,15 +80,17 @@ impl AppError {
             AppError::WrongCredentials | AppError::Unauthorized => 401,
             AppError::NotAllowed(_) | AppError::Suspended => 403,
             AppError::NotFound => 404,
+            AppError::TooManyAttempts(_) => 429,
             AppError::Network => 503,
             AppError::Internal => 500,
         }
     }
 
     /// The text a redirect carries beside the code, for the variants that have one.
-    pub fn detail(&self) -> Option<&str> {
+    pub fn detail(&self) -> Option<String> {
         match self {
-            AppError::Invalid(text) | AppError::NotAllowed(text) => Some(text),
+            AppError::Invalid(text) | AppError::NotAllowed(text) => Some(text.clone()),
+            AppError::TooManyAttempts(seconds) => Some(seconds.to_string()),
             _ => None,
         }
     }
@@ -89,6 +106,7 @@ impl AppError {
             "suspended" => AppError::Suspended,
             "not_allowed" => AppError::NotAllowed(detail.unwrap_or_else(|| "that is not allowed here".into())),
             "not_found" => AppError::NotFound,
+            "too_many_attempts" => AppError::TooManyAttempts(detail.and_then(|d| d.parse().ok()).unwrap_or(60)),
             "network" => AppError::Network,
             "internal" => AppError::Internal,
             _ => return None,
@@ -126,16 +144,21 @@ mod tests {
             AppError::Suspended,
             AppError::NotAllowed("y".into()),
             AppError::NotFound,
+            AppError::TooManyAttempts(42),
             AppError::Network,
             AppError::Internal,
         ] {
-            let detail = match &error {
-                AppError::Invalid(text) | AppError::NotAllowed(text) => Some(text.clone()),
-                _ => None,
-            };
+            let detail = error.detail();
             assert_eq!(AppError::from_code(error.code(), detail), Some(error));
         }
         assert_eq!(AppError::from_code("nonsense", None), None);
+    }
+
+    #[test]
+    fn a_wait_is_said_in_words() {
+        assert_eq!(AppError::TooManyAttempts(1).to_string(), "too many attempts: wait a second and try again");
+        assert_eq!(AppError::TooManyAttempts(32).to_string(), "too many attempts: wait 32 seconds and try again");
+        assert_eq!(AppError::TooManyAttempts(900).to_string(), "too many attempts: wait 15 minutes and try again");
     }
 
     #[test]

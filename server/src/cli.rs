@@ -44,6 +44,9 @@ pub enum AdminCommand {
     RevokeToken { name: String },
     /// Every provisioning token: name, created, last used, revoked.
     ListTokens,
+    /// Let an account (by username or email) or a client address (`203.0.113.7`) try again at
+    /// once: forgets its failed logins and sign-ups.
+    ClearLimits { who: String },
     /// Copy the chat into a new folder, safely while the server runs: the SQLite database
     /// (`chat.db`, one consistent snapshot) and the avatars. See README, Backups.
     Backup { folder: std::path::PathBuf },
@@ -124,6 +127,24 @@ pub async fn run(store: &Store, config: &Config, command: AdminCommand) -> Resul
             Ok(format!("token {name:?} is revoked"))
         }
         AdminCommand::Backup { folder } => backup(store, config, &folder).await,
+        AdminCommand::ClearLimits { who } => {
+            use crate::services::throttle;
+            let who = who.trim();
+            let keys = match who.parse::<std::net::IpAddr>() {
+                Ok(address) => vec![throttle::login_address_key(address), throttle::signup_address_key(address)],
+                Err(_) => {
+                    let mut keys = vec![throttle::unknown_login_key(who)];
+                    if let Some(user) = store.find_user_by_login(who).await? {
+                        keys.push(throttle::account_key(user.id));
+                    }
+                    keys
+                }
+            };
+            Ok(match store.throttle_clear(&keys).await? {
+                0 => format!("nothing was limited for {who:?}"),
+                _ => format!("{who} may try again at once"),
+            })
+        }
         AdminCommand::ListTokens => {
             let tokens = store.list_api_tokens().await?;
             let day =

@@ -47,6 +47,28 @@ pub struct Config {
     pub header_timeout: Duration,
     /// The most connections open at once, WebSockets included (`MAX_CONNECTIONS`).
     pub max_connections: usize,
+    /// Behind a reverse proxy: take the client's address from the last `X-Forwarded-For`
+    /// entry (`TRUST_FORWARDED_FOR`), not from the connection.
+    pub trust_forwarded_for: bool,
+    pub limits: Limits,
+}
+
+/// How much a stranger may repeat before being asked to wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Wrong passwords for one account before each further one makes it wait (an hour after
+    /// the last one the count starts over).
+    pub login_failures_per_account: u32,
+    /// Wrong passwords from one address, whatever the accounts.
+    pub login_failures_per_address: u32,
+    /// Accounts made from one address in an hour.
+    pub signups_per_address: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { login_failures_per_account: 5, login_failures_per_address: 20, signups_per_address: 10 }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +89,8 @@ pub enum ConfigError {
     Flag { name: &'static str, value: String },
     #[error("{name} must be a whole number of seconds from 1 to 3600, not {value:?}")]
     Seconds { name: &'static str, value: String },
+    #[error("{name} must be a whole number from 1 to 1000000, not {value:?}")]
+    Count { name: &'static str, value: String },
     #[error("MAX_CONNECTIONS must be a whole number from 1 to 1000000, not {0:?}")]
     MaxConnections(String),
     #[error("SOCKET_TIMEOUT_SECONDS ({timeout}) must be longer than HEARTBEAT_SECONDS ({interval})")]
@@ -117,10 +141,27 @@ impl Config {
                 list.split(',').map(|o| o.trim().trim_end_matches('/').to_owned()).filter(|o| !o.is_empty()).collect()
             })
             .unwrap_or_default();
-        let secure_cookies = match var("SECURE_COOKIES").as_deref() {
-            None | Some("false") | Some("0") => false,
-            Some("true") | Some("1") => true,
-            Some(other) => return Err(ConfigError::Flag { name: "SECURE_COOKIES", value: other.to_owned() }),
+        let flag = |name: &'static str| match var(name).as_deref() {
+            None | Some("false") | Some("0") => Ok(false),
+            Some("true") | Some("1") => Ok(true),
+            Some(other) => Err(ConfigError::Flag { name, value: other.to_owned() }),
+        };
+        let secure_cookies = flag("SECURE_COOKIES")?;
+        let trust_forwarded_for = flag("TRUST_FORWARDED_FOR")?;
+        let count = |name: &'static str, default: u32| match var(name) {
+            None => Ok(default),
+            Some(value) => value
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=1_000_000).contains(n))
+                .ok_or(ConfigError::Count { name, value }),
+        };
+        let defaults = Limits::default();
+        let limits = Limits {
+            login_failures_per_account: count("LOGIN_FAILURES_PER_ACCOUNT", defaults.login_failures_per_account)?,
+            login_failures_per_address: count("LOGIN_FAILURES_PER_ADDRESS", defaults.login_failures_per_address)?,
+            signups_per_address: count("SIGNUPS_PER_ADDRESS", defaults.signups_per_address)?,
         };
         let default_role = Role::parse(&var("DEFAULT_ROLE").unwrap_or_else(|| DEFAULT_ROLE.to_owned()))
             .map_err(ConfigError::DefaultRole)?;
@@ -173,6 +214,8 @@ impl Config {
             heartbeat_timeout: Duration::from_secs(timeout),
             header_timeout,
             max_connections,
+            trust_forwarded_for,
+            limits,
         })
     }
 

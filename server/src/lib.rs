@@ -71,6 +71,7 @@ impl Application {
         let limits = http::serve::Limits {
             header_timeout: self.state.config.header_timeout,
             max_connections: self.state.config.max_connections,
+            trust_forwarded_for: self.state.config.trust_forwarded_for,
         };
         let app = http::app(self.state);
         let served = http::serve::serve(self.listener, app, limits, shutdown_signal()).await;

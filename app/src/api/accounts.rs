@@ -28,7 +28,7 @@ pub async fn signup(
             password: Password::parse(&password).map_err(AppError::Invalid)?,
             email: Email::parse_optional(email.as_deref().unwrap_or_default()).map_err(AppError::Invalid)?,
         };
-        let session = backend()?.signup(&request_headers(), account).await?;
+        let session = backend()?.signup(&request_headers(), client_address(), account).await?;
         set_cookie(session.set_cookie);
         Ok(session.user)
     }
@@ -45,7 +45,7 @@ pub async fn login(username: String, password: String, next: Option<String>) -> 
     use crate::api::request::*;
 
     let result = async {
-        let session = backend()?.login(&request_headers(), &username, &password).await?;
+        let session = backend()?.login(&request_headers(), client_address(), &username, &password).await?;
         set_cookie(session.set_cookie);
         Ok(session.user)
     }

@@ -58,7 +58,7 @@ pub fn finish_form<T>(
         Err(error) if is_plain_form_post() => {
             let mut query = vec![("error", error.code().to_owned())];
             if let Some(detail) = error.detail() {
-                query.push(("detail", detail.to_owned()));
+                query.push(("detail", detail));
             }
             query.extend(keep.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, (*v).to_owned())));
             leptos_axum::redirect(&format!("{form_path}?{}", encode_query(&query)));
@@ -75,8 +75,17 @@ pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         if let Ok(status) = http::StatusCode::from_u16(error.status()) {
             response.set_status(status);
         }
+        if let AppError::TooManyAttempts(seconds) = error {
+            response.insert_header(header::RETRY_AFTER, HeaderValue::from(*seconds));
+        }
     }
     result
+}
+
+/// The address the request came from (the connection's peer, or with `TRUST_FORWARDED_FOR`
+/// the proxy's `X-Forwarded-For`): what limits per client count by.
+pub fn client_address() -> Option<std::net::IpAddr> {
+    use_context::<http::request::Parts>()?.extensions.get::<crate::backend::ClientAddress>().map(|a| a.0)
 }
 
 fn encode_query(pairs: &[(&str, String)]) -> String {

@@ -10,13 +10,16 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use app::backend::ClientAddress;
+use http::Request;
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
+use tower::ServiceExt;
 
 use super::App;
 
@@ -28,6 +31,8 @@ pub struct Limits {
     /// connection is closed after it.
     pub header_timeout: Duration,
     pub max_connections: usize,
+    /// Take the client's address from the last `X-Forwarded-For` entry (behind a proxy).
+    pub trust_forwarded_for: bool,
 }
 
 /// Serves `app` on `listener` until `stop` resolves.
@@ -37,9 +42,9 @@ pub async fn serve(listener: TcpListener, app: App, limits: Limits, stop: impl F
     let mut connections = JoinSet::new();
     let mut stop = std::pin::pin!(stop);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(error) => {
                     // Out of file descriptors, most likely: wait a moment rather than spin.
                     tracing::warn!(%error, "could not accept a connection");
@@ -59,7 +64,13 @@ pub async fn serve(listener: TcpListener, app: App, limits: Limits, stop: impl F
             continue;
         };
         let io = TokioIo::new(Counted { stream, _permit: permit });
-        let service = TowerToHyperService::new(app.clone());
+        let app = app.clone();
+        let trust_forwarded_for = limits.trust_forwarded_for;
+        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+            let address = if trust_forwarded_for { forwarded_for(&request).unwrap_or(peer.ip()) } else { peer.ip() };
+            request.extensions_mut().insert(ClientAddress(address));
+            app.clone().oneshot(request)
+        });
         let mut stopped = stopped.clone();
         let header_timeout = limits.header_timeout;
         connections.spawn(async move {
@@ -87,6 +98,13 @@ pub async fn serve(listener: TcpListener, app: App, limits: Limits, stop: impl F
         tracing::warn!(left = connections.len(), "stopped with requests still in flight");
     }
     Ok(())
+}
+
+/// The client a proxy says it forwarded for: the last entry of `X-Forwarded-For` (the one the
+/// proxy itself added; earlier ones are the client's word).
+fn forwarded_for(request: &Request<Incoming>) -> Option<std::net::IpAddr> {
+    let header = request.headers().get_all("x-forwarded-for").iter().last()?.to_str().ok()?;
+    header.rsplit(',').next()?.trim().parse().ok()
 }
 
 /// What a connection over the limit is told before it is closed.

@@ -1,5 +1,7 @@
 //! Accounts and sessions: signup, login, logout, and who the cookie belongs to.
 
+use std::net::IpAddr;
+
 use app::backend::{Accounts, NewAccount, NewSession};
 use app::domain::{Email, Password};
 use app::error::AppError;
@@ -7,7 +9,7 @@ use app::model::CurrentUser;
 use async_trait::async_trait;
 use http::{HeaderMap, HeaderValue};
 
-use super::{current, presence, Services};
+use super::{current, presence, throttle, Services};
 use crate::auth;
 use crate::state::AppState;
 use crate::store::{NewUser, Store, StoreError, User};
@@ -77,7 +79,17 @@ impl Accounts for Services {
         Ok(signed_in(self, headers).await?.as_ref().map(current))
     }
 
-    async fn signup(&self, headers: &HeaderMap, account: NewAccount) -> Result<NewSession, AppError> {
+    async fn signup(
+        &self,
+        headers: &HeaderMap,
+        client: Option<IpAddr>,
+        account: NewAccount,
+    ) -> Result<NewSession, AppError> {
+        if let Some(address) = client {
+            let key = throttle::signup_address_key(address);
+            throttle::check(self, std::slice::from_ref(&key)).await?;
+            throttle::count(self, &[(key, self.config.limits.signups_per_address)]).await?;
+        }
         let hash = auth::hash_password(account.password.expose().to_owned()).await?;
         let user = self
             .store
@@ -92,24 +104,50 @@ impl Accounts for Services {
         start_session(self, headers, &user).await
     }
 
-    async fn login(&self, headers: &HeaderMap, login: &str, password: &str) -> Result<NewSession, AppError> {
+    async fn login(
+        &self,
+        headers: &HeaderMap,
+        client: Option<IpAddr>,
+        login: &str,
+        password: &str,
+    ) -> Result<NewSession, AppError> {
         // Longer than any password we accept: refuse without spending a hash on it.
         if login.len() > 254 || password.chars().count() > Password::MAX_CHARS {
             return Err(AppError::WrongCredentials);
         }
         let user = self.store.find_user_by_login(login).await?;
+        let limits = &self.config.limits;
+        let account = match &user {
+            Some(user) => throttle::account_key(user.id),
+            None => throttle::unknown_login_key(login),
+        };
+        let mut keys = vec![(account, limits.login_failures_per_account)];
+        if let Some(address) = client {
+            keys.push((throttle::login_address_key(address), limits.login_failures_per_address));
+        }
+        // While blocked, even the right password is refused the same way, without a hash.
+        let names: Vec<String> = keys.iter().map(|(key, _)| key.clone()).collect();
+        throttle::check(self, &names).await?;
         let hash = user.as_ref().map(|u| u.password_hash.clone());
         let valid = auth::verify_password(password.to_owned(), hash).await?;
+        if !valid {
+            tracing::info!(login = %login.trim(), "wrong password");
+            throttle::count(self, &keys).await?;
+            return Err(AppError::WrongCredentials);
+        }
+        // A right password forgives the account's failures (not the address's).
+        self.store.throttle_clear(&names[..1]).await?;
         match user {
-            Some(user) if valid && user.is_suspended() => {
+            Some(user) if user.is_suspended() => {
                 tracing::info!(user = %user.username, "suspended account refused at login");
                 Err(AppError::Suspended)
             }
-            Some(user) if valid => {
+            Some(user) => {
                 tracing::info!(user = %user.username, "logged in");
                 start_session(self, headers, &user).await
             }
-            _ => Err(AppError::WrongCredentials),
+            // Nothing verifies without an account (the check ran against a dummy hash).
+            None => Err(AppError::WrongCredentials),
         }
     }
 

@@ -28,6 +28,7 @@ mod provisioning;
 mod roles;
 mod rooms;
 mod sessions;
+mod throttle;
 mod users;
 
 pub use api_tokens::ApiToken;

@@ -13,6 +13,7 @@ mod headers;
 mod helpers;
 mod history;
 mod instances;
+mod limits;
 mod load;
 mod notify;
 mod one_to_one;
