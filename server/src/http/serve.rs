@@ -102,8 +102,8 @@ pub async fn serve(listener: TcpListener, app: App, limits: Limits, stop: impl F
 
 /// The client a proxy says it forwarded for: the last entry of `X-Forwarded-For` (the one the
 /// proxy itself added; earlier ones are the client's word).
-fn forwarded_for(request: &Request<Incoming>) -> Option<std::net::IpAddr> {
-    let header = request.headers().get_all("x-forwarded-for").iter().last()?.to_str().ok()?;
+fn forwarded_for<B>(request: &Request<B>) -> Option<std::net::IpAddr> {
+    let header = request.headers().get_all("x-forwarded-for").iter().next_back()?.to_str().ok()?;
     header.rsplit(',').next()?.trim().parse().ok()
 }
 
@@ -158,5 +158,27 @@ impl AsyncWrite for Counted {
 
     fn is_write_vectored(&self) -> bool {
         self.stream.is_write_vectored()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forwarded(values: &[&str]) -> Option<std::net::IpAddr> {
+        let mut request = Request::builder();
+        for value in values {
+            request = request.header("x-forwarded-for", *value);
+        }
+        forwarded_for(&request.body(()).unwrap())
+    }
+
+    #[test]
+    fn the_address_is_the_one_the_proxy_added_last() {
+        assert_eq!(forwarded(&["203.0.113.7"]), Some("203.0.113.7".parse().unwrap()));
+        assert_eq!(forwarded(&["10.0.0.1, 203.0.113.7"]), Some("203.0.113.7".parse().unwrap()));
+        assert_eq!(forwarded(&["1.2.3.4", "2001:db8::1"]), Some("2001:db8::1".parse().unwrap()));
+        assert_eq!(forwarded(&["not an address"]), None);
+        assert_eq!(forwarded(&[]), None);
     }
 }
