@@ -44,6 +44,10 @@ export default defineConfig({
       RUST_LOG: 'warn',
       // Every spec signs its people up from this one address.
       SIGNUPS_PER_ADDRESS: '1000000',
+      // Room for the 75 messages the group-room spec posts at once; slow enough that the
+      // slow-down spec can run out.
+      MESSAGES_PER_SECOND: '5',
+      MESSAGE_BURST: '80',
     },
   },
 });

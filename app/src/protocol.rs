@@ -71,6 +71,9 @@ pub enum ErrorCode {
     Unavailable,
     /// Someone previewing a public room tried to post: join the room first.
     NotMember,
+    /// This person sent messages faster than the limit: nothing was stored; send it again
+    /// after `retry_after_ms`.
+    RateLimited,
 }
 
 /// Why a room socket was closed by the server.
@@ -93,7 +96,15 @@ pub enum ServerEvent {
     /// The number of distinct people with the room open.
     OnlineCount { room: String, count: u32 },
     /// The last frame from this client was refused; nothing was stored and the socket stays open.
-    Error { code: ErrorCode, message: String },
+    /// A refused message names its `client_id`; `rate_limited` says when to send it again.
+    Error {
+        code: ErrorCode,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<String>,
+    },
     /// The owner gave the room a new title (its URL stays the same).
     RoomRenamed { room: String, title: String },
     /// This socket's person can no longer see the room; the server closes the socket next.
@@ -200,7 +211,18 @@ impl UserEvent {
 
 impl ServerEvent {
     pub fn error(code: ErrorCode, message: impl Into<String>) -> Self {
-        ServerEvent::Error { code, message: message.into() }
+        ServerEvent::Error { code, message: message.into(), retry_after_ms: None, client_id: None }
+    }
+
+    /// A message refused for coming too fast: `client_id` is sent again after `wait`.
+    pub fn slow_down(wait: std::time::Duration, client_id: Option<String>) -> Self {
+        let retry_after_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
+        ServerEvent::Error {
+            code: ErrorCode::RateLimited,
+            message: "slow down: you are sending messages faster than this chat takes them".into(),
+            retry_after_ms: Some(retry_after_ms),
+            client_id,
+        }
     }
 
     /// The JSON text sent over the socket.

@@ -63,11 +63,21 @@ pub struct Limits {
     pub login_failures_per_address: u32,
     /// Accounts made from one address in an hour.
     pub signups_per_address: u32,
+    /// Messages one person may post each second, on average,
+    pub messages_per_second: u32,
+    /// and at once.
+    pub message_burst: u32,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { login_failures_per_account: 5, login_failures_per_address: 20, signups_per_address: 10 }
+        Self {
+            login_failures_per_account: 5,
+            login_failures_per_address: 20,
+            signups_per_address: 10,
+            messages_per_second: 10,
+            message_burst: 30,
+        }
     }
 }
 
@@ -162,6 +172,8 @@ impl Config {
             login_failures_per_account: count("LOGIN_FAILURES_PER_ACCOUNT", defaults.login_failures_per_account)?,
             login_failures_per_address: count("LOGIN_FAILURES_PER_ADDRESS", defaults.login_failures_per_address)?,
             signups_per_address: count("SIGNUPS_PER_ADDRESS", defaults.signups_per_address)?,
+            messages_per_second: count("MESSAGES_PER_SECOND", defaults.messages_per_second)?,
+            message_burst: count("MESSAGE_BURST", defaults.message_burst)?,
         };
         let default_role = Role::parse(&var("DEFAULT_ROLE").unwrap_or_else(|| DEFAULT_ROLE.to_owned()))
             .map_err(ConfigError::DefaultRole)?;

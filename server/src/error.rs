@@ -78,6 +78,7 @@ impl From<crate::services::committer::PostError> for AppError {
         match error {
             PostError::NotMember => AppError::NotAllowed("join the room to post in it".into()),
             PostError::RoomGone => AppError::NotFound,
+            PostError::TooFast(wait) => AppError::TooManyAttempts(wait.as_secs().max(1) as u32),
             PostError::Store(error) => error.into(),
         }
     }

@@ -27,6 +27,7 @@ use crate::config::Config;
 use crate::realtime::hub::Hub;
 use crate::realtime::redis;
 use crate::services::committer::Committer;
+use crate::services::throttle::Posting;
 use crate::state::AppState;
 use crate::store::Store;
 
@@ -52,7 +53,8 @@ impl Application {
             None => None,
         };
         let committer = Committer::start(store.clone(), hub.clone());
-        let state = AppState { store, hub, committer, config: Arc::new(config), avatars, bus, leptos_options };
+        let posting = Arc::new(Posting::new(config.limits.messages_per_second, config.limits.message_burst));
+        let state = AppState { store, hub, committer, posting, config: Arc::new(config), avatars, bus, leptos_options };
         Ok(Self { listener, state })
     }
 

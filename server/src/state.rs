@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::realtime::hub::Hub;
 use crate::realtime::redis::RedisBroker;
 use crate::services::committer::Committer;
+use crate::services::throttle::Posting;
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -21,6 +22,8 @@ pub struct AppState {
     pub avatars: Avatars,
     /// Where every message is stored (in batches) and published from.
     pub committer: Committer,
+    /// How fast each person may post (on this instance).
+    pub posting: Arc<Posting>,
     /// The Redis broker, with several instances (`REDIS_URL`).
     pub bus: Option<Arc<RedisBroker>>,
     pub leptos_options: LeptosOptions,

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use super::transport::{Connection, Status, Storage};
 use super::{new_client_id, now_ms, page_is_seen};
 use crate::model::RoomPage;
-use crate::protocol::{Author, ChatMessage, ClientControl, ClientFrame, ClosedReason, ServerEvent};
+use crate::protocol::{Author, ChatMessage, ClientControl, ClientFrame, ClosedReason, ErrorCode, ServerEvent};
 
 /// A page says its person is typing at most this often, and shows someone else typing for
 /// this long after their last signal.
@@ -34,6 +34,11 @@ pub struct RoomLive {
     /// Messages sent but not yet acknowledged, oldest first: shown as "sending…", and sent
     /// again (under the same client id, so stored once) whenever the socket reopens.
     pub outbox: RwSignal<Vec<Outgoing>>,
+    /// Set while the server refuses messages for coming too fast: they wait in the outbox and
+    /// go out again when it says.
+    pub slowed: RwSignal<bool>,
+    /// A resend of the outbox is already planned.
+    resend_planned: StoredValue<bool>,
     /// The newest `seq` this page told the server was read.
     read_up_to: StoredValue<i64>,
     /// Who is typing in the room, and until when (ms) to believe it.
@@ -71,6 +76,8 @@ impl RoomLive {
             loading_older: RwSignal::new(false),
             error: RwSignal::new(None),
             outbox: RwSignal::new(Vec::new()),
+            slowed: RwSignal::new(false),
+            resend_planned: StoredValue::new(false),
             read_up_to: StoredValue::new(0),
             typing: RwSignal::new(Vec::new()),
             typing_sent: StoredValue::new(0.0),
@@ -90,6 +97,9 @@ impl RoomLive {
                 if let Some(id) = &message.client_id {
                     if self.outbox.with_untracked(|outbox| outbox.iter().any(|o| &o.client_id == id)) {
                         self.outbox.update(|outbox| outbox.retain(|o| &o.client_id != id));
+                        if self.slowed.get_untracked() && self.outbox.with_untracked(Vec::is_empty) {
+                            self.slowed.set(false);
+                        }
                     }
                 }
                 // Their message arrived: they are no longer typing it.
@@ -114,6 +124,10 @@ impl RoomLive {
             ServerEvent::RoomClosed { room, reason } if self.is_this_room(&room) => {
                 self.stop();
                 self.closed.set(Some(reason));
+            }
+            ServerEvent::Error { code: ErrorCode::RateLimited, retry_after_ms, .. } => {
+                self.slowed.set(true);
+                self.resend_after(retry_after_ms.unwrap_or(1000));
             }
             ServerEvent::Error { message, .. } => self.error.set(Some(message)),
             _ => {}
@@ -188,6 +202,28 @@ impl RoomLive {
         if self.typing.with_untracked(|t| t.iter().any(|(_, until)| *until <= now)) {
             self.typing.update(|t| t.retain(|(_, until)| *until > now));
         }
+    }
+
+    /// Sends the outbox again once the server is ready for it (one resend planned at a time,
+    /// however many messages it refused).
+    fn resend_after(&self, ms: u64) {
+        if self.resend_planned.get_value() {
+            return;
+        }
+        self.resend_planned.set_value(true);
+        #[cfg(feature = "hydrate")]
+        {
+            let live = *self;
+            set_timeout(
+                move || {
+                    live.resend_planned.set_value(false);
+                    live.flush();
+                },
+                std::time::Duration::from_millis(ms),
+            );
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ms;
     }
 
     /// Sends every queued message again, oldest first (the socket just reopened).

@@ -271,6 +271,11 @@ fn MessageBox(room: String, live: RoomLive) -> impl IntoView {
                 aria-label="Message" on:keydown=on_keydown on:input=move |_| live.typed()></textarea>
             <button type="submit">"Send"</button>
             <FormError message=move || live.error.get()/>
+            {move || live.slowed.get().then(|| view! {
+                <p class="notice" data-testid="slow-down" aria-live="polite">
+                    "Slow down: your messages are waiting and go out in a moment."
+                </p>
+            })}
         </form>
     }
 }

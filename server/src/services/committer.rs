@@ -38,6 +38,8 @@ pub enum PostError {
     NotMember,
     #[error("the room no longer exists")]
     RoomGone,
+    #[error("messages are coming too fast")]
+    TooFast(std::time::Duration),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -95,7 +95,7 @@ async fn reading_a_public_room_is_open_but_posting_needs_joining() {
     assert_eq!(next_count(&mut socket).await, 1);
     send_body(&mut socket, "hello?").await;
     match next_event(&mut socket).await {
-        app::protocol::ServerEvent::Error { code, message } => {
+        app::protocol::ServerEvent::Error { code, message, .. } => {
             assert_eq!(code, app::protocol::ErrorCode::NotMember);
             assert!(message.contains("join"), "{message}");
         }

@@ -118,7 +118,7 @@ async fn a_message_resent_under_its_client_id_is_stored_and_delivered_once() {
     send_text(&mut a, &bad).await;
     loop {
         match next_event(&mut a).await {
-            ServerEvent::Error { code, message } => {
+            ServerEvent::Error { code, message, .. } => {
                 assert_eq!(code, ErrorCode::MalformedFrame);
                 assert!(message.contains("client_id"), "{message}");
                 break;

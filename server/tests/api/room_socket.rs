@@ -105,7 +105,7 @@ async fn bad_frames_get_an_error_event_store_nothing_and_keep_the_socket_open() 
     for (frame, expected) in cases {
         send_text(&mut socket, &frame).await;
         match next_event(&mut socket).await {
-            ServerEvent::Error { code, message } => {
+            ServerEvent::Error { code, message, .. } => {
                 assert_eq!(code, expected, "for {frame:.40}");
                 assert!(!message.is_empty());
             }
@@ -262,4 +262,43 @@ async fn typing_reaches_the_others_at_most_every_two_seconds_and_never_from_prev
     next_count(&mut owner).await;
     send_text(&mut previewer, r#"{"type":"typing"}"#).await;
     assert_quiet(&mut owner).await;
+}
+
+#[tokio::test]
+async fn messages_faster_than_the_limit_are_refused_with_when_to_retry_and_nothing_is_lost() {
+    let app = spawn_app_with(|config| {
+        config.limits.messages_per_second = 2;
+        config.limits.message_burst = 3;
+    })
+    .await;
+    let ana = app.signup("ana").await;
+    let mut socket = app.socket("public-chat", &ana).await;
+    next_count(&mut socket).await;
+    for n in 1..=5 {
+        send_text(&mut socket, &format!(r#"{{"body":"message {n}","client_id":"m{n}"}}"#)).await;
+    }
+    let (mut stored, mut refused) = (Vec::new(), Vec::new());
+    while stored.len() + refused.len() < 5 {
+        match next_event(&mut socket).await {
+            ServerEvent::Message(message) => stored.push(message.client_id.unwrap()),
+            ServerEvent::Error { code: ErrorCode::RateLimited, retry_after_ms, client_id, message } => {
+                assert!(message.contains("slow down"), "{message}");
+                let wait = retry_after_ms.expect("says when to try again");
+                assert!(wait > 0 && wait <= 500, "{wait}");
+                refused.push(client_id.expect("names the refused message"));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(stored, ["m1", "m2", "m3"], "the burst goes through, in order");
+    assert_eq!(refused, ["m4", "m5"]);
+    assert_eq!(app.stored_messages("public-chat").await, 3, "a refused message is not stored");
+
+    // Sent again when told, each goes through once: the socket stayed open.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    for id in ["m4", "m5"] {
+        send_text(&mut socket, &format!(r#"{{"body":"again","client_id":"{id}"}}"#)).await;
+        assert!(matches!(next_event(&mut socket).await, ServerEvent::Message(m) if m.client_id.as_deref() == Some(id)));
+    }
+    assert_eq!(app.stored_messages("public-chat").await, 5);
 }

@@ -317,6 +317,9 @@ impl RoomSocket {
             Ok(client_id) => client_id,
             Err(message) => return Handled::Reply(ServerEvent::error(ErrorCode::MalformedFrame, &message)),
         };
+        if let Err(wait) = self.state.posting.take(self.user.id) {
+            return Handled::Reply(ServerEvent::slow_down(wait, client_id.map(|id| id.as_str().to_owned())));
+        }
         let (state, room, user, known_member) =
             (self.state.clone(), self.room.clone(), self.user.clone(), self.is_member);
         Handled::Later(

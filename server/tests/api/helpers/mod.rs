@@ -109,7 +109,12 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
         max_connections: server::config::DEFAULT_MAX_CONNECTIONS,
         trust_forwarded_for: false,
         // The tests sign many people up from one address; the limits have tests of their own.
-        limits: server::config::Limits { signups_per_address: 1_000_000, ..Default::default() },
+        limits: server::config::Limits {
+            signups_per_address: 1_000_000,
+            messages_per_second: 1_000_000,
+            message_burst: 1_000_000,
+            ..Default::default()
+        },
     };
     change(&mut config);
     let app = Application::build(config).await.expect("the app builds");

@@ -1,0 +1,40 @@
+import { Page } from '@playwright/test';
+import { test, expect } from './fixtures';
+
+import { signUp } from './helpers';
+
+async function bodies(page: Page, suffix: string): Promise<string[]> {
+  const all = await page.locator('.messages .message:not(.pending) .body').allTextContents();
+  return all.filter((text) => text.endsWith(suffix));
+}
+
+test('messages sent faster than the limit wait with a "slow down" notice, then go out once each', async ({ browser }) => {
+  const suffix = Date.now().toString(36);
+  const ana = await signUp(browser, `ana_${suffix}`);
+  const created = await ana.request.post('/api/create_room', { form: { title: `Fast ${suffix}`, visibility: 'public' } });
+  const room: string = await created.json();
+  await ana.goto(`/chat/room/${room}/`);
+  await expect(ana.getByTestId('online-count')).toHaveText('1 online');
+
+  // Ana has just posted everything she may (a script, say): the next one is refused.
+  let refused = false;
+  for (let n = 0; n < 200 && !refused; n++) {
+    const response = await ana.request.post('/api/send_message', { form: { room, body: `burst ${n}` } });
+    refused = response.status() === 429;
+  }
+  expect(refused).toBe(true);
+
+  // What she types now waits, and the page says why.
+  for (const n of [1, 2, 3]) {
+    await ana.getByLabel('Message').fill(`typed ${n} ${suffix}`);
+    await ana.getByLabel('Message').press('Enter');
+  }
+  await expect(ana.getByTestId('slow-down')).toBeVisible();
+
+  // Then each goes out by itself, once, in order, and the notice goes away.
+  await expect.poll(() => bodies(ana, suffix)).toEqual([1, 2, 3].map((n) => `typed ${n} ${suffix}`));
+  await expect(ana.getByTestId('sending')).toHaveCount(0);
+  await expect(ana.getByTestId('slow-down')).toHaveCount(0);
+  await ana.reload();
+  await expect.poll(() => bodies(ana, suffix)).toEqual([1, 2, 3].map((n) => `typed ${n} ${suffix}`));
+});
