@@ -34,6 +34,12 @@ export async function openChat(page: Page, username: string): Promise<void> {
   await expect(page.getByRole('heading', { name: username })).toBeVisible();
 }
 
+/** The bodies of the stored messages a page shows (not those still "sending…") that end with `suffix`. */
+export async function bodies(page: Page, suffix: string): Promise<string[]> {
+  const all = await page.locator('.messages .message:not(.pending) .body').allTextContents();
+  return all.filter((text) => text.endsWith(suffix));
+}
+
 /** Runs `chat-server admin …` against the test server's database, as an operator would. */
 export function adminCli(...args: string[]): string {
   return execFileSync('../target/debug/chat-server', ['admin', ...args], {

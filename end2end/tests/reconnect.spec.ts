@@ -1,12 +1,6 @@
-import { Page } from '@playwright/test';
 import { test, expect } from './fixtures';
 
-import { signUp } from './helpers';
-
-async function bodies(page: Page, suffix: string): Promise<string[]> {
-  const all = await page.locator('.messages .message:not(.pending) .body').allTextContents();
-  return all.filter((text) => text.endsWith(suffix));
-}
+import { bodies, signUp } from './helpers';
 
 test('a browser cut off the network catches up on reconnect: every message once, in order, and its own sent once', async ({ browser }) => {
   const suffix = Date.now().toString(36);

@@ -1,12 +1,6 @@
-import { Page } from '@playwright/test';
 import { test, expect } from './fixtures';
 
-import { signUp } from './helpers';
-
-async function bodies(page: Page, suffix: string): Promise<string[]> {
-  const all = await page.locator('.messages .message:not(.pending) .body').allTextContents();
-  return all.filter((text) => text.endsWith(suffix));
-}
+import { bodies, signUp } from './helpers';
 
 test('messages sent faster than the limit wait with a "slow down" notice, then go out once each', async ({ browser }) => {
   const suffix = Date.now().toString(36);

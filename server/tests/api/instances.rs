@@ -39,6 +39,10 @@ impl TestApp {
             .env("DATA_DIR", std::env::temp_dir())
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
+            // The limits of the test's own server (see helpers): these tests post in bursts.
+            .env("MESSAGES_PER_SECOND", "1000000")
+            .env("MESSAGE_BURST", "1000000")
+            .env("SIGNUPS_PER_ADDRESS", "1000000")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
