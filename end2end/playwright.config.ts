@@ -46,7 +46,7 @@ export default defineConfig({
       SIGNUPS_PER_ADDRESS: '1000000',
       // Room for the 75 messages the group-room spec posts at once; slow enough that the
       // slow-down spec can run out.
-      MESSAGES_PER_SECOND: '5',
+      MESSAGES_PER_SECOND: '1',
       MESSAGE_BURST: '80',
     },
   },
