@@ -123,6 +123,19 @@ pub const DEFAULT_HEADER_TIMEOUT_SECONDS: u64 = 10;
 /// `ulimit -n` of a service (raise it for more).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 25_000;
 
+/// A whole number within `range`, or `default` when the setting is absent; the text as given
+/// when it is not one.
+fn whole<T: std::str::FromStr + PartialOrd>(
+    value: Option<String>,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, String> {
+    match value {
+        None => Ok(default),
+        Some(value) => value.trim().parse::<T>().ok().filter(|n| range.contains(n)).ok_or(value),
+    }
+}
+
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
@@ -158,14 +171,8 @@ impl Config {
         };
         let secure_cookies = flag("SECURE_COOKIES")?;
         let trust_forwarded_for = flag("TRUST_FORWARDED_FOR")?;
-        let count = |name: &'static str, default: u32| match var(name) {
-            None => Ok(default),
-            Some(value) => value
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=1_000_000).contains(n))
-                .ok_or(ConfigError::Count { name, value }),
+        let count = |name: &'static str, default: u32| {
+            whole(var(name), default, 1..=1_000_000).map_err(|value| ConfigError::Count { name, value })
         };
         let defaults = Limits::default();
         let limits = Limits {
@@ -177,14 +184,8 @@ impl Config {
         };
         let default_role = Role::parse(&var("DEFAULT_ROLE").unwrap_or_else(|| DEFAULT_ROLE.to_owned()))
             .map_err(ConfigError::DefaultRole)?;
-        let seconds = |name: &'static str, default: u64| match var(name) {
-            None => Ok(default),
-            Some(value) => value
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|s| (1..=3600).contains(s))
-                .ok_or(ConfigError::Seconds { name, value }),
+        let seconds = |name: &'static str, default: u64| {
+            whole(var(name), default, 1..=3600).map_err(|value| ConfigError::Seconds { name, value })
         };
         let redis_url = var("REDIS_URL");
         if let Some(url) = &redis_url {
@@ -200,15 +201,8 @@ impl Config {
             return Err(ConfigError::Heartbeat { interval, timeout });
         }
         let header_timeout = Duration::from_secs(seconds("HEADER_TIMEOUT_SECONDS", DEFAULT_HEADER_TIMEOUT_SECONDS)?);
-        let max_connections = match var("MAX_CONNECTIONS") {
-            None => DEFAULT_MAX_CONNECTIONS,
-            Some(value) => value
-                .trim()
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=1_000_000).contains(n))
-                .ok_or(ConfigError::MaxConnections(value))?,
-        };
+        let max_connections = whole(var("MAX_CONNECTIONS"), DEFAULT_MAX_CONNECTIONS, 1..=1_000_000)
+            .map_err(ConfigError::MaxConnections)?;
         Ok(Self {
             database_url,
             sqlite_sync,
@@ -261,7 +255,16 @@ pub fn redact_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact_url;
+    use super::{redact_url, whole};
+
+    #[test]
+    fn numbers_are_whole_and_within_their_range() {
+        assert_eq!(whole(None, 10_u64, 1..=3600), Ok(10));
+        assert_eq!(whole(Some(" 30 ".into()), 10_u64, 1..=3600), Ok(30));
+        assert_eq!(whole(Some("0".into()), 10_u64, 1..=3600), Err("0".to_owned()));
+        assert_eq!(whole(Some("1.5".into()), 10_u32, 1..=100), Err("1.5".to_owned()));
+        assert_eq!(whole(Some("lots".into()), 10_usize, 1..=100), Err("lots".to_owned()));
+    }
 
     #[test]
     fn passwords_never_reach_the_logs() {
