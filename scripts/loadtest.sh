@@ -37,7 +37,8 @@ trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
 # senders post far faster than a person may (MESSAGES_PER_SECOND): what is measured is the
 # realtime core, so the limits are lifted.
 export DATABASE_URL="sqlite://$dir/chat.db" DATA_DIR="$dir" RUST_LOG=warn SIGNUPS_PER_ADDRESS=1000000 \
-    LOGIN_FAILURES_PER_ADDRESS=1000000 MESSAGES_PER_SECOND=1000000 MESSAGE_BURST=1000000
+    LOGIN_FAILURES_PER_ADDRESS=1000000 MESSAGES_PER_SECOND=1000000 MESSAGE_BURST=1000000 \
+    FRAMES_PER_SECOND=1000000 SOCKETS_PER_PERSON=1000000
 other=()
 if [ -n "${two:-}" ]; then
     redis_port=$((port + 1000))

@@ -135,7 +135,11 @@ pub async fn run(store: &Store, config: &Config, command: AdminCommand) -> Resul
                 Err(_) => {
                     let mut keys = vec![throttle::unknown_login_key(who)];
                     if let Some(user) = store.find_user_by_login(who).await? {
-                        keys.push(throttle::account_key(user.id));
+                        keys.extend([
+                            throttle::account_key(user.id),
+                            throttle::rooms_by_key(user.id),
+                            throttle::avatars_by_key(user.id),
+                        ]);
                     }
                     keys
                 }

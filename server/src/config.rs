@@ -67,6 +67,15 @@ pub struct Limits {
     pub messages_per_second: u32,
     /// and at once.
     pub message_burst: u32,
+    /// Read and typing frames one person may send each second, on average (a read over it is
+    /// applied late, a typing signal dropped); bursts of three times as many pass.
+    pub frames_per_second: u32,
+    /// Rooms one person may make in an hour,
+    pub rooms_per_hour: u32,
+    /// and avatars they may upload.
+    pub avatars_per_hour: u32,
+    /// Sockets one person may have open at once on one instance (tabs, devices and apps).
+    pub sockets_per_person: u32,
 }
 
 impl Default for Limits {
@@ -77,6 +86,10 @@ impl Default for Limits {
             signups_per_address: 10,
             messages_per_second: 10,
             message_burst: 30,
+            frames_per_second: 20,
+            rooms_per_hour: 20,
+            avatars_per_hour: 20,
+            sockets_per_person: 20,
         }
     }
 }
@@ -181,6 +194,10 @@ impl Config {
             signups_per_address: count("SIGNUPS_PER_ADDRESS", defaults.signups_per_address)?,
             messages_per_second: count("MESSAGES_PER_SECOND", defaults.messages_per_second)?,
             message_burst: count("MESSAGE_BURST", defaults.message_burst)?,
+            frames_per_second: count("FRAMES_PER_SECOND", defaults.frames_per_second)?,
+            rooms_per_hour: count("ROOMS_PER_HOUR", defaults.rooms_per_hour)?,
+            avatars_per_hour: count("AVATARS_PER_HOUR", defaults.avatars_per_hour)?,
+            sockets_per_person: count("SOCKETS_PER_PERSON", defaults.sockets_per_person)?,
         };
         let default_role = Role::parse(&var("DEFAULT_ROLE").unwrap_or_else(|| DEFAULT_ROLE.to_owned()))
             .map_err(ConfigError::DefaultRole)?;

@@ -19,6 +19,10 @@ pub enum Error {
     NotFound,
     #[error("the request body is too large: the limit is {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    #[error(
+        "you have {0} sockets open, as many as one person may: close a tab or another device's chat, then try again"
+    )]
+    TooManySockets(u32),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -37,6 +41,7 @@ impl Error {
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::TooManySockets(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -51,7 +56,12 @@ impl IntoResponse for Error {
             }
             other => other.to_string(),
         };
-        (self.status(), text).into_response()
+        let mut response = (self.status(), text).into_response();
+        if let Error::TooManySockets(_) = self {
+            // A tab closing frees a place at once; a minute is a guess at when one will have.
+            response.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("60"));
+        }
+        response
     }
 }
 

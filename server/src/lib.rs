@@ -27,7 +27,7 @@ use crate::config::Config;
 use crate::realtime::hub::Hub;
 use crate::realtime::redis;
 use crate::services::committer::Committer;
-use crate::services::throttle::Posting;
+use crate::services::throttle::{Buckets, SocketSlots};
 use crate::state::AppState;
 use crate::store::Store;
 
@@ -53,8 +53,22 @@ impl Application {
             None => None,
         };
         let committer = Committer::start(store.clone(), hub.clone());
-        let posting = Arc::new(Posting::new(config.limits.messages_per_second, config.limits.message_burst));
-        let state = AppState { store, hub, committer, posting, config: Arc::new(config), avatars, bus, leptos_options };
+        let limits = config.limits;
+        let posting = Arc::new(Buckets::new(limits.messages_per_second, limits.message_burst));
+        let frames = Arc::new(Buckets::new(limits.frames_per_second, limits.frames_per_second.saturating_mul(3)));
+        let sockets = SocketSlots::new(limits.sockets_per_person);
+        let state = AppState {
+            store,
+            hub,
+            committer,
+            posting,
+            frames,
+            sockets,
+            config: Arc::new(config),
+            avatars,
+            bus,
+            leptos_options,
+        };
         Ok(Self { listener, state })
     }
 

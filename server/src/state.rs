@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::realtime::hub::Hub;
 use crate::realtime::redis::RedisBroker;
 use crate::services::committer::Committer;
-use crate::services::throttle::Posting;
+use crate::services::throttle::{Buckets, SocketSlots};
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -23,7 +23,11 @@ pub struct AppState {
     /// Where every message is stored (in batches) and published from.
     pub committer: Committer,
     /// How fast each person may post (on this instance).
-    pub posting: Arc<Posting>,
+    pub posting: Arc<Buckets>,
+    /// How fast each person may send read and typing frames (on this instance).
+    pub frames: Arc<Buckets>,
+    /// How many sockets each person holds open (on this instance).
+    pub sockets: Arc<SocketSlots>,
     /// The Redis broker, with several instances (`REDIS_URL`).
     pub bus: Option<Arc<RedisBroker>>,
     pub leptos_options: LeptosOptions,

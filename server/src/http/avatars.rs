@@ -3,6 +3,7 @@
 //! redirected back to `next` (with `?avatar_error=` on failure, which the page shows); anything else
 //! gets JSON `{"avatar": "/avatars/<file>"}` or a status with a sentence that says what to do.
 
+use app::error::AppError;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,6 +14,7 @@ use http::{header, HeaderMap, StatusCode};
 use super::AVATAR_UPLOAD_PATH;
 use crate::avatars::{self, AvatarError};
 use crate::services::accounts::signed_in;
+use crate::services::throttle;
 use crate::state::AppState;
 use crate::store::StoreError;
 
@@ -32,6 +34,8 @@ pub fn router() -> Router<AppState> {
 
 enum Failure {
     SignIn,
+    /// Too many uploads: wait this many seconds.
+    TooMany(u32),
     Avatar(AvatarError),
     Internal,
 }
@@ -75,6 +79,11 @@ async fn upload(
             }
         }
         let bytes = bytes.ok_or(Failure::Avatar(AvatarError::Missing))?;
+        let key = throttle::avatars_by_key(user.id);
+        throttle::spend(&state, key, state.config.limits.avatars_per_hour).await.map_err(|error| match error {
+            AppError::TooManyAttempts(seconds) => Failure::TooMany(seconds),
+            _ => Failure::Internal,
+        })?;
         let _turn = DECODING.acquire().await.map_err(|_| Failure::Internal)?;
         let png = tokio::task::spawn_blocking(move || avatars::process(&bytes))
             .await
@@ -137,6 +146,15 @@ fn answer(headers: &HeaderMap, next: Option<&str>, result: Result<String, Failur
             },
             error.to_string(),
         ),
+        Err(Failure::TooMany(seconds)) => {
+            let message = AppError::TooManyAttempts(*seconds).to_string();
+            if !browser_form {
+                let mut refused = (StatusCode::TOO_MANY_REQUESTS, message).into_response();
+                refused.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(*seconds));
+                return refused;
+            }
+            (StatusCode::TOO_MANY_REQUESTS, message)
+        }
         Err(Failure::Internal) => {
             (StatusCode::INTERNAL_SERVER_ERROR, "something went wrong on our side; please try again in a moment".into())
         }

@@ -86,9 +86,8 @@ impl Accounts for Services {
         account: NewAccount,
     ) -> Result<NewSession, AppError> {
         if let Some(address) = client {
-            let key = throttle::signup_address_key(address);
-            throttle::check(self, std::slice::from_ref(&key)).await?;
-            throttle::count(self, &[(key, self.config.limits.signups_per_address)]).await?;
+            throttle::spend(self, throttle::signup_address_key(address), self.config.limits.signups_per_address)
+                .await?;
         }
         let hash = auth::hash_password(account.password.expose().to_owned()).await?;
         let user = self

@@ -13,7 +13,7 @@ use app::protocol::{ClosedReason, ServerEvent, UserEvent};
 use async_trait::async_trait;
 use axum::extract::ws::Utf8Bytes;
 
-use super::{me, messaging, person, Services};
+use super::{me, messaging, person, throttle, Services};
 use crate::realtime::hub;
 use crate::state::AppState;
 use crate::store::{Listed, Room, StoreError, StoredMessage, User};
@@ -170,6 +170,7 @@ impl Rooms for Services {
         visibility: Visibility,
     ) -> Result<String, AppError> {
         let me = me(self, user).await?;
+        throttle::spend(self, throttle::rooms_by_key(me.id), self.config.limits.rooms_per_hour).await?;
         let room = self.store.create_group_room(&title, visibility, &me).await?;
         tracing::info!(room = %room.name, "room created");
         announce_added(self, &room, me.id).await?;

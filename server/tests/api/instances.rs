@@ -43,6 +43,8 @@ impl TestApp {
             .env("MESSAGES_PER_SECOND", "1000000")
             .env("MESSAGE_BURST", "1000000")
             .env("SIGNUPS_PER_ADDRESS", "1000000")
+            .env("FRAMES_PER_SECOND", "1000000")
+            .env("SOCKETS_PER_PERSON", "1000000")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -1,7 +1,14 @@
 //! Limits on what a stranger repeats: password guesses per account and per address, sign-ups
-//! per address. Over a limit the answer is `429` with `Retry-After` and a sentence that says
-//! how long to wait, and nothing is done (no session, no account).
+//! per address, rooms made and avatars uploaded per person, sockets per person, read frames.
+//! Over a limit the answer is `429` with `Retry-After` and a sentence that says how long to
+//! wait, and nothing is done (no session, no account, no room, no avatar); reads that come too
+//! fast are applied late, not lost. (Messages: `slow_down.rs`-like tests in `room_socket.rs`.)
 
+use std::collections::HashMap;
+use std::time::Duration;
+
+use app::model::RoomSummary;
+use app::protocol::UserEvent;
 use reqwest::StatusCode;
 
 use crate::helpers::*;
@@ -80,4 +87,89 @@ async fn sign_ups_from_one_address_are_limited() {
     assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(third.headers().contains_key("retry-after"));
     assert!(app.log_in("cleo", "correct-horse").await.is_err(), "no account was made");
+}
+
+#[tokio::test]
+async fn rooms_one_person_makes_are_limited() {
+    let app = spawn_app_with(|config| config.limits.rooms_per_hour = 2).await;
+    let ana = app.signup("ana").await;
+    app.create_room(&ana, "Garden club", "public").await;
+    app.create_room(&ana, "Book club", "private").await;
+    let third = app.call("create_room", &[("title", "Chess club"), ("visibility", "public")], Some(&ana)).await;
+    assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(third.headers().contains_key("retry-after"));
+    assert!(third.text().await.unwrap().contains("TooManyAttempts"));
+    let rooms: Vec<RoomSummary> = app.call_ok("my_rooms", &[], &ana).await;
+    assert_eq!(rooms.len(), 3, "the public chat and two rooms, no third: {rooms:?}");
+    let bob = app.signup("bob").await;
+    app.create_room(&bob, "Chess club", "public").await;
+}
+
+#[tokio::test]
+async fn avatar_uploads_are_limited_and_the_old_avatar_stays() {
+    let app = spawn_app_with(|config| config.limits.avatars_per_hour = 1).await;
+    let ana = app.signup("ana").await;
+    let first = app.upload(&ana, "me.png", crate::avatars::png(64, 64)).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let kept: serde_json::Value = first.json().await.unwrap();
+    let second = app.upload(&ana, "me.png", crate::avatars::png(32, 32)).await;
+    assert_eq!(second.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(second.headers().contains_key("retry-after"));
+    assert!(second.text().await.unwrap().starts_with("too many attempts: wait"));
+    let profile: serde_json::Value = app.call_ok("profile", &[("username", "ana")], &ana).await;
+    assert_eq!(profile["person"]["avatar"], kept["avatar"], "the first avatar is still hers");
+}
+
+#[tokio::test]
+async fn one_person_holds_so_many_sockets_and_a_closed_one_frees_its_place() {
+    let app = spawn_app_with(|config| config.limits.sockets_per_person = 2).await;
+    let ana = app.signup("ana").await;
+    let mut room = app.socket("public-chat", &ana).await;
+    let _tab = app.user_socket(&ana).await;
+    let refused = app.open_socket("public-chat", Some(&ana.cookie), None).await.err();
+    assert_eq!(refused, Some(StatusCode::TOO_MANY_REQUESTS), "a third socket, of either kind, is refused");
+    let bob = app.signup("bob").await;
+    let _bobs = app.socket("public-chat", &bob).await;
+    room.close(None).await.unwrap();
+    drop(room);
+    // The server notices the close a moment later.
+    for attempt in 0.. {
+        match app.open_socket("public-chat", Some(&ana.cookie), None).await {
+            Ok(_) => break,
+            Err(StatusCode::TOO_MANY_REQUESTS) if attempt < 50 => tokio::time::sleep(Duration::from_millis(50)).await,
+            Err(other) => panic!("a place should have come free, got {other}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn reads_faster_than_allowed_are_applied_late_not_lost() {
+    let app = spawn_app_with(|config| config.limits.frames_per_second = 2).await;
+    let (ana, bob) = (app.signup("ana").await, app.signup("bob").await);
+    for n in 1..=20 {
+        app.post("public-chat", &ana, &format!("message {n}")).await;
+    }
+    let mut tab = app.user_socket(&bob).await;
+    let mut page = app.socket("public-chat", &bob).await;
+    // Twenty reads at once: six pass at once (the burst), the rest are spaced out.
+    for seq in 1..=20 {
+        send_text(&mut page, &format!(r#"{{"type":"read","seq":{seq}}}"#)).await;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let event = tokio::time::timeout_at(deadline, next_user_event(&mut tab)).await.expect("the last read arrives");
+        if let UserEvent::Unread { room, count: 0 } = event {
+            assert_eq!(room, "public-chat");
+            break;
+        }
+    }
+    let rooms: Vec<RoomSummary> = app.call_ok("my_rooms", &[], &bob).await;
+    let unread: HashMap<_, _> = rooms.into_iter().map(|r| (r.name, r.unread)).collect();
+    assert_eq!(unread["public-chat"], 0, "the last read counted");
+    send_text(&mut page, r#"{"type":"ping"}"#).await;
+    loop {
+        if matches!(next_event(&mut page).await, app::protocol::ServerEvent::Pong) {
+            break;
+        }
+    }
 }

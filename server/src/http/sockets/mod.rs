@@ -17,6 +17,7 @@ use http::HeaderMap;
 use super::origin::{check_origin, OriginCheck};
 use crate::error::Error;
 use crate::services::accounts::signed_in;
+use crate::services::throttle::SocketSlot;
 use crate::state::AppState;
 use crate::store::User;
 
@@ -37,12 +38,15 @@ const READ_BUFFER_BYTES: usize = 4 * 1024;
 const WRITE_BUFFER_BYTES: usize = 16 * 1024;
 
 /// The checks every upgrade makes, in this order: a page of another site gets 403, a request
-/// without a live session 401.
-async fn authorize(state: &AppState, headers: &HeaderMap) -> Result<User, Error> {
+/// without a live session 401, a person who holds as many sockets as allowed 429. The slot is
+/// theirs while the socket is open.
+async fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(User, SocketSlot), Error> {
     if check_origin(headers, &state.config.allowed_origins) == OriginCheck::Foreign {
         return Err(Error::Forbidden("this socket only accepts connections from the chat's own pages"));
     }
-    signed_in(state, headers).await?.ok_or(Error::Unauthorized)
+    let user = signed_in(state, headers).await?.ok_or(Error::Unauthorized)?;
+    let slot = state.sockets.take(user.id).ok_or(Error::TooManySockets(state.config.limits.sockets_per_person))?;
+    Ok((user, slot))
 }
 
 /// The limits every socket has: frames and messages over [`MAX_FRAME_BYTES`] close it (1009),

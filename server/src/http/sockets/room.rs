@@ -37,7 +37,7 @@ pub async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, Error> {
-    let user = authorize(&state, &headers).await?;
+    let (user, slot) = authorize(&state, &headers).await?;
     let after = match resume.after.as_deref().map(str::parse::<i64>) {
         None => None,
         Some(Ok(seq)) if seq >= 0 => Some(seq),
@@ -47,7 +47,12 @@ pub async fn upgrade(
     let (room, is_member) =
         crate::services::rooms::viewable(&state, &user, name.trim_end_matches('/')).await?.ok_or(Error::NotFound)?;
     let socket = RoomSocket { state, room: Arc::new(room), user: Arc::new(user), is_member, sent: 0 };
-    Ok(limited(ws).on_upgrade(move |ws| socket.serve(ws, after)).into_response())
+    Ok(limited(ws)
+        .on_upgrade(move |ws| async move {
+            socket.serve(ws, after).await;
+            drop(slot);
+        })
+        .into_response())
 }
 
 /// Typing signals are passed on at most this often per person and room.
@@ -283,8 +288,14 @@ impl RoomSocket {
             Some(ClientControl::Ping) => return Handled::Reply(ServerEvent::Pong),
             Some(ClientControl::Read { seq }) => {
                 let (state, room_id, user_id) = (self.state.clone(), self.room.id, self.user.id);
+                // Faster than the frame rate, reads are applied late, never dropped (at most
+                // [`IN_FLIGHT`] wait: then the socket stops reading its client).
+                let wait = self.state.frames.reserve(user_id);
                 return Handled::Later(
                     async move {
+                        if !wait.is_zero() {
+                            tokio::time::sleep(wait).await;
+                        }
                         messaging::mark_read(&state.store, &state.hub, room_id, user_id, seq).await;
                         None
                     }
@@ -353,6 +364,9 @@ impl RoomSocket {
     /// Passes on that a member is typing, at most once per [`TYPING_EVERY`] per person and
     /// room whatever the client sends.
     fn typing(&self) -> Handled {
+        if self.state.frames.take(self.user.id).is_err() {
+            return Handled::Done;
+        }
         let channel = self.state.hub.channel(self.room.id, &self.room.name);
         if !channel.typing_allowed(self.user.id, TYPING_EVERY) {
             return Handled::Done;

@@ -32,8 +32,13 @@ pub async fn upgrade(
             .on_upgrade(move |socket| super::provisioning::serve(socket, state, token, name, base_url))
             .into_response());
     }
-    let user = authorize(&state, &headers).await?;
-    Ok(limited(ws).on_upgrade(move |socket| serve(socket, state, user)).into_response())
+    let (user, slot) = authorize(&state, &headers).await?;
+    Ok(limited(ws)
+        .on_upgrade(move |socket| async move {
+            serve(socket, state, user).await;
+            drop(slot);
+        })
+        .into_response())
 }
 
 #[tracing::instrument(name = "user_socket", skip_all, fields(user = %user.username))]

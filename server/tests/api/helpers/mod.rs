@@ -113,6 +113,8 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
             signups_per_address: 1_000_000,
             messages_per_second: 1_000_000,
             message_burst: 1_000_000,
+            frames_per_second: 1_000_000,
+            sockets_per_person: 1_000_000,
             ..Default::default()
         },
     };
