@@ -1,6 +1,6 @@
 //! Configuration from the environment (and an optional `.env` file, read by `main`).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -50,6 +50,8 @@ pub struct Config {
     /// Behind a reverse proxy: take the client's address from the last `X-Forwarded-For`
     /// entry (`TRUST_FORWARDED_FOR`), not from the connection.
     pub trust_forwarded_for: bool,
+    /// The client addresses `/metrics` answers (`METRICS_ALLOW`, loopback by default).
+    pub metrics_allow: Vec<IpAddr>,
     pub limits: Limits,
 }
 
@@ -114,6 +116,8 @@ pub enum ConfigError {
     Seconds { name: &'static str, value: String },
     #[error("{name} must be a whole number from 1 to 1000000, not {value:?}")]
     Count { name: &'static str, value: String },
+    #[error("METRICS_ALLOW must be client addresses separated by commas, such as 127.0.0.1,::1, not {0:?}")]
+    MetricsAllow(String),
     #[error("MAX_CONNECTIONS must be a whole number from 1 to 1000000, not {0:?}")]
     MaxConnections(String),
     #[error("SOCKET_TIMEOUT_SECONDS ({timeout}) must be longer than HEARTBEAT_SECONDS ({interval})")]
@@ -135,6 +139,27 @@ pub const DEFAULT_HEADER_TIMEOUT_SECONDS: u64 = 10;
 /// Room for 10,000 people with two tabs open, and their page loads, under the usual
 /// `ulimit -n` of a service (raise it for more).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 25_000;
+
+/// Who may read `/metrics` unless `METRICS_ALLOW` says otherwise: this machine.
+pub const DEFAULT_METRICS_ALLOW: [&str; 2] = ["127.0.0.1", "::1"];
+
+/// How log lines are written (`LOG_FORMAT`): `text` for people, `json` for a log collector
+/// (one object per line, with the request id of the request it belongs to).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    pub fn from_env() -> Result<Self, String> {
+        match std::env::var("LOG_FORMAT").ok().map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("") | Some("text") => Ok(LogFormat::Text),
+            Some("json") => Ok(LogFormat::Json),
+            Some(other) => Err(format!("LOG_FORMAT must be text or json, not {other:?}")),
+        }
+    }
+}
 
 /// A whole number within `range`, or `default` when the setting is absent; the text as given
 /// when it is not one.
@@ -218,6 +243,15 @@ impl Config {
             return Err(ConfigError::Heartbeat { interval, timeout });
         }
         let header_timeout = Duration::from_secs(seconds("HEADER_TIMEOUT_SECONDS", DEFAULT_HEADER_TIMEOUT_SECONDS)?);
+        let metrics_allow = match var("METRICS_ALLOW") {
+            None => DEFAULT_METRICS_ALLOW.iter().map(|a| a.parse().expect("a loopback address")).collect(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(|a| a.parse().map_err(|_| ConfigError::MetricsAllow(a.to_owned())))
+                .collect::<Result<_, _>>()?,
+        };
         let max_connections = whole(var("MAX_CONNECTIONS"), DEFAULT_MAX_CONNECTIONS, 1..=1_000_000)
             .map_err(ConfigError::MaxConnections)?;
         Ok(Self {
@@ -238,6 +272,7 @@ impl Config {
             header_timeout,
             max_connections,
             trust_forwarded_for,
+            metrics_allow,
             limits,
         })
     }

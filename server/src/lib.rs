@@ -12,6 +12,7 @@ pub mod config;
 mod error;
 pub mod http;
 mod jobs;
+pub mod metrics;
 pub mod realtime;
 pub mod services;
 pub mod state;
@@ -24,6 +25,7 @@ use tokio::net::TcpListener;
 
 use crate::avatars::Avatars;
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::realtime::hub::Hub;
 use crate::realtime::redis;
 use crate::services::committer::Committer;
@@ -52,7 +54,8 @@ impl Application {
             Some(url) => Some(redis::start(&hub, url, &config.redis_prefix, config.presence_ttl)?),
             None => None,
         };
-        let committer = Committer::start(store.clone(), hub.clone());
+        let metrics = Arc::new(Metrics::new());
+        let committer = Committer::start(store.clone(), hub.clone(), metrics.clone());
         let limits = config.limits;
         let posting = Arc::new(Buckets::new(limits.messages_per_second, limits.message_burst));
         let frames = Arc::new(Buckets::new(limits.frames_per_second, limits.frames_per_second.saturating_mul(3)));
@@ -64,6 +67,8 @@ impl Application {
             posting,
             frames,
             sockets,
+            metrics,
+            stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
             config: Arc::new(config),
             avatars,
             bus,
@@ -80,21 +85,33 @@ impl Application {
         &self.state
     }
 
-    /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight. The background
-    /// jobs run while it serves.
+    /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight and closes every
+    /// socket (1012) once its frames are answered. The background jobs run while it serves.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let jobs = jobs::start(&self.state);
         let limits = http::serve::Limits {
             header_timeout: self.state.config.header_timeout,
             max_connections: self.state.config.max_connections,
             trust_forwarded_for: self.state.config.trust_forwarded_for,
+            connections: self.state.metrics.connections.clone(),
+        };
+        let (stopping, sockets) = (self.state.stopping.clone(), self.state.sockets.clone());
+        let stop = async move {
+            shutdown_signal().await;
+            stopping.send_replace(true);
         };
         let app = http::app(self.state);
-        let served = http::serve::serve(self.listener, app, limits, shutdown_signal()).await;
+        let served = http::serve::serve(self.listener, app, limits, stop).await;
+        if !sockets.all_closed(SOCKETS_DRAIN).await {
+            tracing::warn!("stopped with sockets still open");
+        }
         jobs.stop();
         served
     }
 }
+
+/// How long a stop waits for the sockets to answer what they were sent and close.
+const SOCKETS_DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
 
 async fn shutdown_signal() {
     let ctrl_c = async {

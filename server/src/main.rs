@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use server::cli::AdminCommand;
-use server::config::{redact_url, Config};
+use server::config::{redact_url, Config, LogFormat};
 use server::store::Store;
 use server::Application;
 use tracing_subscriber::EnvFilter;
@@ -41,11 +41,15 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("warning: could not read .env: {error}");
         }
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn")),
-        )
-        .init();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    match LogFormat::from_env() {
+        Ok(LogFormat::Text) => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        Ok(LogFormat::Json) => tracing_subscriber::fmt().json().with_current_span(true).with_env_filter(filter).init(),
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::exit(2);
+        }
+    }
 
     match Cli::parse().command.unwrap_or(Command::Serve) {
         Command::Serve => {

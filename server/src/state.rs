@@ -8,6 +8,7 @@ use leptos::prelude::LeptosOptions;
 
 use crate::avatars::Avatars;
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::realtime::hub::Hub;
 use crate::realtime::redis::RedisBroker;
 use crate::services::committer::Committer;
@@ -28,6 +29,12 @@ pub struct AppState {
     pub frames: Arc<Buckets>,
     /// How many sockets each person holds open (on this instance).
     pub sockets: Arc<SocketSlots>,
+    /// Turns `true` when the server is stopping: every socket finishes what it was doing and
+    /// closes with 1012 ("restarting"), so that clients come back at once (to this instance
+    /// restarted, or another).
+    pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
+    /// What `/metrics` tells.
+    pub metrics: Arc<Metrics>,
     /// The Redis broker, with several instances (`REDIS_URL`).
     pub bus: Option<Arc<RedisBroker>>,
     pub leptos_options: LeptosOptions,

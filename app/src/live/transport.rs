@@ -248,7 +248,12 @@ mod browser {
                     inner.status.set(Status::Reconnecting);
                     // A socket refused at the upgrade (401) closes as 1006, like a network
                     // failure: after a second failure in a row, ask too.
-                    if event.code() == SESSION_ENDED || inner.failures.get() >= 2 {
+                    if event.code() == RESTARTING {
+                        // The server is stopping and said so: come back at once (to it
+                        // restarted, or another instance), then back off as usual.
+                        inner.failures.set(0);
+                        retry_soon(&inner);
+                    } else if event.code() == SESSION_ENDED || inner.failures.get() >= 2 {
                         check_session_then_retry(&inner);
                     } else {
                         retry_later(&inner);
@@ -276,6 +281,10 @@ mod browser {
     /// elsewhere, signed out everywhere, suspended, account deleted).
     const SESSION_ENDED: u16 = 1008;
 
+    /// The close code of a server that is stopping (to restart, or for another instance to
+    /// take over); it has answered everything it read first.
+    const RESTARTING: u16 = 1012;
+
     /// After a "session ended" close: ask whether to keep trying (the person may still be signed
     /// in, having changed the password themselves); if not, stop.
     fn check_session_then_retry(inner: &Rc<Inner>) {
@@ -292,6 +301,12 @@ mod browser {
         });
     }
 
+    /// Reopens within a quarter of a second (jittered: every client of a restarted server
+    /// comes back, not all in the same millisecond).
+    fn retry_soon(inner: &Rc<Inner>) {
+        reopen_after(inner, (js_sys::Math::random() * 250.0) as u64);
+    }
+
     /// Exponential backoff from 0.5 s up to 30 s, with jitter so that a restarted server is
     /// not hit by every client in the same millisecond.
     fn retry_later(inner: &Rc<Inner>) {
@@ -299,6 +314,10 @@ mod browser {
         inner.failures.set(failures.saturating_add(1));
         let base = (500u64 << failures.min(6)).min(30_000);
         let jitter = (js_sys::Math::random() * base as f64 * 0.3) as u64;
+        reopen_after(inner, base + jitter);
+    }
+
+    fn reopen_after(inner: &Rc<Inner>, millis: u64) {
         let weak: Weak<Inner> = Rc::downgrade(inner);
         set_timeout(
             move || {
@@ -306,7 +325,7 @@ mod browser {
                     open(&inner);
                 }
             },
-            Duration::from_millis(base + jitter),
+            Duration::from_millis(millis),
         );
     }
 }

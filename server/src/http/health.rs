@@ -1,18 +1,38 @@
 //! `/healthz` (the process answers) and `/readyz` (it can serve: the database and, with
-//! several instances, Redis answer), for a load balancer.
+//! several instances, Redis answer), for a load balancer; `/metrics` for Prometheus, to the
+//! addresses in `METRICS_ALLOW` only.
 
 use std::time::Duration;
 
+use app::backend::ClientAddress;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::Extension;
 use axum::Router;
-use http::StatusCode;
+use http::{header, StatusCode};
 
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(|| async { "ok" })).route("/readyz", get(readyz))
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+}
+
+/// The Prometheus text format, to the configured addresses; anyone else gets `403`.
+async fn metrics(State(state): State<AppState>, client: Option<Extension<ClientAddress>>) -> Response {
+    let allowed = client.is_some_and(|Extension(ClientAddress(address))| {
+        let address = address.to_canonical();
+        state.config.metrics_allow.iter().any(|allowed| allowed.to_canonical() == address)
+    });
+    if !allowed {
+        return (StatusCode::FORBIDDEN, "metrics are served only to the addresses in METRICS_ALLOW").into_response();
+    }
+    let bus = state.bus.as_ref().map(|bus| bus.is_listening());
+    let text = state.metrics.render(state.store.pool_use(), bus);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
 }
 
 /// `200 ready` while the database answers (within 2 seconds), `503` with what is wrong

@@ -11,9 +11,13 @@ mod provisioning;
 pub mod serve;
 pub mod sockets;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
 use axum::Router;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
@@ -38,9 +42,39 @@ pub fn app(state: AppState) -> App {
         .layer(axum::middleware::from_fn(pages::real_redirects))
         .layer(axum::middleware::from_fn(guards::limit_body))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guards::security_headers))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(RequestIds::default()))
         .with_state(state);
     NormalizePathLayer::trim_trailing_slash().layer(router)
+}
+
+/// Every log line of a request (and of a socket it opened) carries its id, method and path (the
+/// query is left out: it may hold a one-time token). The id is also the answer's
+/// `X-Request-Id`; one a proxy set is kept.
+fn request_span(request: &http::Request<axum::body::Body>) -> tracing::Span {
+    let id = request.headers().get("x-request-id").and_then(|id| id.to_str().ok()).unwrap_or_default();
+    tracing::info_span!("request", id, method = %request.method(), path = request.uri().path())
+}
+
+/// Request ids: this process's random prefix and a count, unique across instances and restarts.
+#[derive(Clone)]
+struct RequestIds {
+    prefix: u32,
+    next: Arc<AtomicU64>,
+}
+
+impl Default for RequestIds {
+    fn default() -> Self {
+        Self { prefix: rand::random(), next: Arc::new(AtomicU64::new(1)) }
+    }
+}
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _: &http::Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        http::HeaderValue::from_str(&format!("{:08x}-{n}", self.prefix)).ok().map(RequestId::new)
+    }
 }
 
 /// The whole app as one service.

@@ -22,6 +22,7 @@ use tokio::task::JoinSet;
 use tower::ServiceExt;
 
 use super::App;
+use crate::metrics::Held;
 
 /// How long a stop waits for requests in flight before it gives up on them.
 const DRAIN: Duration = Duration::from_secs(10);
@@ -33,6 +34,8 @@ pub struct Limits {
     pub max_connections: usize,
     /// Take the client's address from the last `X-Forwarded-For` entry (behind a proxy).
     pub trust_forwarded_for: bool,
+    /// Counts the connections open.
+    pub connections: prometheus::IntGauge,
 }
 
 /// Serves `app` on `listener` until `stop` resolves.
@@ -63,7 +66,7 @@ pub async fn serve(listener: TcpListener, app: App, limits: Limits, stop: impl F
             tokio::spawn(refuse(stream));
             continue;
         };
-        let io = TokioIo::new(Counted { stream, _permit: permit });
+        let io = TokioIo::new(Counted { stream, _permit: permit, _open: Held::new(limits.connections.clone()) });
         let app = app.clone();
         let trust_forwarded_for = limits.trust_forwarded_for;
         let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
@@ -127,6 +130,7 @@ async fn refuse(mut stream: TcpStream) {
 struct Counted {
     stream: TcpStream,
     _permit: OwnedSemaphorePermit,
+    _open: Held,
 }
 
 impl AsyncRead for Counted {

@@ -8,6 +8,7 @@
 //!
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use app::domain::{ClientId, MessageBody};
 use app::model::RoomKind;
@@ -15,6 +16,7 @@ use app::protocol::{ChatMessage, ServerEvent, UserEvent};
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::metrics::{Metrics, Stage};
 use crate::realtime::hub::{self, Hub};
 use crate::store::{Inserted, NewMessage, Room, Store, StoreError, User};
 
@@ -53,6 +55,8 @@ struct Job {
     body: MessageBody,
     client_id: Option<ClientId>,
     answer: oneshot::Sender<Answer>,
+    /// When it reached the committer, for the post latency.
+    received: Instant,
 }
 
 /// The way to the committer task.
@@ -63,9 +67,9 @@ pub struct Committer {
 
 impl Committer {
     /// Starts the committer task for this instance.
-    pub fn start(store: Store, hub: Arc<Hub>) -> Self {
+    pub fn start(store: Store, hub: Arc<Hub>, metrics: Arc<Metrics>) -> Self {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        tokio::spawn(commit_loop(store, hub, jobs));
+        tokio::spawn(commit_loop(store, hub, metrics, jobs));
         Self { queue }
     }
 
@@ -79,7 +83,7 @@ impl Committer {
         client_id: Option<ClientId>,
     ) -> oneshot::Receiver<Answer> {
         let (answer, receiver) = oneshot::channel();
-        let job = Job { room, author, body, client_id, answer };
+        let job = Job { room, author, body, client_id, answer, received: Instant::now() };
         if let Err(mpsc::error::SendError(job)) = self.queue.send(job).await {
             let _ = job.answer.send(Err(PostError::Store(StoreError::Database(sqlx::Error::PoolClosed))));
         }
@@ -87,7 +91,7 @@ impl Committer {
     }
 }
 
-async fn commit_loop(store: Store, hub: Arc<Hub>, mut jobs: mpsc::Receiver<Job>) {
+async fn commit_loop(store: Store, hub: Arc<Hub>, metrics: Arc<Metrics>, mut jobs: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let outcomes = match store_all(&store, &batch).await {
@@ -102,12 +106,16 @@ async fn commit_loop(store: Store, hub: Arc<Hub>, mut jobs: mpsc::Receiver<Job>)
                 outcomes
             }
         };
+        let stored_at = Instant::now();
         for (job, outcome) in batch.drain(..).zip(outcomes) {
             let answer = match outcome {
                 Ok(Inserted::New(stored)) => {
                     let message = stored.into_wire(&job.room.name);
                     let text = hub::encode(&ServerEvent::Message(message.clone()));
                     hub.publish_message(job.room.id, message.seq, Some(job.author.id), text);
+                    metrics.messages_stored.inc();
+                    metrics.post_took(Stage::Stored, (stored_at - job.received).as_secs_f64());
+                    metrics.post_took(Stage::FannedOut, job.received.elapsed().as_secs_f64());
                     if job.room.kind() == RoomKind::Direct || !app::domain::mentions(&message.body).is_empty() {
                         let (store, hub, room, author) =
                             (store.clone(), hub.clone(), job.room.clone(), job.author.clone());

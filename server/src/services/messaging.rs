@@ -35,7 +35,10 @@ pub async fn post(
     if !state.store.is_member(room.id, author.id).await? {
         return Err(PostError::NotMember);
     }
-    state.posting.take(author.id).map_err(PostError::TooFast)?;
+    state.posting.take(author.id).map_err(|wait| {
+        state.metrics.refused("messages");
+        PostError::TooFast(wait)
+    })?;
     let answer = state
         .committer
         .submit(Arc::new(room.clone()), Arc::new(author.clone()), body.clone(), client_id.cloned())

@@ -53,24 +53,37 @@ pub async fn spend(state: &AppState, key: String, free: u32) -> Result<(), AppEr
 
 /// `TooManyAttempts` while any of `keys` is blocked.
 pub async fn check(state: &AppState, keys: &[String]) -> Result<(), AppError> {
-    let until = state.store.throttle_blocked(keys).await?;
-    refuse_until(until)
+    let (mut until, mut blocking) = (0, None);
+    for key in keys {
+        let blocked = state.store.throttle_blocked(std::slice::from_ref(key)).await?;
+        if blocked > until {
+            (until, blocking) = (blocked, Some(key.as_str()));
+        }
+    }
+    refuse_until(state, blocking, until)
 }
 
 /// Counts an event of each key with its allowance; `TooManyAttempts` if that blocked one.
 pub async fn count(state: &AppState, keys: &[(String, u32)]) -> Result<(), AppError> {
-    let mut until = 0;
+    let (mut until, mut blocking) = (0, None);
     for (key, free) in keys {
-        until = until.max(state.store.throttle_hit(key, *free).await?);
+        let blocked = state.store.throttle_hit(key, *free).await?;
+        if blocked > until {
+            (until, blocking) = (blocked, Some(key.as_str()));
+        }
     }
-    refuse_until(until)
+    refuse_until(state, blocking, until)
 }
 
-fn refuse_until(until: i64) -> Result<(), AppError> {
+/// Refuses while `until` (ms) is ahead, counting the refusal under the kind of `key`
+/// (`account`, `login-from`, `rooms-by`, …).
+fn refuse_until(state: &AppState, key: Option<&str>, until: i64) -> Result<(), AppError> {
     let wait = until - crate::store::now_ms();
     if wait <= 0 {
         return Ok(());
     }
+    let kind = key.and_then(|key| key.split(':').next()).unwrap_or("unknown");
+    state.metrics.refused(kind);
     Err(AppError::TooManyAttempts(u32::try_from((wait + 999) / 1000).unwrap_or(u32::MAX)))
 }
 
@@ -162,6 +175,18 @@ impl SocketSlots {
         }
         *held += 1;
         Some(SocketSlot { slots: self.clone(), user_id })
+    }
+
+    /// Waits until no socket is open, at most `within`; says whether that happened.
+    pub async fn all_closed(&self, within: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        while !self.open.lock().expect("socket slots lock").is_empty() {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        true
     }
 }
 

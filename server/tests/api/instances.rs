@@ -1,6 +1,5 @@
 //! Several server processes over one database: what running more than one instance relies on.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -9,64 +8,6 @@ use futures_util::future::join_all;
 use reqwest::StatusCode;
 
 use crate::helpers::*;
-
-/// A second server: the real binary in a process of its own, on the test app's database.
-struct Instance {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl TestApp {
-    fn spawn_instance(&self) -> Instance {
-        self.spawn_instance_with(&[])
-    }
-
-    /// Another instance with some settings of its own (`REDIS_URL`, say).
-    fn spawn_instance_with(&self, settings: &[(&str, &str)]) -> Instance {
-        let child = Command::new(env!("CARGO_BIN_EXE_chat-server"))
-            .arg("serve")
-            .envs(settings.iter().copied())
-            .env("DATABASE_URL", &self.database_url)
-            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-            .env("LEPTOS_SITE_ROOT", concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site"))
-            .env("DATA_DIR", std::env::temp_dir())
-            .env("RUST_LOG", "info")
-            .env("NO_COLOR", "1")
-            // The limits of the test's own server (see helpers): these tests post in bursts.
-            .env("MESSAGES_PER_SECOND", "1000000")
-            .env("MESSAGE_BURST", "1000000")
-            .env("SIGNUPS_PER_ADDRESS", "1000000")
-            .env("FRAMES_PER_SECOND", "1000000")
-            .env("SOCKETS_PER_PERSON", "1000000")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the server binary starts");
-        // Owned from here on, so that a failure below still kills it.
-        let mut instance = Instance { child, port: 0 };
-        // It says where it listens ("chat listening on http://127.0.0.1:PORT").
-        let mut lines = BufReader::new(instance.child.stdout.take().unwrap()).lines();
-        instance.port = loop {
-            let line = lines.next().expect("the instance logs its address").unwrap();
-            if let Some(address) = line.split("chat listening on http://").nth(1) {
-                let address = address.split_whitespace().next().unwrap();
-                let port: String =
-                    address.rsplit(':').next().unwrap().chars().take_while(char::is_ascii_digit).collect();
-                break port.parse().unwrap();
-            }
-        };
-        // Keep reading its log, so that it never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        instance
-    }
-}
 
 #[tokio::test]
 async fn four_writers_on_two_instances_give_one_gap_free_seq() {
@@ -306,6 +247,7 @@ async fn redis_going_away_during_a_burst_loses_nothing() {
     let mut on_a = app.open_url(&room_url(app.port, "public-chat"), &ana.cookie).await;
     let mut on_b = app.open_url(&room_url(other.port, "public-chat"), &bob.cookie).await;
     wait_for_count(&mut on_b, 2).await;
+    bus_reported(&app, true).await;
 
     const TOTAL: usize = 500;
     // Posted one after another through A (each answered once stored), while Redis is killed
@@ -313,6 +255,7 @@ async fn redis_going_away_during_a_burst_loses_nothing() {
     for n in 0..TOTAL {
         if n == 150 {
             redis.stop();
+            bus_reported(&app, false).await;
         }
         if n == 350 {
             redis.start_again();
@@ -334,6 +277,19 @@ async fn redis_going_away_during_a_burst_loses_nothing() {
         let expected: Vec<String> = (0..TOTAL).map(|n| format!("burst {n}")).collect();
         assert_eq!(bodies, expected, "on {name}");
     }
+    bus_reported(&app, true).await;
+}
+
+/// Waits (up to 10 s) until `/metrics` reports the bus as `connected`.
+async fn bus_reported(app: &TestApp, connected: bool) {
+    let want = format!("chat_bus_connected {}", u8::from(connected));
+    for _ in 0..200 {
+        if app.get("/metrics", None).await.text().await.unwrap().lines().any(|line| line == want) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("/metrics never said {want}");
 }
 
 #[tokio::test]

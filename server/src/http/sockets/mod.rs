@@ -25,6 +25,15 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/ws/chatroom/{name}", get(room::upgrade)).route("/ws/chat", get(user::upgrade))
 }
 
+/// Why a socket closes (1012) when the server stops: its client comes back at once.
+const RESTARTING: &str = "restarting";
+
+/// Resolves once the server is stopping.
+async fn stopping(state: &AppState) {
+    let mut stopping = state.stopping.subscribe();
+    let _ = stopping.wait_for(|stop| *stop).await;
+}
+
 /// Why a socket closes (1008) when its person's sessions end.
 const SESSION_ENDED: &str = "session ended: sign in again";
 
@@ -45,7 +54,10 @@ async fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(User, Socke
         return Err(Error::Forbidden("this socket only accepts connections from the chat's own pages"));
     }
     let user = signed_in(state, headers).await?.ok_or(Error::Unauthorized)?;
-    let slot = state.sockets.take(user.id).ok_or(Error::TooManySockets(state.config.limits.sockets_per_person))?;
+    let Some(slot) = state.sockets.take(user.id) else {
+        state.metrics.refused("sockets");
+        return Err(Error::TooManySockets(state.config.limits.sockets_per_person));
+    };
     Ok((user, slot))
 }
 
@@ -175,8 +187,9 @@ async fn close_after_read_error(socket: &mut WebSocket, error: &axum::Error) {
 
 /// A socket that fell too far behind the events of its channel is closed with 1013, "try
 /// again later": its client reconnects and reloads what it missed.
-async fn close_lagging(socket: &mut WebSocket, missed: u64) {
+async fn close_lagging(state: &AppState, socket: &mut WebSocket, missed: u64) {
     tracing::info!(missed, "dropping a socket that fell behind");
+    state.metrics.dropped_lagging();
     close(socket, close_code::AGAIN, Utf8Bytes::from_static("too slow: reconnect")).await;
 }
 

@@ -14,11 +14,14 @@ use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use http::HeaderMap;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+use tracing::Instrument;
 
 use super::{
-    authorize, close, close_lagging, limited, on_beat, read, send, Heartbeat, Read, SEND_TIMEOUT, SESSION_ENDED,
+    authorize, close, close_lagging, limited, on_beat, read, send, stopping, Heartbeat, Read, RESTARTING, SEND_TIMEOUT,
+    SESSION_ENDED,
 };
 use crate::error::Error;
+use crate::metrics::SocketKind;
 use crate::realtime::hub::{self, Frame, Membership};
 use crate::services::messaging::{self, PostError, Posted};
 use crate::state::AppState;
@@ -48,9 +51,13 @@ pub async fn upgrade(
         crate::services::rooms::viewable(&state, &user, name.trim_end_matches('/')).await?.ok_or(Error::NotFound)?;
     let socket = RoomSocket { state, room: Arc::new(room), user: Arc::new(user), is_member, sent: 0 };
     Ok(limited(ws)
-        .on_upgrade(move |ws| async move {
-            socket.serve(ws, after).await;
-            drop(slot);
+        .on_upgrade(move |ws| {
+            let open = socket.state.metrics.socket_opened(SocketKind::Room);
+            async move {
+                socket.serve(ws, after).await;
+                drop((slot, open));
+            }
+            .instrument(tracing::Span::current())
         })
         .into_response())
 }
@@ -122,8 +129,14 @@ impl RoomSocket {
         }
         let mut heartbeat = Heartbeat::new(&self.state);
         let mut pending: FuturesUnordered<Pending> = FuturesUnordered::new();
+        let state = self.state.clone();
+        let mut stop = std::pin::pin!(stopping(&state));
         loop {
             tokio::select! {
+                () = &mut stop => {
+                    self.finish(&mut socket, &mut membership, &mut pending).await;
+                    break;
+                }
                 beat = heartbeat.beat() => {
                     if on_beat(&mut socket, beat).await.is_err() {
                         break;
@@ -161,6 +174,38 @@ impl RoomSocket {
                     }
                 }
             }
+        }
+    }
+
+    /// The server is stopping: answers the frames already read (a message being stored is
+    /// stored, and its broadcast is the acknowledgement), delivers what the room's channel
+    /// holds, and closes with 1012 so the client reconnects at once and resends the rest.
+    async fn finish(
+        &mut self,
+        socket: &mut WebSocket,
+        membership: &mut Membership,
+        pending: &mut FuturesUnordered<Pending>,
+    ) {
+        let answered = tokio::time::timeout(SEND_TIMEOUT, async {
+            while let Some(reply) = pending.next().await {
+                if let Some(reply) = reply {
+                    feed(socket, hub::encode(&reply)).await?;
+                }
+            }
+            loop {
+                let frame = match membership.events.try_recv() {
+                    Ok(frame) => Ok(frame),
+                    Err(TryRecvError::Lagged(missed)) => Err(RecvError::Lagged(missed)),
+                    Err(TryRecvError::Empty | TryRecvError::Closed) => return flush(socket).await,
+                };
+                if let Next::Stop = self.deliver(socket, membership, frame).await {
+                    return Err(());
+                }
+            }
+        })
+        .await;
+        if let Ok(Ok(())) = answered {
+            close(socket, close_code::RESTART, Utf8Bytes::from_static(RESTARTING)).await;
         }
     }
 
@@ -218,7 +263,7 @@ impl RoomSocket {
                     }
                 }
                 Err(RecvError::Lagged(missed)) => {
-                    close_lagging(socket, missed).await;
+                    close_lagging(&self.state, socket, missed).await;
                     return Next::Stop;
                 }
                 Err(RecvError::Closed) => return Next::Stop,
@@ -232,6 +277,7 @@ impl RoomSocket {
                 };
             }
         }
+        self.state.metrics.deliveries.inc_by(written as u64);
         match flush(socket).await {
             Ok(()) => Next::Go,
             Err(()) => Next::Stop,
@@ -270,6 +316,7 @@ impl RoomSocket {
                 }
             };
             let done = (batch.len() as i64) < CATCH_UP_BATCH;
+            self.state.metrics.deliveries.inc_by(batch.len() as u64);
             for stored in batch {
                 self.sent = stored.seq;
                 feed(socket, hub::encode(&ServerEvent::Message(stored.into_wire(&self.room.name)))).await?;
@@ -291,6 +338,9 @@ impl RoomSocket {
                 // Faster than the frame rate, reads are applied late, never dropped (at most
                 // [`IN_FLIGHT`] wait: then the socket stops reading its client).
                 let wait = self.state.frames.reserve(user_id);
+                if !wait.is_zero() {
+                    self.state.metrics.refused("frames");
+                }
                 return Handled::Later(
                     async move {
                         if !wait.is_zero() {
@@ -329,6 +379,7 @@ impl RoomSocket {
             Err(message) => return Handled::Reply(ServerEvent::error(ErrorCode::MalformedFrame, &message)),
         };
         if let Err(wait) = self.state.posting.take(self.user.id) {
+            self.state.metrics.refused("messages");
             return Handled::Reply(ServerEvent::slow_down(wait, client_id.map(|id| id.as_str().to_owned())));
         }
         let (state, room, user, known_member) =
@@ -365,6 +416,7 @@ impl RoomSocket {
     /// room whatever the client sends.
     fn typing(&self) -> Handled {
         if self.state.frames.take(self.user.id).is_err() {
+            self.state.metrics.refused("frames");
             return Handled::Done;
         }
         let channel = self.state.hub.channel(self.room.id, &self.room.name);

@@ -7,9 +7,13 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::HeaderMap;
 use tokio::sync::broadcast::error::RecvError;
+use tracing::Instrument;
 
-use super::{authorize, close, close_lagging, limited, on_beat, read, send, Heartbeat, Read, SESSION_ENDED};
+use super::{
+    authorize, close, close_lagging, limited, on_beat, read, send, stopping, Heartbeat, Read, RESTARTING, SESSION_ENDED,
+};
 use crate::error::Error;
+use crate::metrics::SocketKind;
 use crate::realtime::hub::UserFrame;
 use crate::realtime::presence::Viewer;
 use crate::services::provisioning::{self, SyncError};
@@ -29,14 +33,24 @@ pub async fn upgrade(
         })?;
         let base_url = state.config.base_url(Some(&headers));
         return Ok(limited(ws)
-            .on_upgrade(move |socket| super::provisioning::serve(socket, state, token, name, base_url))
+            .on_upgrade(move |socket| {
+                let open = state.metrics.socket_opened(SocketKind::Provisioning);
+                async move {
+                    super::provisioning::serve(socket, state, token, name, base_url).await;
+                    drop(open);
+                }
+            })
             .into_response());
     }
     let (user, slot) = authorize(&state, &headers).await?;
     Ok(limited(ws)
-        .on_upgrade(move |socket| async move {
-            serve(socket, state, user).await;
-            drop(slot);
+        .on_upgrade(move |socket| {
+            let open = state.metrics.socket_opened(SocketKind::User);
+            async move {
+                serve(socket, state, user).await;
+                drop((slot, open));
+            }
+            .instrument(tracing::Span::current())
         })
         .into_response())
 }
@@ -62,8 +76,13 @@ async fn serve(mut socket: WebSocket, state: AppState, user: User) {
         }
     }
     let mut heartbeat = Heartbeat::new(&state);
+    let mut stop = std::pin::pin!(stopping(&state));
     loop {
         tokio::select! {
+            () = &mut stop => {
+                close(&mut socket, close_code::RESTART, Utf8Bytes::from_static(RESTARTING)).await;
+                break;
+            }
             beat = heartbeat.beat() => {
                 if on_beat(&mut socket, beat).await.is_err() {
                     break;
@@ -98,7 +117,7 @@ async fn serve(mut socket: WebSocket, state: AppState, user: User) {
                     break;
                 }
                 Err(RecvError::Lagged(missed)) => {
-                    close_lagging(&mut socket, missed).await;
+                    close_lagging(&state, &mut socket, missed).await;
                     break;
                 }
                 Err(RecvError::Closed) => break,

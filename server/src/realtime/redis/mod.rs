@@ -135,6 +135,11 @@ impl RedisBroker {
         format!("{}:instances", self.prefix)
     }
 
+    /// Whether the subscription is up: this instance hears the others.
+    pub fn is_listening(&self) -> bool {
+        self.listening.load(Ordering::Relaxed)
+    }
+
     /// Whether Redis answers now (for `/readyz`).
     pub async fn is_ready(&self) -> bool {
         let Some(mut conn) = self.connection().await else { return false };

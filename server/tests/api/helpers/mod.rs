@@ -7,8 +7,10 @@ use server::config::Config;
 use server::state::AppState;
 use server::Application;
 
+mod instance;
 mod sockets;
 
+pub use instance::*;
 pub use sockets::*;
 
 pub struct TestApp {
@@ -108,6 +110,7 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
         header_timeout: Duration::from_secs(server::config::DEFAULT_HEADER_TIMEOUT_SECONDS),
         max_connections: server::config::DEFAULT_MAX_CONNECTIONS,
         trust_forwarded_for: false,
+        metrics_allow: vec!["127.0.0.1".parse().unwrap()],
         // The tests sign many people up from one address; the limits have tests of their own.
         limits: server::config::Limits {
             signups_per_address: 1_000_000,
