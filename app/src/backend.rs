@@ -12,7 +12,7 @@ use crate::domain::{Bio, DisplayName, Email, MessageBody, Password, Role, RoomTi
 use crate::error::AppError;
 use crate::model::{
     AdminOverview, AdminRoomPage, CurrentUser, HistoryPage, Person, Profile, PublicRoom, RoomPage, RoomSettings,
-    RoomSummary,
+    RoomSummary, SessionInfo,
 };
 
 /// Where a request came from, as the server worked it out (put in the request's extensions).
@@ -80,11 +80,24 @@ pub trait Accounts: Send + Sync + 'static {
     /// goes. Gives the `Set-Cookie` value that clears the cookie.
     async fn delete_account(&self, headers: &HeaderMap, password: &str) -> Result<HeaderValue, AppError>;
 
+    /// The live sessions of the person signed in by `headers`, the most recently used first.
+    async fn sessions(&self, headers: &HeaderMap) -> Result<Vec<SessionInfo>, AppError>;
+
+    /// Ends one session of the person signed in by `headers` (not the one it comes with: that
+    /// is logging out); its sockets close at once. `NotFound` when there is no such session.
+    async fn end_session(&self, headers: &HeaderMap, id: &str) -> Result<(), AppError>;
+
     /// The username a one-time set-password link is for (`NotFound` once used or expired).
     async fn password_link(&self, token: &str) -> Result<String, AppError>;
 
     /// Uses a one-time link: sets the password, ends every other session and signs in.
-    async fn set_password(&self, headers: &HeaderMap, token: &str, password: Password) -> Result<NewSession, AppError>;
+    async fn set_password(
+        &self,
+        headers: &HeaderMap,
+        client: Option<IpAddr>,
+        token: &str,
+        password: Password,
+    ) -> Result<NewSession, AppError>;
 }
 
 /// People: the directory and profiles, as seen by one signed-in person. Someone outside

@@ -2,6 +2,23 @@
 
 use serde::{Deserialize, Serialize};
 
+/// One of the signed-in person's sessions, as settings list them (never its token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// What ends it (`/api/end_session`).
+    pub id: String,
+    /// The browser and system, from its user agent ("Firefox on Linux").
+    pub device: String,
+    /// The client address it signed in from, when known.
+    pub address: Option<String>,
+    /// RFC 3339, UTC.
+    pub signed_in_at: String,
+    /// When it was last used (to the minute), RFC 3339, UTC.
+    pub last_seen_at: String,
+    /// The session of this very browser.
+    pub current: bool,
+}
+
 /// The signed-in person, as the pages show them. Never carries secrets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CurrentUser {

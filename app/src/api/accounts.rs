@@ -95,6 +95,23 @@ pub async fn sign_out_everywhere() -> Result<(), AppError> {
     finish_form(result, url::LOGIN, url::SETTINGS, &[])
 }
 
+/// The signed-in person's live sessions (browser and system, address, signed in, last seen),
+/// this browser's marked.
+#[server(endpoint = "sessions")]
+pub async fn my_sessions() -> Result<Vec<crate::model::SessionInfo>, AppError> {
+    use crate::api::request::*;
+    respond(async { backend()?.sessions(&request_headers()).await }.await)
+}
+
+/// Ends one of the signed-in person's other sessions: that browser is signed out and its open
+/// sockets close at once.
+#[server(endpoint = "end_session")]
+pub async fn end_session(id: String) -> Result<(), AppError> {
+    use crate::api::request::*;
+    let result = backend()?.end_session(&request_headers(), id.trim()).await;
+    finish_form(result, "/settings?changed=session", url::SETTINGS, &[])
+}
+
 /// Changes (or, when empty, removes) the signed-in person's email, after checking their
 /// password. Emails are unique.
 #[server(endpoint = "change_email")]
@@ -141,7 +158,7 @@ pub async fn set_password(token: String, new_password: String) -> Result<Current
 
     let result = async {
         let password = Password::parse(&new_password).map_err(AppError::Invalid)?;
-        let session = backend()?.set_password(&request_headers(), &token, password).await?;
+        let session = backend()?.set_password(&request_headers(), client_address(), &token, password).await?;
         set_cookie(session.set_cookie);
         Ok(session.user)
     }

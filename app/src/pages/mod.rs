@@ -7,6 +7,7 @@ mod profile;
 mod room;
 mod room_settings;
 mod rooms;
+mod sessions;
 mod settings;
 
 pub use account::{LoginPage, SetPasswordPage, SignupPage};

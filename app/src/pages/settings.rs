@@ -1,5 +1,6 @@
-//! `/settings`: your profile (display name and bio), and this browser's notification choices
-//! (the permission is the browser's, so the choice is kept in it too).
+//! `/settings`: your profile (display name and bio), email, password, where you are signed in
+//! (`sessions`), your account, and this browser's notification choices (the permission is the
+//! browser's, so the choice is kept in it too).
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -14,6 +15,7 @@ use crate::domain::{Bio, DisplayName, Password};
 use crate::error::AppError;
 use crate::live::notify::{self, State};
 use crate::model::Person;
+use crate::pages::sessions::Sessions;
 use crate::url;
 
 /// The avatar: a plain multipart form posted to `/api/avatar` (the server decodes, checks and
@@ -151,12 +153,7 @@ fn AccountForms() -> impl IntoView {
             })}
             <button type="submit" disabled=move || change.pending().get()>"Change password"</button>
         </ActionForm>
-        <h2>"Devices"</h2>
-        // A plain form: the whole app reloads signed out afterwards.
-        <form method="post" action="/api/sign_out_everywhere" class="stack">
-            <p class="muted">"Lost a phone, or used a shared computer? This signs you out on every device, this one too."</p>
-            <button type="submit" class="secondary">"Sign out everywhere"</button>
-        </form>
+        <Sessions/>
         <h2>"Delete account"</h2>
         <ActionForm action=delete attr:class="stack danger-zone">
             <p>"This deletes your account for good and signs you out everywhere. Your messages stay in their rooms, shown as from “deleted user”; your picture is removed."</p>

@@ -5,22 +5,33 @@ use std::net::IpAddr;
 use app::backend::{Accounts, NewAccount, NewSession};
 use app::domain::{Email, Password};
 use app::error::AppError;
-use app::model::CurrentUser;
+use app::model::{CurrentUser, SessionInfo};
 use async_trait::async_trait;
 use http::{HeaderMap, HeaderValue};
 
-use super::{current, presence, throttle, Services};
+use super::{current, presence, sessions, throttle, Services};
 use crate::auth;
 use crate::state::AppState;
-use crate::store::{NewUser, Store, StoreError, User};
+use crate::store::{NewUser, SessionOrigin, Store, StoreError, User};
 
 /// Starts a session for `user`, ending the one the request carried: a new token at every
-/// login, so a token planted before login is worthless after it.
-async fn start_session(state: &AppState, headers: &HeaderMap, user: &User) -> Result<NewSession, AppError> {
+/// login, so a token planted before login is worthless after it. The browser's user agent and
+/// the client's address are kept for the person's list of sessions.
+async fn start_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: Option<IpAddr>,
+    user: &User,
+) -> Result<NewSession, AppError> {
     end_session(state, headers).await?;
     let token = auth::new_session_token();
     let expires_at = crate::store::now_ms() + auth::SESSION_DAYS * 24 * 60 * 60 * 1000;
-    state.store.create_session(&auth::token_hash(&token), user.id, expires_at).await?;
+    let address = client.map(|address| address.to_canonical().to_string());
+    let origin = SessionOrigin {
+        user_agent: headers.get(http::header::USER_AGENT).and_then(|agent| agent.to_str().ok()),
+        address: address.as_deref(),
+    };
+    state.store.create_session(&auth::token_hash(&token), user.id, expires_at, origin).await?;
     Ok(NewSession { user: current(user), set_cookie: auth::session_cookie(&token, state.config.secure_cookies) })
 }
 
@@ -100,7 +111,7 @@ impl Accounts for Services {
             })
             .await?;
         tracing::info!(user = %user.username, "account created");
-        start_session(self, headers, &user).await
+        start_session(self, headers, client, &user).await
     }
 
     async fn login(
@@ -143,7 +154,7 @@ impl Accounts for Services {
             }
             Some(user) => {
                 tracing::info!(user = %user.username, "logged in");
-                start_session(self, headers, &user).await
+                start_session(self, headers, client, &user).await
             }
             // Nothing verifies without an account (the check ran against a dummy hash).
             None => Err(AppError::WrongCredentials),
@@ -187,18 +198,51 @@ impl Accounts for Services {
         Ok(auth::clear_session_cookie(self.config.secure_cookies))
     }
 
+    async fn sessions(&self, headers: &HeaderMap) -> Result<Vec<SessionInfo>, AppError> {
+        let user = signed_in(self, headers).await?.ok_or(AppError::Unauthorized)?;
+        let current = auth::session_token(headers).map(|token| auth::token_hash(&token));
+        let rows = self.store.sessions_of(user.id, current.as_deref()).await?;
+        Ok(rows.into_iter().map(sessions::describe).collect())
+    }
+
+    async fn end_session(&self, headers: &HeaderMap, id: &str) -> Result<(), AppError> {
+        let user = signed_in(self, headers).await?.ok_or(AppError::Unauthorized)?;
+        let current = auth::session_token(headers).map(|token| auth::token_hash(&token));
+        let listed = self.store.sessions_of(user.id, current.as_deref()).await?;
+        match listed.iter().find(|session| session.handle == id) {
+            None => return Err(AppError::NotFound),
+            Some(session) if session.current => {
+                return Err(AppError::NotAllowed("this is the session you are using: log out instead".into()))
+            }
+            Some(_) => {}
+        }
+        if self.store.delete_session_by_handle(user.id, id).await? {
+            // Every socket of theirs closes; the tabs of their other sessions find they are
+            // still signed in and reconnect at once, the ended one's stop.
+            self.hub.end_sockets_of(user.id);
+            tracing::info!(user = %user.username, "a session ended from settings");
+        }
+        Ok(())
+    }
+
     async fn password_link(&self, token: &str) -> Result<String, AppError> {
         let user = self.store.password_link_user(&auth::token_hash(token)).await?;
         user.map(|user| user.username).ok_or(AppError::NotFound)
     }
 
-    async fn set_password(&self, headers: &HeaderMap, token: &str, password: Password) -> Result<NewSession, AppError> {
+    async fn set_password(
+        &self,
+        headers: &HeaderMap,
+        client: Option<IpAddr>,
+        token: &str,
+        password: Password,
+    ) -> Result<NewSession, AppError> {
         let hash = auth::hash_password(password.expose().to_owned()).await?;
         let user = self.store.use_password_link(&auth::token_hash(token), &hash).await?.ok_or_else(|| {
             AppError::Invalid("this link has expired or was used already: ask an admin for a new one".into())
         })?;
         self.hub.end_sockets_of(user.id);
         tracing::info!(user = %user.username, "password set with a one-time link");
-        start_session(self, headers, &user).await
+        start_session(self, headers, client, &user).await
     }
 }

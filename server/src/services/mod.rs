@@ -15,6 +15,7 @@ mod people;
 pub mod presence;
 pub mod provisioning;
 pub mod rooms;
+mod sessions;
 pub mod throttle;
 
 use std::ops::Deref;

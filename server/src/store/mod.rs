@@ -36,6 +36,7 @@ pub use members::{MemberRoom, UnreadCount};
 pub use messages::{rfc3339, Inserted, NewMessage, StoredMessage};
 pub use provisioning::{SyncEntry, Synced};
 pub use rooms::{AdminRoomRow, ListedRoom, Room};
+pub use sessions::{SessionOrigin, SessionRow};
 pub use users::{Listed, NewUser, User};
 
 use std::str::FromStr;

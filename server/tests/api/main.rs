@@ -26,4 +26,5 @@ mod restart;
 mod resume;
 mod room_page;
 mod room_socket;
+mod sessions;
 mod unread;

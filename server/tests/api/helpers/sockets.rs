@@ -183,7 +183,8 @@ impl TestApp {
             let user = self.state.store.create_user(new).await.expect("a person");
             let token = server::auth::new_session_token();
             let expires = server::store::now_ms() + 24 * 60 * 60 * 1000;
-            self.state.store.create_session(&server::auth::token_hash(&token), user.id, expires).await.unwrap();
+            let origin = server::store::SessionOrigin::default();
+            self.state.store.create_session(&server::auth::token_hash(&token), user.id, expires, origin).await.unwrap();
             people.push(TestUser { username, cookie: format!("chat_session={token}") });
         }
         people
