@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::{Email, Role, Username};
 use crate::model::RoomSummary;
 pub use crate::model::{Author, ChatMessage};
 
@@ -201,6 +202,35 @@ pub struct RejectedPerson {
     pub index: usize,
     pub username: String,
     pub reason: String,
+}
+
+/// A sync's entry that can be applied: its index in `users`, and the person validated.
+pub type CheckedPerson = (usize, (Username, Option<Email>, Role));
+
+impl ProvisioningRequest {
+    /// Sorts a sync's entries into those that can be applied and those left alone, each with
+    /// the reason: every entry is one or the other, and a username (ignoring case) counts once.
+    pub fn check(&self) -> (Vec<CheckedPerson>, Vec<RejectedPerson>) {
+        let ProvisioningRequest::AllUsers { users } = self;
+        let mut seen = std::collections::HashSet::new();
+        let (mut valid, mut rejected) = (Vec::new(), Vec::new());
+        for (index, entry) in users.iter().enumerate() {
+            let checked = (|| {
+                let username = Username::parse(&entry.username)?;
+                let email = Email::parse_optional(entry.email.as_deref().unwrap_or_default())?;
+                let role = Role::parse(&entry.role)?;
+                if !seen.insert(username.as_str().to_lowercase()) {
+                    return Err("listed more than once in this sync: only the first entry counts".to_owned());
+                }
+                Ok((username, email, role))
+            })();
+            match checked {
+                Ok(entry) => valid.push((index, entry)),
+                Err(reason) => rejected.push(RejectedPerson { index, username: entry.username.clone(), reason }),
+            }
+        }
+        (valid, rejected)
+    }
 }
 
 impl UserEvent {

@@ -3,7 +3,7 @@
 //! (`http::provisioning`) or as a frame on `/ws/chat/` (`http::sockets::provisioning`), both
 //! authorised by a token made with `chat-server admin create-token` and stored hashed.
 
-use app::domain::{Email, Role, Username};
+use app::domain::Email;
 use app::protocol::{CreatedPerson, ProvisioningRequest, RejectedPerson, SyncReport, UpdatedPerson, MAX_SYNC_USERS};
 
 use crate::auth;
@@ -60,27 +60,9 @@ pub fn parse(body: &[u8]) -> Result<ProvisioningRequest, SyncError> {
 
 /// Applies a sync: every valid entry in one transaction; invalid ones are reported, not applied.
 pub async fn sync(state: &AppState, request: ProvisioningRequest, base_url: &str) -> Result<SyncReport, SyncError> {
-    let ProvisioningRequest::AllUsers { users } = request;
     let mut report = SyncReport::default();
-    let mut seen = std::collections::HashSet::new();
-    let mut valid = Vec::new();
-    for (index, entry) in users.iter().enumerate() {
-        let checked = (|| {
-            let username = Username::parse(&entry.username)?;
-            let email = Email::parse_optional(entry.email.as_deref().unwrap_or_default())?;
-            let role = Role::parse(&entry.role)?;
-            if !seen.insert(username.as_str().to_lowercase()) {
-                return Err("listed more than once in this sync: only the first entry counts".to_owned());
-            }
-            Ok((username, email, role))
-        })();
-        match checked {
-            Ok(entry) => valid.push((index, entry)),
-            Err(reason) => {
-                report.rejected.push(RejectedPerson { index, username: entry.username.clone(), reason });
-            }
-        }
-    }
+    let (valid, rejected) = request.check();
+    report.rejected = rejected;
     let tokens: Vec<String> = valid.iter().map(|_| auth::new_session_token()).collect();
     let entries: Vec<SyncEntry> = valid
         .iter()
