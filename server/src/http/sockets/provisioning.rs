@@ -6,15 +6,22 @@
 use app::protocol::{ClientControl, ErrorCode, UserEvent};
 use axum::extract::ws::{close_code, Utf8Bytes, WebSocket};
 
-use super::{close, on_beat, read, send, Heartbeat, Read};
+use super::{close, on_beat, read, send, stopping, Heartbeat, Read, RESTARTING};
 use crate::services::provisioning::{self, SyncError};
 use crate::state::AppState;
 
 #[tracing::instrument(name = "provisioning_socket", skip_all, fields(token = %token_name))]
 pub async fn serve(mut socket: WebSocket, state: AppState, token: String, token_name: String, base_url: String) {
     let mut heartbeat = Heartbeat::new(&state);
+    let stopping_state = state.clone();
+    let mut stop = std::pin::pin!(stopping(&stopping_state));
     loop {
         let reply = tokio::select! {
+            // A sync under way finishes first (the select waits for this branch's body).
+            () = &mut stop => {
+                close(&mut socket, close_code::RESTART, Utf8Bytes::from_static(RESTARTING)).await;
+                break;
+            }
             beat = heartbeat.beat() => {
                 if on_beat(&mut socket, beat).await.is_err() {
                     break;
