@@ -254,6 +254,19 @@ pub fn FormError(message: impl Fn() -> Option<String> + Send + Sync + 'static) -
     }
 }
 
+/// Whether a form's change went through: the hydrated action's own result first, else (a
+/// plain form post, sent back to the page) the page's `?changed=<what>`.
+pub fn form_done<T: 'static>(
+    action_result: impl Fn() -> Option<Result<T, AppError>> + Copy + 'static,
+    what: &'static str,
+) -> impl Fn() -> bool + Copy {
+    let query = use_query_map();
+    move || match action_result() {
+        Some(result) => result.is_ok(),
+        None => query.read().get("changed").as_deref() == Some(what),
+    }
+}
+
 /// The error to show beside a form: the hydrated action's own result first, else one carried
 /// back in the query string by a plain form post.
 pub fn form_error<T: 'static>(

@@ -4,10 +4,9 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use crate::api::accounts::{my_sessions, EndSession};
-use crate::components::{form_error, loaded, FormError};
+use crate::components::{form_done, form_error, loaded, FormError};
 use crate::model::SessionInfo;
 
 /// `YYYY-MM-DD HH:MM UTC` of an RFC 3339 UTC timestamp.
@@ -44,11 +43,7 @@ fn SessionItem(session: SessionInfo, end: ServerAction<EndSession>) -> impl Into
 pub fn Sessions() -> impl IntoView {
     let end = ServerAction::<EndSession>::new();
     let error = form_error(move || end.value().get());
-    let query = use_query_map();
-    let ended = move || {
-        matches!(end.value().get(), Some(Ok(())))
-            || (end.value().get().is_none() && query.read().get("changed").as_deref() == Some("session"))
-    };
+    let ended = form_done(move || end.value().get(), "session");
     let sessions = Resource::new(move || end.version().get(), |_| my_sessions());
     view! {
         <h2 id="sessions">"Devices"</h2>

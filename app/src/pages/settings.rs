@@ -6,11 +6,10 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 use crate::api::accounts::{me, ChangeEmail, ChangePassword, DeleteAccount};
 use crate::api::people::{get_profile, UpdateProfile};
-use crate::components::{form_error, loaded, query_value, Avatar, FormError};
+use crate::components::{form_done, form_error, loaded, query_value, Avatar, FormError};
 use crate::domain::{Bio, DisplayName, Password};
 use crate::error::AppError;
 use crate::live::notify::{self, State};
@@ -107,11 +106,7 @@ pub fn WelcomePage() -> impl IntoView {
 fn AccountForms() -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
     let error = form_error(move || change.value().get());
-    let query = use_query_map();
-    let changed = move || {
-        matches!(change.value().get(), Some(Ok(())))
-            || (change.value().get().is_none() && query.read().get("changed").as_deref() == Some("password"))
-    };
+    let changed = form_done(move || change.value().get(), "password");
     let delete = ServerAction::<DeleteAccount>::new();
     let delete_error = form_error(move || delete.value().get());
     // The session is gone: reload the whole app, signed out.
@@ -122,10 +117,7 @@ fn AccountForms() -> impl IntoView {
     });
     let change_email = ServerAction::<ChangeEmail>::new();
     let email_error = form_error(move || change_email.value().get());
-    let email_changed = move || {
-        matches!(change_email.value().get(), Some(Ok(())))
-            || (change_email.value().get().is_none() && query.read().get("changed").as_deref() == Some("email"))
-    };
+    let email_changed = form_done(move || change_email.value().get(), "email");
     view! {
         <h2>"Email"</h2>
         <ActionForm action=change_email attr:class="stack">

@@ -7,11 +7,19 @@ use app::protocol::{ClientControl, ErrorCode, UserEvent};
 use axum::extract::ws::{close_code, Utf8Bytes, WebSocket};
 
 use super::{close, on_beat, read, send, stopping, Heartbeat, Read, RESTARTING};
+use crate::metrics::Held;
 use crate::services::provisioning::{self, SyncError};
 use crate::state::AppState;
 
 #[tracing::instrument(name = "provisioning_socket", skip_all, fields(token = %token_name))]
-pub async fn serve(mut socket: WebSocket, state: AppState, token: String, token_name: String, base_url: String) {
+pub async fn serve(
+    mut socket: WebSocket,
+    state: AppState,
+    token: String,
+    token_name: String,
+    base_url: String,
+    _open: Held,
+) {
     let mut heartbeat = Heartbeat::new(&state);
     let stopping_state = state.clone();
     let mut stop = std::pin::pin!(stopping(&stopping_state));

@@ -21,9 +21,10 @@ use super::{
     SESSION_ENDED,
 };
 use crate::error::Error;
-use crate::metrics::SocketKind;
+use crate::metrics::{Held, SocketKind};
 use crate::realtime::hub::{self, Frame, Membership};
 use crate::services::messaging::{self, PostError, Posted};
+use crate::services::throttle::SocketSlot;
 use crate::state::AppState;
 use crate::store::{Room, User};
 
@@ -49,17 +50,11 @@ pub async fn upgrade(
     // A private room of others answers exactly like a room that does not exist.
     let (room, is_member) =
         crate::services::rooms::viewable(&state, &user, name.trim_end_matches('/')).await?.ok_or(Error::NotFound)?;
-    let socket = RoomSocket { state, room: Arc::new(room), user: Arc::new(user), is_member, sent: 0 };
-    Ok(limited(ws)
-        .on_upgrade(move |ws| {
-            let open = socket.state.metrics.socket_opened(SocketKind::Room);
-            async move {
-                socket.serve(ws, after).await;
-                drop((slot, open));
-            }
-            .instrument(tracing::Span::current())
-        })
-        .into_response())
+    let open = state.metrics.socket_opened(SocketKind::Room);
+    let held = (slot, open);
+    let socket = RoomSocket { state, room: Arc::new(room), user: Arc::new(user), is_member, sent: 0, _held: held };
+    let span = tracing::Span::current();
+    Ok(limited(ws).on_upgrade(move |ws| socket.serve(ws, after).instrument(span)).into_response())
 }
 
 /// Typing signals are passed on at most this often per person and room.
@@ -90,6 +85,8 @@ struct RoomSocket {
     /// that arrives ahead of others (stored through another instance, with copies late or
     /// lost while the bus was down) makes the socket read the ones in between first.
     sent: i64,
+    /// Its place among its person's sockets, and in the count of open sockets, while it lives.
+    _held: (SocketSlot, Held),
 }
 
 /// What to do after a frame from the room's channel.

@@ -13,10 +13,11 @@ use super::{
     authorize, close, close_lagging, limited, on_beat, read, send, stopping, Heartbeat, Read, RESTARTING, SESSION_ENDED,
 };
 use crate::error::Error;
-use crate::metrics::SocketKind;
+use crate::metrics::{Held, SocketKind};
 use crate::realtime::hub::UserFrame;
 use crate::realtime::presence::Viewer;
 use crate::services::provisioning::{self, SyncError};
+use crate::services::throttle::SocketSlot;
 use crate::state::AppState;
 use crate::store::User;
 
@@ -35,28 +36,18 @@ pub async fn upgrade(
         return Ok(limited(ws)
             .on_upgrade(move |socket| {
                 let open = state.metrics.socket_opened(SocketKind::Provisioning);
-                async move {
-                    super::provisioning::serve(socket, state, token, name, base_url).await;
-                    drop(open);
-                }
+                super::provisioning::serve(socket, state, token, name, base_url, open)
             })
             .into_response());
     }
     let (user, slot) = authorize(&state, &headers).await?;
-    Ok(limited(ws)
-        .on_upgrade(move |socket| {
-            let open = state.metrics.socket_opened(SocketKind::User);
-            async move {
-                serve(socket, state, user).await;
-                drop((slot, open));
-            }
-            .instrument(tracing::Span::current())
-        })
-        .into_response())
+    let held = (slot, state.metrics.socket_opened(SocketKind::User));
+    let span = tracing::Span::current();
+    Ok(limited(ws).on_upgrade(move |socket| serve(socket, state, user, held).instrument(span)).into_response())
 }
 
 #[tracing::instrument(name = "user_socket", skip_all, fields(user = %user.username))]
-async fn serve(mut socket: WebSocket, state: AppState, user: User) {
+async fn serve(mut socket: WebSocket, state: AppState, user: User, _held: (SocketSlot, Held)) {
     let roles = match state.store.roles_of(user.id).await {
         Ok(roles) => roles,
         Err(error) => {
