@@ -28,10 +28,12 @@ pub fn router() -> Router<AppState> {
 /// Why a socket closes (1012) when the server stops: its client comes back at once.
 const RESTARTING: &str = "restarting";
 
-/// Resolves once the server is stopping.
-async fn stopping(state: &AppState) {
+/// Resolves once the server is stopping (borrowing nothing, so a socket's loop can hold it).
+fn stopping(state: &AppState) -> impl std::future::Future<Output = ()> + 'static {
     let mut stopping = state.stopping.subscribe();
-    let _ = stopping.wait_for(|stop| *stop).await;
+    async move {
+        let _ = stopping.wait_for(|stop| *stop).await;
+    }
 }
 
 /// Why a socket closes (1008) when its person's sessions end.

@@ -21,8 +21,7 @@ pub async fn serve(
     _open: Held,
 ) {
     let mut heartbeat = Heartbeat::new(&state);
-    let stopping_state = state.clone();
-    let mut stop = std::pin::pin!(stopping(&stopping_state));
+    let mut stop = std::pin::pin!(stopping(&state));
     loop {
         let reply = tokio::select! {
             // A sync under way finishes first (the select waits for this branch's body).

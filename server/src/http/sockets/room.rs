@@ -102,7 +102,7 @@ impl RoomSocket {
         // message (read before subscribing, so that one stored in between shows up as a gap).
         self.sent = match after {
             Some(after) => after,
-            None => match self.state.store.last_seq(self.room.id).await {
+            None => match Box::pin(self.state.store.last_seq(self.room.id)).await {
                 Ok(last) => last,
                 Err(error) => {
                     tracing::error!(%error, "could not read where a room is");
@@ -120,18 +120,17 @@ impl RoomSocket {
             }
         }
         if after.is_some()
-            && (self.tell_deletions(&mut socket).await.is_err() || self.catch_up(&mut socket).await.is_err())
+            && (Box::pin(self.tell_deletions(&mut socket)).await.is_err() || self.catch_up(&mut socket).await.is_err())
         {
             return;
         }
         let mut heartbeat = Heartbeat::new(&self.state);
         let mut pending: FuturesUnordered<Pending> = FuturesUnordered::new();
-        let state = self.state.clone();
-        let mut stop = std::pin::pin!(stopping(&state));
+        let mut stop = std::pin::pin!(stopping(&self.state));
         loop {
             tokio::select! {
                 () = &mut stop => {
-                    self.finish(&mut socket, &mut membership, &mut pending).await;
+                    Box::pin(self.finish(&mut socket, &mut membership, &mut pending)).await;
                     break;
                 }
                 beat = heartbeat.beat() => {
@@ -303,6 +302,12 @@ impl RoomSocket {
     /// means the socket is gone (or the database failed, which closes it: the client
     /// reconnects and asks again).
     async fn catch_up(&mut self, socket: &mut WebSocket) -> Result<(), ()> {
+        // On the heap: the database call's future is large, and it would otherwise be part of
+        // every idle socket's task (its state machine holds the largest of its awaits).
+        Box::pin(self.catch_up_from_store(socket)).await
+    }
+
+    async fn catch_up_from_store(&mut self, socket: &mut WebSocket) -> Result<(), ()> {
         loop {
             let batch = match self.state.store.messages_after(&self.room, self.sent, CATCH_UP_BATCH).await {
                 Ok(batch) => batch,
