@@ -2,8 +2,8 @@
 //! the domain newtypes every form and frame goes through, and the provisioning JSON. Inputs are
 //! arbitrary text and mutations of the corpus kept in `fuzz/corpus/<target>/` (one input per
 //! file; add one whenever a bug is found). Nothing may panic, and whatever is accepted must
-//! hold the type's promises. The test command runs `FUZZ_CASES` inputs per target (10,000 by
-//! default, a few seconds); run longer by hand with, say, `FUZZ_CASES=200000 cargo test -p app
+//! hold the type's promises. The test command runs `FUZZ_CASES` inputs per target (50,000 by
+//! default, about 20 seconds); run longer by hand with, say, `FUZZ_CASES=200000 cargo test -p app
 //! --test fuzz --release`. A failure is written to `fuzz/regressions.txt` and replayed first
 //! from then on.
 
@@ -19,7 +19,7 @@ use proptest::test_runner::FileFailurePersistence;
 const REGRESSIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/regressions.txt");
 
 fn cases() -> u32 {
-    std::env::var("FUZZ_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(10_000)
+    std::env::var("FUZZ_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(50_000)
 }
 
 /// The corpus of one target, every file as text.
