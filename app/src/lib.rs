@@ -13,6 +13,7 @@ pub mod backend;
 mod components;
 pub mod domain;
 pub mod error;
+pub mod format;
 mod live;
 pub mod model;
 mod pages;

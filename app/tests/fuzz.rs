@@ -1,5 +1,6 @@
 //! Fuzzing what strangers send (property tests with proptest): the room socket's client frames,
-//! the domain newtypes every form and frame goes through, and the provisioning JSON. Inputs are
+//! the domain newtypes every form and frame goes through, the provisioning JSON, and message
+//! formatting (`app::format`, whose HTML goes into every page). Inputs are
 //! arbitrary text and mutations of the corpus kept in `fuzz/corpus/<target>/` (one input per
 //! file; add one whenever a bug is found). Nothing may panic, and whatever is accepted must
 //! hold the type's promises. The test command runs `FUZZ_CASES` inputs per target (50,000 by
@@ -10,6 +11,7 @@
 use app::domain::{
     mentions, Bio, BodyError, ClientId, DisplayName, Email, MessageBody, Password, Role, RoomName, RoomTitle, Username,
 };
+use app::format::{to_html, Mentions};
 use app::protocol::{ClientControl, ClientFrame, ProvisioningRequest};
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -181,8 +183,40 @@ fn provisioning_accounts_for_every_entry(text: &str) {
     assert!(rejected.iter().all(|r| !r.reason.is_empty()), "every rejection says why");
 }
 
+/// Formatting never lets markup through: only its own tags, balanced, links only to the web or
+/// email and always with `rel`, no images or scripts.
+fn formatting_writes_only_safe_html(text: &str) {
+    let members = vec!["ana".to_owned(), "bob".to_owned()];
+    let html = to_html(text, Mentions { members: &members, me: Some("ana") });
+    // Every `<` is one of our tags: the text's own are escaped (`&lt;script`).
+    let mut rest = html.as_str();
+    while let Some(at) = rest.find('<') {
+        let tag_end = rest[at..].find('>').map(|end| at + end).expect("every tag is closed");
+        let tag = &rest[at + 1..tag_end];
+        let name = tag.trim_start_matches('/').split([' ', '>']).next().unwrap_or_default();
+        let known =
+            ["p", "br", "hr", "strong", "em", "del", "code", "pre", "blockquote", "ul", "ol", "li", "a", "span"];
+        assert!(known.contains(&name), "only our own tags: <{tag}> in {html}");
+        if name == "a" && !tag.starts_with('/') {
+            assert!(tag.contains("rel=\"noopener nofollow ugc\""), "{tag}");
+            let href = tag.split("href=\"").nth(1).and_then(|h| h.split('"').next()).unwrap_or_default();
+            let href = href.to_ascii_lowercase();
+            assert!(
+                href.starts_with("http://") || href.starts_with("https://") || href.starts_with("mailto:"),
+                "{tag}"
+            );
+        }
+        rest = &rest[tag_end + 1..];
+    }
+    for name in ["strong", "em", "del", "code", "pre", "blockquote", "a", "span", "p", "li", "ul", "ol"] {
+        let opened = html.matches(&format!("<{name}>")).count() + html.matches(&format!("<{name} ")).count();
+        assert_eq!(opened, html.matches(&format!("</{name}>")).count(), "<{name}> balanced in {html}");
+    }
+}
+
 #[test]
 fn the_corpus_itself_passes() {
+    corpus("messages").iter().for_each(|text| formatting_writes_only_safe_html(text));
     corpus("client_frames").iter().for_each(|text| client_frames_mean_what_they_say(text));
     corpus("newtypes").iter().for_each(|text| newtypes_hold_their_promises(text));
     corpus("provisioning").iter().for_each(|text| provisioning_accounts_for_every_entry(text));
@@ -203,6 +237,11 @@ proptest! {
     #[test]
     fn newtypes(text in inputs("newtypes")) {
         newtypes_hold_their_promises(&text);
+    }
+
+    #[test]
+    fn message_formatting(text in inputs("messages")) {
+        formatting_writes_only_safe_html(&text);
     }
 
     #[test]
