@@ -12,6 +12,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::api::rooms::{get_room, history, JoinRoom};
 use crate::components::{form_error, loaded, Avatar, FormError, OnlineDot};
 use crate::domain::{MessageBody, RoomName};
+use crate::format::{self, Mentions};
 use crate::live::room::RoomLive;
 use crate::live::{self, Status};
 use crate::model::{RoomKind, RoomPage as RoomData};
@@ -173,7 +174,7 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
                     children=move |outgoing| view! {
                         <li class="message pending" data-testid="sending">
                             <div class="meta"><span class="muted">"sending…"</span></div>
-                            <p class="body">{outgoing.body}</p>
+                            <div class="body" inner_html=format::to_html(&outgoing.body, Mentions::default())></div>
                         </li>
                     }
                 />
@@ -227,7 +228,7 @@ fn MessageItem(message: ChatMessage, local_time: RwSignal<bool>) -> impl IntoVie
                 <span class="author" title=format!("@{}", message.author.username)>{message.author.display_name}</span>
                 <time datetime=message.created_at.clone()>{time}</time>
             </div>
-            <p class="body">{message.body}</p>
+            <div class="body" inner_html=format::to_html(&message.body, Mentions::default())></div>
         </li>
     }
 }
