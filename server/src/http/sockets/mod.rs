@@ -48,19 +48,40 @@ const READ_BUFFER_BYTES: usize = 4 * 1024;
 /// burst of events costs one write. The buffer is empty (no memory) until something is sent.
 const WRITE_BUFFER_BYTES: usize = 16 * 1024;
 
+/// Who a socket is for: the person, their place among their sockets (theirs while the socket
+/// is open), and the hash of the session it came with.
+struct Admitted {
+    user: User,
+    slot: SocketSlot,
+    session: Vec<u8>,
+}
+
 /// The checks every upgrade makes, in this order: a page of another site gets 403, a request
-/// without a live session 401, a person who holds as many sockets as allowed 429. The slot is
-/// theirs while the socket is open.
-async fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(User, SocketSlot), Error> {
+/// without a live session 401, a person who holds as many sockets as allowed 429.
+async fn authorize(state: &AppState, headers: &HeaderMap) -> Result<Admitted, Error> {
     if check_origin(headers, &state.config.allowed_origins) == OriginCheck::Foreign {
         return Err(Error::Forbidden("this socket only accepts connections from the chat's own pages"));
     }
     let user = signed_in(state, headers).await?.ok_or(Error::Unauthorized)?;
+    let session = crate::auth::session_token(headers).map(|token| crate::auth::token_hash(&token)).unwrap_or_default();
     let Some(slot) = state.sockets.take(user.id) else {
         state.metrics.refused("sockets");
         return Err(Error::TooManySockets(state.config.limits.sockets_per_person));
     };
-    Ok((user, slot))
+    Ok(Admitted { user, slot, session })
+}
+
+/// Whether the socket's session still stands, asked once the socket listens for its person's
+/// "sessions ended": one ended between the upgrade's check and then was told to nobody.
+async fn still_signed_in(state: &AppState, session: &[u8]) -> bool {
+    match Box::pin(state.store.session_user(session)).await {
+        Ok(found) => found.is_some(),
+        Err(error) => {
+            // The upgrade's check passed a moment ago: keep the socket rather than drop it.
+            tracing::warn!(%error, "could not check a socket's session again");
+            true
+        }
+    }
 }
 
 /// The limits every socket has: frames and messages over [`MAX_FRAME_BYTES`] close it (1009),

@@ -17,8 +17,8 @@ use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tracing::Instrument;
 
 use super::{
-    authorize, close, close_lagging, limited, on_beat, read, send, stopping, Heartbeat, Read, RESTARTING, SEND_TIMEOUT,
-    SESSION_ENDED,
+    authorize, close, close_lagging, limited, on_beat, read, send, still_signed_in, stopping, Heartbeat, Read,
+    RESTARTING, SEND_TIMEOUT, SESSION_ENDED,
 };
 use crate::error::Error;
 use crate::metrics::{Held, SocketKind};
@@ -41,7 +41,7 @@ pub async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, Error> {
-    let (user, slot) = authorize(&state, &headers).await?;
+    let super::Admitted { user, slot, session } = authorize(&state, &headers).await?;
     let after = match resume.after.as_deref().map(str::parse::<i64>) {
         None => None,
         Some(Ok(seq)) if seq >= 0 => Some(seq),
@@ -52,7 +52,8 @@ pub async fn upgrade(
         crate::services::rooms::viewable(&state, &user, name.trim_end_matches('/')).await?.ok_or(Error::NotFound)?;
     let open = state.metrics.socket_opened(SocketKind::Room);
     let held = (slot, open);
-    let socket = RoomSocket { state, room: Arc::new(room), user: Arc::new(user), is_member, sent: 0, _held: held };
+    let (room, user) = (Arc::new(room), Arc::new(user));
+    let socket = RoomSocket { state, room, user, is_member, sent: 0, session, _held: held };
     let span = tracing::Span::current();
     Ok(limited(ws).on_upgrade(move |ws| socket.serve(ws, after).instrument(span)).into_response())
 }
@@ -85,6 +86,8 @@ struct RoomSocket {
     /// that arrives ahead of others (stored through another instance, with copies late or
     /// lost while the bus was down) makes the socket read the ones in between first.
     sent: i64,
+    /// The hash of the session it came with.
+    session: Vec<u8>,
     /// Its place among its person's sockets, and in the count of open sockets, while it lives.
     _held: (SocketSlot, Held),
 }
@@ -114,6 +117,10 @@ impl RoomSocket {
         // Subscribe before reading what was missed: a message stored meanwhile is then both
         // read and received, and the `seq` check sends it once. Nothing falls in between.
         let (mut membership, first) = self.state.hub.join(self.room.id, &self.room.name, self.user.id);
+        if !still_signed_in(&self.state, &self.session).await {
+            close(&mut socket, close_code::POLICY, Utf8Bytes::from_static(SESSION_ENDED)).await;
+            return;
+        }
         if let Some(frame) = first {
             if send(&mut socket, frame).await.is_err() {
                 return;

@@ -10,7 +10,8 @@ use tokio::sync::broadcast::error::RecvError;
 use tracing::Instrument;
 
 use super::{
-    authorize, close, close_lagging, limited, on_beat, read, send, stopping, Heartbeat, Read, RESTARTING, SESSION_ENDED,
+    authorize, close, close_lagging, limited, on_beat, read, send, still_signed_in, stopping, Heartbeat, Read,
+    RESTARTING, SESSION_ENDED,
 };
 use crate::error::Error;
 use crate::metrics::{Held, SocketKind};
@@ -40,14 +41,14 @@ pub async fn upgrade(
             })
             .into_response());
     }
-    let (user, slot) = authorize(&state, &headers).await?;
+    let super::Admitted { user, slot, session } = authorize(&state, &headers).await?;
     let held = (slot, state.metrics.socket_opened(SocketKind::User));
     let span = tracing::Span::current();
-    Ok(limited(ws).on_upgrade(move |socket| serve(socket, state, user, held).instrument(span)).into_response())
+    Ok(limited(ws).on_upgrade(move |socket| serve(socket, state, user, session, held).instrument(span)).into_response())
 }
 
 #[tracing::instrument(name = "user_socket", skip_all, fields(user = %user.username))]
-async fn serve(mut socket: WebSocket, state: AppState, user: User, _held: (SocketSlot, Held)) {
+async fn serve(mut socket: WebSocket, state: AppState, user: User, session: Vec<u8>, _held: (SocketSlot, Held)) {
     let roles = match state.store.roles_of(user.id).await {
         Ok(roles) => roles,
         Err(error) => {
@@ -58,6 +59,11 @@ async fn serve(mut socket: WebSocket, state: AppState, user: User, _held: (Socke
     };
     let viewer = Viewer { roles: roles.clone(), is_admin: user.is_admin };
     let mut subscription = state.hub.subscribe_user(user.id, viewer);
+    if !still_signed_in(&state, &session).await {
+        // Nobody was told they came online: nothing to undo but the subscription.
+        close(&mut socket, close_code::POLICY, Utf8Bytes::from_static(SESSION_ENDED)).await;
+        return;
+    }
     if subscription.first {
         // Their badges are counted here from now on.
         crate::services::messaging::load_unread(&state.store, &state.hub, user.id).await;
