@@ -1,16 +1,11 @@
 import { test, expect } from './fixtures';
 
-import { twoPeople } from './helpers';
+import { roomOfTheirOwn, twoPeople } from './helpers';
 
 test('a formatted message shows formatted in the other browser, live and after a reload, and markup shows as text', async ({ browser }) => {
   const { ana, bob } = await twoPeople(browser);
   const suffix = Date.now().toString(36);
-  const created = await ana.request.post('/api/create_room', { form: { title: `Format ${suffix}`, visibility: 'public' } });
-  const room: string = await created.json();
-  expect((await bob.request.post('/api/join_room', { form: { room } })).status()).toBe(200);
-  await ana.goto(`/chat/room/${room}/`);
-  await bob.goto(`/chat/room/${room}/`);
-  await expect(bob.getByTestId('online-count')).toHaveText('2 online');
+  await roomOfTheirOwn(ana, `Format ${suffix}`, [bob]);
 
   await ana.getByLabel('Message').fill(`**loud** and \`code\` <b>not bold</b> see https://example.org/${suffix}.`);
   await ana.getByLabel('Message').press('Enter');

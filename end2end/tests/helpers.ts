@@ -47,3 +47,19 @@ export function adminCli(...args: string[]): string {
     encoding: 'utf8',
   });
 }
+
+/**
+ * A public room of the test's own (so that nobody else's tabs count), joined by everyone in
+ * `others`, open in every page, each showing everyone online. Gives its name.
+ */
+export async function roomOfTheirOwn(owner: Page, title: string, others: Page[] = []): Promise<string> {
+  const created = await owner.request.post('/api/create_room', { form: { title, visibility: 'public' } });
+  const room: string = await created.json();
+  for (const other of others) {
+    expect((await other.request.post('/api/join_room', { form: { room } })).status()).toBe(200);
+  }
+  const pages = [owner, ...others];
+  for (const page of pages) await page.goto(`/chat/room/${room}/`);
+  for (const page of pages) await expect(page.getByTestId('online-count')).toHaveText(`${pages.length} online`);
+  return room;
+}

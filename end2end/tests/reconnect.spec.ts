@@ -1,18 +1,12 @@
 import { test, expect } from './fixtures';
 
-import { bodies, signUp } from './helpers';
+import { bodies, roomOfTheirOwn, signUp } from './helpers';
 
 test('a browser cut off the network catches up on reconnect: every message once, in order, and its own sent once', async ({ browser }) => {
   const suffix = Date.now().toString(36);
   const ana = await signUp(browser, `ana_${suffix}`);
   const bob = await signUp(browser, `bob_${suffix}`);
-  // A room of their own, so that nobody else's tabs count.
-  const created = await ana.request.post('/api/create_room', { form: { title: `Away ${suffix}`, visibility: 'public' } });
-  const room: string = await created.json();
-  expect((await bob.request.post('/api/join_room', { form: { room } })).status()).toBe(200);
-  await ana.goto(`/chat/room/${room}/`);
-  await bob.goto(`/chat/room/${room}/`);
-  await expect(bob.getByTestId('online-count')).toHaveText('2 online');
+  await roomOfTheirOwn(ana, `Away ${suffix}`, [bob]);
 
   // Bob's network goes; his page says it is reconnecting.
   await bob.context().setOffline(true);

@@ -1,14 +1,11 @@
 import { test, expect } from './fixtures';
 
-import { bodies, signUp } from './helpers';
+import { bodies, roomOfTheirOwn, signUp } from './helpers';
 
 test('messages sent faster than the limit wait with a "slow down" notice, then go out once each', async ({ browser }) => {
   const suffix = Date.now().toString(36);
   const ana = await signUp(browser, `ana_${suffix}`);
-  const created = await ana.request.post('/api/create_room', { form: { title: `Fast ${suffix}`, visibility: 'public' } });
-  const room: string = await created.json();
-  await ana.goto(`/chat/room/${room}/`);
-  await expect(ana.getByTestId('online-count')).toHaveText('1 online');
+  const room = await roomOfTheirOwn(ana, `Fast ${suffix}`);
 
   // Ana has just posted everything she may (a script, say): the next one is refused.
   let refused = false;
