@@ -38,7 +38,7 @@ async fn read_messages(socket: &mut Socket, count: usize) -> Vec<(i64, String)> 
 async fn a_sender_posting_as_fast_as_it_can_is_acknowledged_every_time_and_never_dropped() {
     let app = spawn_app().await;
     let (ana, bob) = (app.signup("ana").await, app.signup("bob").await);
-    let (mut ana_out, mut ana_in) = app.socket("public-chat", &ana).await.split();
+    let (mut ana_out, mut ana_in) = app.socket_after("public-chat", &ana, "0").await.unwrap().split();
     let mut bob_socket = app.socket("public-chat", &bob).await;
     // Ana writes 500 without waiting for anything, while Bob's 100 arrive in the same room.
     let writer = tokio::spawn(async move {
@@ -143,10 +143,12 @@ async fn batched_commits_keep_seq_gap_free_for_twenty_senders_in_five_rooms() {
         }
         rooms.push(room);
     }
-    // Every socket opens before the first message, so each sees its room's whole stream.
+    // Every socket asks for the room's whole stream (`?after=0`): one opened without it starts
+    // at the newest message when its server side begins, which may be after another socket's
+    // first message.
     let mut sockets = Vec::new();
     for (i, person) in people.iter().enumerate() {
-        sockets.push((i, rooms[i / 4].clone(), app.socket(&rooms[i / 4], person).await));
+        sockets.push((i, rooms[i / 4].clone(), app.socket_after(&rooms[i / 4], person, "0").await.unwrap()));
     }
     let mut writers = Vec::new();
     for (i, room, mut socket) in sockets {
