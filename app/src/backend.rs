@@ -8,10 +8,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use http::{HeaderMap, HeaderValue};
 
-use crate::domain::{Bio, DisplayName, Email, MessageBody, Password, Role, RoomTitle, Username, Visibility};
+use crate::domain::{Bio, DisplayName, Email, Emoji, MessageBody, Password, Role, RoomTitle, Username, Visibility};
 use crate::error::AppError;
 use crate::model::{
-    AdminOverview, AdminRoomPage, CurrentUser, HistoryPage, Person, Profile, PublicRoom, RoomPage, RoomSettings,
+    AdminOverview, Author, AdminRoomPage, CurrentUser, HistoryPage, Person, Profile, PublicRoom, RoomPage, RoomSettings,
     RoomSummary, SessionInfo,
 };
 
@@ -135,8 +135,28 @@ pub trait Rooms: Send + Sync + 'static {
     /// Older messages: a page of the ones with a `seq` below `before`.
     async fn history(&self, user: &CurrentUser, room: &str, before: i64) -> Result<HistoryPage, AppError>;
 
-    /// Stores a message and delivers it to everyone in the room, exactly as the socket does.
-    async fn post_message(&self, user: &CurrentUser, room: &str, body: MessageBody) -> Result<(), AppError>;
+    /// Stores a message (answering the one with `seq` `reply_to`, if given) and delivers it
+    /// to everyone in the room, exactly as the socket does.
+    async fn post_message(
+        &self,
+        user: &CurrentUser,
+        room: &str,
+        body: MessageBody,
+        reply_to: Option<i64>,
+    ) -> Result<(), AppError>;
+
+    /// The author gives their message a new body.
+    async fn edit_message(&self, user: &CurrentUser, room: &str, seq: i64, body: MessageBody) -> Result<(), AppError>;
+
+    /// Deletes a message: the author's own, or any for the room's owner and admins.
+    async fn delete_message(&self, user: &CurrentUser, room: &str, seq: i64) -> Result<(), AppError>;
+
+    /// Adds (`on`) or takes back the person's reaction to a message.
+    async fn react(&self, user: &CurrentUser, room: &str, seq: i64, emoji: Emoji, on: bool) -> Result<(), AppError>;
+
+    /// Up to 8 of the room's members whose username or display name starts with `prefix`
+    /// (ignoring case), for the composer's `@` autocomplete.
+    async fn mentionable(&self, user: &CurrentUser, room: &str, prefix: &str) -> Result<Vec<Author>, AppError>;
 
     /// Public rooms whose title contains `query`.
     async fn public_rooms(&self, user: &CurrentUser, query: &str) -> Result<Vec<PublicRoom>, AppError>;

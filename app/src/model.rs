@@ -134,7 +134,7 @@ pub struct RoomSummary {
 }
 
 /// The person who wrote a message, as every client shows them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Author {
     /// Empty when the account was deleted (then `display_name` is "deleted user").
     pub username: String,
@@ -146,7 +146,7 @@ pub struct Author {
 
 /// One stored message. `seq` counts up by one per room, so a client can order messages and
 /// tell whether it missed any.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatMessage {
     pub room: String,
     pub seq: i64,
@@ -158,7 +158,57 @@ pub struct ChatMessage {
     /// The id the sending client gave the message, so it can tell its own message arrived.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// The message this one answers, quoted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<Quote>,
+    /// When its author last edited it (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<String>,
+    /// Its reactions, in the order each emoji was first used.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<Reaction>,
+    /// The usernames (lowercased) of the room's members it mentions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<String>,
 }
+
+/// A reply's one-line view of the message it answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    /// The `seq` of the message answered.
+    pub seq: i64,
+    /// Its author (empty names when it was deleted).
+    pub author: Author,
+    /// The start of its body (at most [`Quote::EXCERPT_CHARS`] characters), empty when deleted.
+    pub excerpt: String,
+    /// The message answered was deleted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+}
+
+impl Quote {
+    pub const EXCERPT_CHARS: usize = 100;
+
+    /// The start of a body, on one line.
+    pub fn excerpt_of(body: &str) -> String {
+        let line: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+        match line.char_indices().nth(Self::EXCERPT_CHARS) {
+            Some((end, _)) => format!("{}…", &line[..end]),
+            None => line,
+        }
+    }
+}
+
+/// One emoji on a message: how many reacted with it, and who (usernames, first first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reaction {
+    pub emoji: String,
+    pub count: u32,
+    pub people: Vec<String>,
+}
+
+/// The most different emoji one message may carry.
+pub const MAX_REACTIONS_PER_MESSAGE: usize = 20;
 
 /// Everything the room page needs for its first render.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,6 +225,16 @@ pub struct RoomPage {
     /// False when someone previews a public room they have not joined.
     pub is_member: bool,
     pub is_owner: bool,
+    /// The room's change number when the page was read: the socket resumes from it
+    /// (`?since=`), so an edit, deletion or reaction made after is not missed.
+    #[serde(default)]
+    pub last_change: i64,
+    /// The reader's username, and whether they may delete anyone's message here (an admin,
+    /// or the room's owner).
+    #[serde(default)]
+    pub me: String,
+    #[serde(default)]
+    pub moderates: bool,
 }
 
 /// One page of older messages, oldest first.
@@ -270,6 +330,14 @@ mod tests {
         assert_eq!(initials("jo_smith"), "JS");
         assert_eq!(initials("  "), "?");
         assert_eq!(initials("élan vital extra"), "ÉV");
+    }
+
+    #[test]
+    fn a_quote_is_the_start_of_the_body_on_one_line() {
+        assert_eq!(Quote::excerpt_of("hello\n\n  world"), "hello world");
+        let long = "é".repeat(150);
+        assert_eq!(Quote::excerpt_of(&long), format!("{}…", "é".repeat(100)));
+        assert_eq!(Quote::excerpt_of(&"a".repeat(100)), "a".repeat(100));
     }
 
     #[test]

@@ -8,25 +8,28 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{Email, Role, Username};
 use crate::model::RoomSummary;
-pub use crate::model::{Author, ChatMessage};
+pub use crate::model::{Author, ChatMessage, Quote, Reaction};
 
 /// Frames larger than this close the socket with code 1009 (message too big).
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 
 /// What a client sends on the room socket: the seed app's own message shape, `{"body": "..."}`,
 /// optionally naming the message with a `client_id` of its choosing
-/// ([`crate::domain::ClientId`]): a message resent under the same id is stored once.
+/// ([`crate::domain::ClientId`]): a message resent under the same id is stored once. A reply
+/// names the `seq` of the message it answers in `reply_to`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientFrame {
     pub body: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<i64>,
 }
 
 /// What a client may send besides messages: `{"type":"ping"}` on either socket, answered with
 /// `{"type":"pong"}`, and `{"type":"read","seq":N}` on a room socket. Browsers cannot see WebSocket-level pings, so this is how a page finds out
 /// that its connection died without a close.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientControl {
     Ping,
@@ -38,6 +41,23 @@ pub enum ClientControl {
     /// On a room socket: this person is typing (pages send it at most every 3 seconds while
     /// keys are pressed).
     Typing,
+    /// On a room socket: the author changes their message's body (validated like a post).
+    Edit {
+        seq: i64,
+        body: String,
+    },
+    /// On a room socket: deletes a message (its author's, or any for the room's owner and
+    /// admins).
+    Delete {
+        seq: i64,
+    },
+    /// On a room socket: adds (`on`) or takes back this person's reaction with `emoji`.
+    /// Idempotent: adding twice leaves one reaction.
+    React {
+        seq: i64,
+        emoji: String,
+        on: bool,
+    },
 }
 
 impl ClientControl {
@@ -51,8 +71,8 @@ impl ClientControl {
         matches!(Self::parse(text), Some(ClientControl::Ping))
     }
 
-    pub fn to_json(self) -> String {
-        serde_json::to_string(&self).expect("control frames always serialise")
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("control frames always serialise")
     }
 }
 
@@ -75,6 +95,15 @@ pub enum ErrorCode {
     /// This person sent messages faster than the limit: nothing was stored; send it again
     /// after `retry_after_ms`.
     RateLimited,
+    /// Someone else's message cannot be edited, or deleted by anyone but its author, the
+    /// room's owner or an admin.
+    NotYours,
+    /// No message with that `seq` in this room (or it was deleted).
+    NoSuchMessage,
+    /// A reaction must be one emoji.
+    BadEmoji,
+    /// The message has as many different emoji as it may carry: react with one already on it.
+    TooManyReactions,
 }
 
 /// Why a room socket was closed by the server.
@@ -110,8 +139,32 @@ pub enum ServerEvent {
     RoomRenamed { room: String, title: String },
     /// This socket's person can no longer see the room; the server closes the socket next.
     RoomClosed { room: String, reason: ClosedReason },
-    /// An admin deleted the message with this `seq`: pages remove it.
-    MessageDeleted { room: String, seq: i64 },
+    /// The message with this `seq` was deleted (by its author, the room's owner or an
+    /// admin): pages remove it, and replies to it say so. `change` is the room's change
+    /// number this took (see `MessageEdited`).
+    MessageDeleted {
+        room: String,
+        seq: i64,
+        #[serde(default)]
+        change: i64,
+    },
+    /// The author edited the message with this `seq`. Every change to a room's messages
+    /// (edit, deletion, reaction) takes the room's next `change` number: a socket resuming
+    /// with `?since=<the last change seen>` is first sent the current state of each message
+    /// changed since.
+    MessageEdited {
+        room: String,
+        seq: i64,
+        body: String,
+        /// RFC 3339, UTC.
+        edited_at: String,
+        /// The room's members the new body mentions.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        mentions: Vec<String>,
+        change: i64,
+    },
+    /// The reactions of the message with this `seq` are now these (all of them).
+    Reactions { room: String, seq: i64, reactions: Vec<Reaction>, change: i64 },
     /// Someone in the room is typing; shown for 5 seconds unless repeated, and cleared when
     /// their message arrives. Not sent to the typist's own sockets.
     Typing { room: String, author: Author },
@@ -276,7 +329,7 @@ mod tests {
             author: Author { username: "ana".into(), display_name: "Ana".into(), avatar: None },
             body: "hello".into(),
             created_at: "2026-11-24T10:00:00.000Z".into(),
-            client_id: None,
+            ..Default::default()
         });
         let value: serde_json::Value = serde_json::from_str(&event.to_json()).unwrap();
         assert_eq!(
@@ -287,6 +340,45 @@ mod tests {
                 "body": "hello", "created_at": "2026-11-24T10:00:00.000Z"
             })
         );
+    }
+
+    #[test]
+    fn change_events_and_frames_have_the_documented_shape() {
+        let edited = ServerEvent::MessageEdited {
+            room: "r".into(),
+            seq: 3,
+            body: "fixed".into(),
+            edited_at: "2026-12-02T10:00:00.000Z".into(),
+            mentions: vec![],
+            change: 7,
+        };
+        assert_eq!(
+            edited.to_json(),
+            r#"{"type":"message_edited","room":"r","seq":3,"body":"fixed","edited_at":"2026-12-02T10:00:00.000Z","change":7}"#
+        );
+        let reactions = ServerEvent::Reactions {
+            room: "r".into(),
+            seq: 3,
+            reactions: vec![Reaction { emoji: "👍".into(), count: 2, people: vec!["ana".into(), "bob".into()] }],
+            change: 8,
+        };
+        assert_eq!(
+            reactions.to_json(),
+            r#"{"type":"reactions","room":"r","seq":3,"reactions":[{"emoji":"👍","count":2,"people":["ana","bob"]}],"change":8}"#
+        );
+        let deleted: ServerEvent = serde_json::from_str(r#"{"type":"message_deleted","room":"r","seq":3}"#).unwrap();
+        assert_eq!(deleted, ServerEvent::MessageDeleted { room: "r".into(), seq: 3, change: 0 });
+        assert_eq!(
+            ClientControl::parse(r#"{"type":"react","seq":3,"emoji":"👍","on":true}"#),
+            Some(ClientControl::React { seq: 3, emoji: "👍".into(), on: true })
+        );
+        assert_eq!(
+            ClientControl::parse(r#"{"type":"edit","seq":3,"body":"x"}"#),
+            Some(ClientControl::Edit { seq: 3, body: "x".into() })
+        );
+        assert_eq!(ClientControl::parse(r#"{"type":"delete","seq":3}"#), Some(ClientControl::Delete { seq: 3 }));
+        let reply: ClientFrame = serde_json::from_str(r#"{"body":"yes","reply_to":3}"#).unwrap();
+        assert_eq!(reply.reply_to, Some(3));
     }
 
     #[test]

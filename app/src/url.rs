@@ -33,8 +33,13 @@ pub fn room_settings(name: &str) -> String {
 }
 
 /// A room's socket, replaying what came after `after` (`0`: from the start of what is kept).
-pub fn room_socket(name: &str, after: i64) -> String {
-    format!("/ws/chatroom/{name}/?after={after}")
+/// A room's page scrolled to one of its messages.
+pub fn room_at(name: &str, seq: i64) -> String {
+    format!("{}#m{seq}", room(name))
+}
+
+pub fn room_socket(name: &str, after: i64, since: i64) -> String {
+    format!("/ws/chatroom/{name}/?after={after}&since={since}")
 }
 
 /// The person's own socket.
@@ -125,7 +130,7 @@ mod tests {
     fn rooms_people_and_files_have_one_address_each() {
         assert_eq!(room("public-chat"), "/chat/room/public-chat/");
         assert_eq!(room_settings("book-club"), "/chat/room/book-club/settings");
-        assert_eq!(room_socket("book-club", 42), "/ws/chatroom/book-club/?after=42");
+        assert_eq!(room_socket("book-club", 42, 7), "/ws/chatroom/book-club/?after=42&since=7");
         assert_eq!(profile("ana"), "/@ana");
         assert_eq!(chat_with("ana"), "/chat/ana/");
         assert_eq!(admin_room("book-club"), "/admin/room/book-club");

@@ -88,8 +88,25 @@ impl From<crate::services::committer::PostError> for AppError {
         match error {
             PostError::NotMember => AppError::NotAllowed("join the room to post in it".into()),
             PostError::RoomGone => AppError::NotFound,
+            PostError::NoSuchReply => AppError::Invalid(error.to_string()),
             PostError::TooFast(wait) => AppError::TooManyAttempts(wait.as_secs().max(1) as u32),
             PostError::Store(error) => error.into(),
+        }
+    }
+}
+
+/// A change to a message that was not made, as the person who asked is told it.
+impl From<crate::services::changes::ChangeError> for AppError {
+    fn from(error: crate::services::changes::ChangeError) -> Self {
+        use crate::services::changes::ChangeError;
+        match error {
+            ChangeError::NoSuchMessage => AppError::Invalid(error.to_string()),
+            ChangeError::NotMember
+            | ChangeError::NotYours
+            | ChangeError::NotYoursToDelete
+            | ChangeError::TooManyReactions => AppError::NotAllowed(error.to_string()),
+            ChangeError::TooFast(wait) => AppError::TooManyAttempts(wait.as_secs().max(1) as u32),
+            ChangeError::Store(error) => error.into(),
         }
     }
 }

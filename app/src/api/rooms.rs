@@ -27,19 +27,71 @@ pub async fn history(room: String, before: i64) -> Result<HistoryPage, AppError>
 }
 
 /// The message box's fallback when JavaScript is off: the form posts here and the browser is
-/// sent back to the room, where the message now is.
+/// sent back to the room, where the message now is. `reply_to` answers the message with that
+/// `seq`.
 #[server(endpoint = "send_message")]
-pub async fn send_message(room: String, body: String) -> Result<(), AppError> {
+pub async fn send_message(room: String, body: String, reply_to: Option<i64>) -> Result<(), AppError> {
     use crate::api::request::*;
     use crate::domain::MessageBody;
 
     let result = async {
         let user = require_user().await?;
         let body = MessageBody::parse(&body).map_err(|e| AppError::Invalid(e.message()))?;
-        backend()?.post_message(&user, &room, body).await
+        backend()?.post_message(&user, &room, body, reply_to).await
     }
     .await;
     finish_form(result, &url::room(&room), &url::room(&room), &[])
+}
+
+/// The author gives their message (`seq`) a new body, validated like a new message. A plain
+/// form post is sent back to the room, at the message.
+#[server(endpoint = "edit_message")]
+pub async fn edit_message(room: String, seq: i64, body: String) -> Result<(), AppError> {
+    use crate::api::request::*;
+    use crate::domain::MessageBody;
+
+    let result = async {
+        let user = require_user().await?;
+        let body = MessageBody::parse(&body).map_err(|e| AppError::Invalid(e.message()))?;
+        backend()?.edit_message(&user, &room, seq, body).await
+    }
+    .await;
+    finish_form(result, &url::room_at(&room, seq), &url::room(&room), &[])
+}
+
+/// Deletes a message: the author's own, or any for the room's owner and admins.
+#[server(endpoint = "delete_message")]
+pub async fn delete_message(room: String, seq: i64) -> Result<(), AppError> {
+    use crate::api::request::*;
+
+    let result = async { backend()?.delete_message(&require_user().await?, &room, seq).await }.await;
+    finish_form(result, &url::room(&room), &url::room(&room), &[])
+}
+
+/// Adds (`on`, the default) or takes back the person's reaction `emoji` to a message.
+/// Idempotent: adding a reaction that is there already changes nothing.
+#[server(endpoint = "react")]
+pub async fn react(room: String, seq: i64, emoji: String, on: Option<bool>) -> Result<(), AppError> {
+    use crate::api::request::*;
+    use crate::domain::Emoji;
+
+    let result = async {
+        let user = require_user().await?;
+        let emoji = Emoji::parse(&emoji).map_err(AppError::Invalid)?;
+        backend()?.react(&user, &room, seq, emoji, on.unwrap_or(true)).await
+    }
+    .await;
+    finish_form(result, &url::room_at(&room, seq), &url::room(&room), &[])
+}
+
+/// Up to 8 of the room's members whose username or display name starts with `prefix`: the
+/// composer's `@` autocomplete.
+#[server(endpoint = "mentionable")]
+pub async fn mentionable(room: String, prefix: String) -> Result<Vec<crate::protocol::Author>, AppError> {
+    use crate::api::request::*;
+
+    let result = async { backend()?.mentionable(&require_user().await?, &room, &prefix).await }.await;
+    respond(result)
 }
 
 /// The rooms the signed-in person is in (empty when signed out).

@@ -90,6 +90,69 @@ impl ClientId {
     }
 }
 
+/// A reaction: one emoji, as people type or pick it (`👍`, `❤️`, `👍🏽`, `🇫🇷`, `1️⃣`,
+/// `👩‍💻`). Anything else (text, two emoji, an emoji with letters) is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Emoji(String);
+
+/// What pages offer to react with in one tap; any other single emoji can be typed.
+pub const REACTION_PALETTE: [&str; 8] = ["👍", "❤️", "😂", "🎉", "😮", "😢", "🙏", "👀"];
+
+impl Emoji {
+    /// The longest emoji accepted, in bytes (the longest family and flag sequences fit).
+    pub const MAX_BYTES: usize = 40;
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let emoji = raw.trim();
+        if !emoji.is_empty() && emoji.len() <= Self::MAX_BYTES && is_one_emoji(emoji) {
+            Ok(Self(emoji.to_owned()))
+        } else {
+            Err("react with one emoji, like 👍".to_owned())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Whether `text` is a single emoji: a flag (two regional indicators), a keycap (`1️⃣`), or
+/// pictographs joined by zero-width joiners, each with an optional variation selector, skin
+/// tone and (for subdivision flags) tag characters.
+fn is_one_emoji(text: &str) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    let regional = |c: char| ('\u{1F1E6}'..='\u{1F1FF}').contains(&c);
+    if chars.iter().any(|c| regional(*c)) {
+        return chars.len() == 2 && chars.iter().all(|c| regional(*c));
+    }
+    if let [key, rest @ ..] = chars.as_slice() {
+        if key.is_ascii_digit() || *key == '#' || *key == '*' {
+            return matches!(rest, ['\u{20E3}'] | ['\u{FE0F}', '\u{20E3}']);
+        }
+    }
+    let parts: Vec<&[char]> = chars.split(|c| *c == '\u{200D}').collect();
+    parts.len() <= 8
+        && parts.iter().all(|part| match part {
+            [base, rest @ ..] => {
+                is_pictograph(*base)
+                    && rest.iter().all(|c| {
+                        *c == '\u{FE0F}' || ('\u{1F3FB}'..='\u{1F3FF}').contains(c) || ('\u{E0020}'..='\u{E007F}').contains(c)
+                    })
+            }
+            [] => false,
+        })
+}
+
+/// The code points that are emoji on their own (Unicode's Extended_Pictographic, in blocks).
+fn is_pictograph(c: char) -> bool {
+    matches!(c,
+        '\u{00A9}' | '\u{00AE}' | '\u{203C}' | '\u{2049}' | '\u{2122}' | '\u{2139}'
+        | '\u{2194}'..='\u{21AA}' | '\u{231A}'..='\u{23FF}' | '\u{24C2}' | '\u{25AA}'..='\u{25FE}'
+        | '\u{2600}'..='\u{27BF}' | '\u{2934}' | '\u{2935}' | '\u{2B05}'..='\u{2B55}' | '\u{3030}'
+        | '\u{303D}' | '\u{3297}' | '\u{3299}' | '\u{1F000}'..='\u{1F1E5}' | '\u{1F200}'..='\u{1F3FA}'
+        | '\u{1F400}'..='\u{1FAFF}')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,5 +183,19 @@ mod tests {
         assert_eq!(mentions("write to ana@example.org"), Vec::<String>::new());
         assert_eq!(mentions("@@ @ab @ok-"), Vec::<String>::new(), "nothing, or too short");
         assert_eq!(mentions("(@dan)"), ["dan"]);
+    }
+
+    #[test]
+    fn a_reaction_is_one_emoji() {
+        for ok in ["👍", "❤️", "👍🏽", "🇫🇷", "1️⃣", "#⃣", "👩‍💻", "👨‍👩‍👧‍👦", "🏴󠁧󠁢󠁳󠁣󠁴󠁿", " 🎉 ", "©️"] {
+            assert_eq!(Emoji::parse(ok).map(|e| e.as_str().to_owned()), Ok(ok.trim().to_owned()), "{ok:?}");
+        }
+        for bad in ["", " ", "a", "ok", "👍👍", "🇫", "🇫🇷🇩🇪", "1", "👍a", "\u{200D}", "👍\u{200D}", "<b>", "\u{FE0F}"] {
+            assert!(Emoji::parse(bad).is_err(), "{bad:?}");
+        }
+        for emoji in REACTION_PALETTE {
+            assert!(Emoji::parse(emoji).is_ok(), "{emoji}");
+        }
+        assert!(Emoji::parse(&"👍".repeat(11)).is_err());
     }
 }

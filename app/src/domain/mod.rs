@@ -2,12 +2,12 @@
 //! value was checked; the messages are the ones people see, and say what to do.
 //!
 //! `people` (Username, Password, Email, Role, DisplayName, Bio), `rooms` (RoomName, RoomTitle,
-//! Visibility), `messages` (MessageBody, ClientId, mentions). They use nothing else of the app.
+//! Visibility), `messages` (MessageBody, ClientId, Emoji, mentions). They use nothing else of the app.
 
 mod messages;
 mod people;
 mod rooms;
 
-pub use messages::{mentions, BodyError, ClientId, MessageBody};
+pub use messages::{mentions, BodyError, ClientId, Emoji, MessageBody, REACTION_PALETTE};
 pub use people::{Bio, DisplayName, Email, Password, Role, Username};
 pub use rooms::{RoomName, RoomTitle, Visibility};

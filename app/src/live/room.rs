@@ -1,14 +1,17 @@
-//! A room page's live state: its messages (in `seq` order, each once), online count, title,
-//! who is typing, what is on its way out, and the connection's status, folded from the room
-//! socket's [`ServerEvent`]s by [`RoomLive::apply`]. Nothing connects on the server; the
-//! signals hold the server-rendered state there.
+//! A room page's live state: its messages (in `seq` order, each once, with their edits and
+//! reactions), online count, title, who is typing, what is on its way out, what is being
+//! edited or answered, and the connection's status, folded from the room socket's
+//! [`ServerEvent`]s by [`RoomLive::apply`]. Nothing connects on the server; the signals hold
+//! the server-rendered state there.
 
 use leptos::prelude::*;
 
 use super::transport::{Connection, Status, Storage};
 use super::{new_client_id, now_ms, page_is_seen};
 use crate::model::RoomPage;
-use crate::protocol::{Author, ChatMessage, ClientControl, ClientFrame, ClosedReason, ErrorCode, ServerEvent};
+use crate::protocol::{
+    Author, ChatMessage, ClientControl, ClientFrame, ClosedReason, ErrorCode, Quote, ServerEvent,
+};
 
 /// A page says its person is typing at most this often, and shows someone else typing for
 /// this long after their last signal.
@@ -45,6 +48,16 @@ pub struct RoomLive {
     pub typing: RwSignal<Vec<(Author, f64)>>,
     /// When this page last said its person is typing (ms).
     typing_sent: StoredValue<f64>,
+    /// The newest change number (edit, deletion, reaction) this page has applied: where a
+    /// reconnecting socket resumes changes (`?since=`).
+    changed: StoredValue<i64>,
+    /// The reader's username, and whether they may delete anyone's message here.
+    pub me: StoredValue<String>,
+    pub moderates: bool,
+    /// The message being edited in place, by `seq`.
+    pub editing: RwSignal<Option<i64>>,
+    /// The message the next one answers.
+    pub replying: RwSignal<Option<Quote>>,
     connection: StoredValue<Option<Connection>, Storage>,
 }
 
@@ -53,11 +66,13 @@ pub struct RoomLive {
 pub struct Outgoing {
     pub client_id: String,
     pub body: String,
+    pub reply_to: Option<i64>,
 }
 
 impl Outgoing {
     fn frame(&self) -> String {
-        let frame = ClientFrame { body: self.body.clone(), client_id: Some(self.client_id.clone()) };
+        let frame =
+            ClientFrame { body: self.body.clone(), client_id: Some(self.client_id.clone()), reply_to: self.reply_to };
         serde_json::to_string(&frame).expect("client frames always serialise")
     }
 }
@@ -81,6 +96,11 @@ impl RoomLive {
             read_up_to: StoredValue::new(0),
             typing: RwSignal::new(Vec::new()),
             typing_sent: StoredValue::new(0.0),
+            changed: StoredValue::new(page.last_change),
+            me: StoredValue::new(page.me.clone()),
+            moderates: page.moderates,
+            editing: RwSignal::new(None),
+            replying: RwSignal::new(None),
             connection: StoredValue::new_with_storage(None),
         }
     }
@@ -116,8 +136,42 @@ impl RoomLive {
                     typing.push((author, until));
                 });
             }
-            ServerEvent::MessageDeleted { room, seq } if self.is_this_room(&room) => {
-                self.messages.update(|messages| messages.retain(|message| message.seq != seq));
+            ServerEvent::MessageDeleted { room, seq, change } if self.is_this_room(&room) => {
+                self.saw_change(change);
+                self.messages.update(|messages| {
+                    messages.retain(|message| message.seq != seq);
+                    for reply in messages.iter_mut().filter_map(|m| m.reply_to.as_mut()).filter(|q| q.seq == seq) {
+                        *reply = Quote { seq, author: Author::default(), excerpt: String::new(), deleted: true };
+                    }
+                });
+                if self.editing.get_untracked() == Some(seq) {
+                    self.editing.set(None);
+                }
+                if self.replying.with_untracked(|r| r.as_ref().is_some_and(|q| q.seq == seq)) {
+                    self.replying.set(None);
+                }
+            }
+            ServerEvent::MessageEdited { room, seq, body, edited_at, mentions, change } if self.is_this_room(&room) => {
+                self.saw_change(change);
+                self.messages.update(|messages| {
+                    for reply in messages.iter_mut().filter_map(|m| m.reply_to.as_mut()).filter(|q| q.seq == seq) {
+                        reply.excerpt = Quote::excerpt_of(&body);
+                    }
+                    if let Ok(at) = messages.binary_search_by_key(&seq, |m| m.seq) {
+                        let message = &mut messages[at];
+                        message.body = body;
+                        message.edited_at = Some(edited_at);
+                        message.mentions = mentions;
+                    }
+                });
+            }
+            ServerEvent::Reactions { room, seq, reactions, change } if self.is_this_room(&room) => {
+                self.saw_change(change);
+                self.messages.update(|messages| {
+                    if let Ok(at) = messages.binary_search_by_key(&seq, |m| m.seq) {
+                        messages[at].reactions = reactions;
+                    }
+                });
             }
             ServerEvent::OnlineCount { room, count } if self.is_this_room(&room) => self.online.set(count),
             ServerEvent::RoomRenamed { room, title } if self.is_this_room(&room) => self.title.set(title),
@@ -132,6 +186,43 @@ impl RoomLive {
             ServerEvent::Error { message, .. } => self.error.set(Some(message)),
             _ => {}
         }
+    }
+
+    fn saw_change(&self, change: i64) {
+        if change > self.changed.get_value() {
+            self.changed.set_value(change);
+        }
+    }
+
+    /// Sends a control frame if the socket is open; otherwise says to try again.
+    fn control(&self, control: ClientControl) -> bool {
+        let sent = self.connection.with_value(|connection| {
+            connection.as_ref().is_some_and(|c| c.send(&control.to_json()).is_ok())
+        });
+        if !sent {
+            self.error.set(Some("not connected right now: try again in a moment".into()));
+        }
+        sent
+    }
+
+    /// Saves a new body for one of this person's messages (shown once the server has it).
+    pub fn edit(&self, seq: i64, body: &crate::domain::MessageBody) -> bool {
+        self.control(ClientControl::Edit { seq, body: body.as_str().to_owned() })
+    }
+
+    pub fn delete(&self, seq: i64) {
+        self.control(ClientControl::Delete { seq });
+    }
+
+    /// Adds or takes back this person's reaction.
+    pub fn react(&self, seq: i64, emoji: &crate::domain::Emoji, on: bool) {
+        self.control(ClientControl::React { seq, emoji: emoji.as_str().to_owned(), on });
+    }
+
+    /// The newest message of this person's shown (what Up-arrow edits).
+    pub fn my_last_message(&self) -> Option<i64> {
+        let me = self.me.get_value();
+        self.messages.with_untracked(|messages| messages.iter().rev().find(|m| m.author.username == me).map(|m| m.seq))
     }
 
     /// Adds a page of older messages in front of the ones shown.
@@ -157,7 +248,11 @@ impl RoomLive {
     /// Queues a message and sends it now if the socket is open; otherwise it goes out as soon
     /// as the socket reopens. Either way it shows as "sending…" until the server has it.
     pub fn send(&self, body: &crate::domain::MessageBody) {
-        let outgoing = Outgoing { client_id: new_client_id(), body: body.as_str().to_owned() };
+        let reply_to = self.replying.get_untracked().map(|quote| quote.seq);
+        if reply_to.is_some() {
+            self.replying.set(None);
+        }
+        let outgoing = Outgoing { client_id: new_client_id(), body: body.as_str().to_owned(), reply_to };
         let frame = outgoing.frame();
         self.outbox.update(|outbox| outbox.push(outgoing));
         self.connection.with_value(|connection| {
@@ -266,9 +361,12 @@ fn insert_in_order(messages: &mut Vec<ChatMessage>, message: ChatMessage) {
 pub fn connect(live: RoomLive) {
     #[cfg(feature = "hydrate")]
     {
-        // Every (re)connection asks for what came after the newest message shown, so nothing
-        // posted while the page loaded or while the network was down goes missing.
-        let path = move || crate::url::room_socket(&live.room.get_value(), live.last_seq().unwrap_or(0));
+        // Every (re)connection asks for what came after the newest message shown, and for the
+        // changes after the last one applied, so nothing posted, edited, deleted or reacted
+        // to while the page loaded or while the network was down goes missing.
+        let path = move || {
+            crate::url::room_socket(&live.room.get_value(), live.last_seq().unwrap_or(0), live.changed.get_value())
+        };
         let handlers = super::transport::Handlers {
             ping: ClientControl::Ping.to_json(),
             on_open: Box::new(move || {
@@ -311,8 +409,7 @@ mod tests {
             id: seq,
             author: Author { username: "a".into(), display_name: "A".into(), avatar: None },
             body: format!("m{seq}"),
-            created_at: String::new(),
-            client_id: None,
+            ..Default::default()
         }
     }
 

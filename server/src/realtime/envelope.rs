@@ -37,6 +37,9 @@ pub enum Envelope {
     /// A stored message: for the room's sockets, and one more unread message for each of its
     /// members with the app open (but its author).
     Message { room_id: i64, seq: i64, author_id: Option<i64>, text: Text },
+    /// A change to a stored message (edit, deletion, reaction), under the room's change
+    /// number `change`.
+    Change { room_id: i64, change: i64, seq: i64, text: Text },
     /// An event about `user_id` for the others in the room (typing).
     About { room_id: i64, user_id: i64, text: Text },
     /// The room ends for `user_id` (for everyone when `None`).

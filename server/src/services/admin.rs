@@ -6,13 +6,11 @@ use app::backend::Admin;
 use app::domain::Role;
 use app::error::AppError;
 use app::model::{AdminOverview, AdminRoom, AdminRoomPage, AdminUser, CurrentUser, RoomKind, ADMIN_ROOM_MESSAGES};
-use app::protocol::ServerEvent;
 use async_trait::async_trait;
 use http::HeaderMap;
 
 use super::rooms::remove_room;
 use super::{person, Services};
-use crate::realtime::hub;
 use crate::state::AppState;
 use crate::store::{AdminRoomRow, Room, User};
 
@@ -137,15 +135,10 @@ impl Admin for Services {
     async fn admin_delete_message(&self, user: &CurrentUser, name: &str, seq: i64) -> Result<(), AppError> {
         let me = admin(self, user).await?;
         let room = any_room(self, name).await?;
-        if !self.store.delete_message(&room, seq).await? {
-            return Err(AppError::Invalid("that message is gone already".into()));
+        match super::changes::delete(self, &room, &me, seq).await {
+            Err(super::changes::ChangeError::NoSuchMessage) => Err(AppError::Invalid("that message is gone already".into())),
+            other => Ok(other?),
         }
-        tracing::info!(admin = %me.username, room = %room.name, seq, "message deleted");
-        let event = ServerEvent::MessageDeleted { room: room.name.clone(), seq };
-        self.hub.publish(room.id, hub::encode(&event));
-        // Unread counts change too, for people on every instance.
-        self.hub.recount(room.id);
-        Ok(())
     }
 
     async fn admin_delete_room(&self, user: &CurrentUser, name: &str) -> Result<(), AppError> {

@@ -40,6 +40,8 @@ pub enum PostError {
     NotMember,
     #[error("the room no longer exists")]
     RoomGone,
+    #[error("the message you answer does not exist, or was deleted")]
+    NoSuchReply,
     #[error("messages are coming too fast")]
     TooFast(std::time::Duration),
     #[error(transparent)]
@@ -54,6 +56,8 @@ struct Job {
     author: Arc<User>,
     body: MessageBody,
     client_id: Option<ClientId>,
+    /// The `seq` of the message it answers.
+    reply_to: Option<i64>,
     answer: oneshot::Sender<Answer>,
     /// When it reached the committer, for the post latency.
     received: Instant,
@@ -81,9 +85,10 @@ impl Committer {
         author: Arc<User>,
         body: MessageBody,
         client_id: Option<ClientId>,
+        reply_to: Option<i64>,
     ) -> oneshot::Receiver<Answer> {
         let (answer, receiver) = oneshot::channel();
-        let job = Job { room, author, body, client_id, answer, received: Instant::now() };
+        let job = Job { room, author, body, client_id, reply_to, answer, received: Instant::now() };
         if let Err(mpsc::error::SendError(job)) = self.queue.send(job).await {
             let _ = job.answer.send(Err(PostError::Store(StoreError::Database(sqlx::Error::PoolClosed))));
         }
@@ -126,6 +131,7 @@ async fn commit_loop(store: Store, hub: Arc<Hub>, metrics: Arc<Metrics>, mut job
                 }
                 Ok(Inserted::Again(stored)) => Ok(Posted::Again(stored.into_wire(&job.room.name))),
                 Ok(Inserted::Gone) => Err(PostError::RoomGone),
+                Ok(Inserted::NoSuchReply) => Err(PostError::NoSuchReply),
                 Err(error) => Err(PostError::Store(error)),
             };
             // A sender that went away meanwhile needs no answer.
@@ -135,13 +141,17 @@ async fn commit_loop(store: Store, hub: Arc<Hub>, metrics: Arc<Metrics>, mut job
 }
 
 async fn store_all(store: &Store, jobs: &[Job]) -> Result<Vec<Inserted>, StoreError> {
+    let mentioned: Vec<Vec<String>> = jobs.iter().map(|job| app::domain::mentions(job.body.as_str())).collect();
     let messages: Vec<NewMessage> = jobs
         .iter()
-        .map(|job| NewMessage {
+        .zip(&mentioned)
+        .map(|(job, mentions)| NewMessage {
             room_id: job.room.id,
             author_id: job.author.id,
             body: job.body.as_str(),
             client_id: job.client_id.as_ref().map(ClientId::as_str),
+            reply_to: job.reply_to,
+            mentions,
         })
         .collect();
     store.insert_messages(&messages).await

@@ -31,6 +31,7 @@ pub async fn post(
     author: &User,
     body: &MessageBody,
     client_id: Option<&ClientId>,
+    reply_to: Option<i64>,
 ) -> Result<Posted, PostError> {
     if !state.store.is_member(room.id, author.id).await? {
         return Err(PostError::NotMember);
@@ -41,7 +42,7 @@ pub async fn post(
     })?;
     let answer = state
         .committer
-        .submit(Arc::new(room.clone()), Arc::new(author.clone()), body.clone(), client_id.cloned())
+        .submit(Arc::new(room.clone()), Arc::new(author.clone()), body.clone(), client_id.cloned(), reply_to)
         .await;
     answer.await.unwrap_or(Err(PostError::RoomGone))
 }

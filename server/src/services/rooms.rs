@@ -3,17 +3,17 @@
 //! exactly as for a room that does not exist.
 
 use app::backend::Rooms;
-use app::domain::{MessageBody, RoomName, RoomTitle, Visibility};
+use app::domain::{Emoji, MessageBody, RoomName, RoomTitle, Visibility};
 use app::error::AppError;
 use app::model::{
-    CurrentUser, HistoryPage, PublicRoom, RoomKind, RoomPage, RoomSettings, RoomSummary, DELETED_USER,
+    shown_name, CurrentUser, HistoryPage, PublicRoom, RoomKind, RoomPage, RoomSettings, RoomSummary, DELETED_USER,
     HISTORY_PAGE_MESSAGES, ROOM_PAGE_MESSAGES,
 };
-use app::protocol::{ClosedReason, ServerEvent, UserEvent};
+use app::protocol::{Author, ClosedReason, ServerEvent, UserEvent};
 use async_trait::async_trait;
 use axum::extract::ws::Utf8Bytes;
 
-use super::{me, messaging, person, throttle, Services};
+use super::{changes, me, messaging, person, throttle, Services};
 use crate::realtime::hub;
 use crate::state::AppState;
 use crate::store::{Listed, Room, StoreError, StoredMessage, User};
@@ -27,6 +27,9 @@ pub async fn viewable(state: &AppState, user: &User, name: &str) -> Result<Optio
     let is_member = state.store.is_member(room.id, user.id).await?;
     Ok((is_member || room.kind() == RoomKind::Public).then_some((room, is_member)))
 }
+
+/// How many people the `@` autocomplete offers at once.
+const MENTION_SUGGESTIONS: i64 = 8;
 
 /// How many public rooms "browse rooms" lists at once; a search narrows it.
 const PUBLIC_ROOMS_LIMIT: i64 = 200;
@@ -127,6 +130,9 @@ impl Rooms for Services {
         let me = me(self, user).await?;
         let (room, is_member) = seen_room(self, &me, name).await?;
         let limit = if before.is_some() { HISTORY_PAGE_MESSAGES } else { ROOM_PAGE_MESSAGES };
+        // Read before the messages: a change made in between is then both shown and sent
+        // again when the socket resumes from here, never missed.
+        let (_, last_change) = self.store.position(room.id).await?;
         let stored = self.store.messages_before(&room, before, limit + 1).await?;
         let (messages, has_older) = page(stored, limit, &room.name);
         Ok(RoomPage {
@@ -137,6 +143,9 @@ impl Rooms for Services {
             online: self.hub.online_count(room.id),
             is_member,
             is_owner: is_member && room.owner_id == Some(me.id),
+            last_change,
+            me: me.username.clone(),
+            moderates: super::changes::moderates(&room, &me),
         })
     }
 
@@ -148,11 +157,53 @@ impl Rooms for Services {
         Ok(HistoryPage { messages, has_older })
     }
 
-    async fn post_message(&self, user: &CurrentUser, name: &str, body: MessageBody) -> Result<(), AppError> {
+    async fn post_message(
+        &self,
+        user: &CurrentUser,
+        name: &str,
+        body: MessageBody,
+        reply_to: Option<i64>,
+    ) -> Result<(), AppError> {
         let me = me(self, user).await?;
         let (room, _) = seen_room(self, &me, name).await?;
-        messaging::post(self, &room, &me, &body, None).await?;
+        messaging::post(self, &room, &me, &body, None, reply_to).await?;
         Ok(())
+    }
+
+    async fn edit_message(&self, user: &CurrentUser, name: &str, seq: i64, body: MessageBody) -> Result<(), AppError> {
+        let me = me(self, user).await?;
+        let (room, is_member) = seen_room(self, &me, name).await?;
+        Ok(changes::edit(self, &room, &me, is_member, seq, &body).await?)
+    }
+
+    async fn delete_message(&self, user: &CurrentUser, name: &str, seq: i64) -> Result<(), AppError> {
+        let me = me(self, user).await?;
+        let (room, _) = seen_room(self, &me, name).await?;
+        Ok(changes::delete(self, &room, &me, seq).await?)
+    }
+
+    async fn react(&self, user: &CurrentUser, name: &str, seq: i64, emoji: Emoji, on: bool) -> Result<(), AppError> {
+        let me = me(self, user).await?;
+        let (room, is_member) = seen_room(self, &me, name).await?;
+        Ok(changes::react(self, &room, &me, is_member, seq, &emoji, on).await?)
+    }
+
+    async fn mentionable(&self, user: &CurrentUser, name: &str, prefix: &str) -> Result<Vec<Author>, AppError> {
+        let me = me(self, user).await?;
+        let (room, _) = seen_room(self, &me, name).await?;
+        let prefix = prefix.trim().trim_start_matches('@');
+        if !prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') || prefix.len() > 40 {
+            return Ok(Vec::new());
+        }
+        let found = self.store.members_starting(room.id, prefix, MENTION_SUGGESTIONS).await?;
+        Ok(found
+            .into_iter()
+            .map(|(_, username, display_name, avatar)| Author {
+                display_name: shown_name(&username, display_name.as_deref()),
+                username,
+                avatar: avatar.as_deref().map(app::url::avatar),
+            })
+            .collect())
     }
 
     async fn public_rooms(&self, user: &CurrentUser, query: &str) -> Result<Vec<PublicRoom>, AppError> {

@@ -12,7 +12,7 @@ use super::{now_ms, placeholders, Result, Store};
 macro_rules! unread_count {
     () => {
         "(SELECT COUNT(*) FROM messages m WHERE m.room_id = rm.room_id AND m.seq > rm.last_read_seq \
-          AND (m.author_id IS NULL OR m.author_id <> rm.user_id))"
+          AND m.deleted_at IS NULL AND (m.author_id IS NULL OR m.author_id <> rm.user_id))"
     };
 }
 
@@ -186,6 +186,25 @@ impl Store {
             .fetch_all(db)
             .await?;
             self.with_roles(rows).await
+        })
+    }
+
+    /// Up to `limit` members of a room whose username or display name starts with `prefix`
+    /// (letters, digits, `_` and `-` only; ignoring case), by username: who `@` may mention.
+    pub async fn members_starting(&self, room_id: i64, prefix: &str, limit: i64) -> Result<Vec<ListedRow>> {
+        // `_` matches any character in LIKE: escape it (`-` and the rest match themselves).
+        let pattern = format!("{}%", prefix.to_lowercase().replace('_', "\\_"));
+        on_pool!(self, db => {
+            Ok(sqlx::query_as(
+                "SELECT u.id, u.username, u.display_name, u.avatar FROM room_members m JOIN users u ON u.id = m.user_id \
+                 WHERE m.room_id = $1 AND (lower(u.username) LIKE $2 ESCAPE '\\' OR lower(u.display_name) LIKE $2 ESCAPE '\\') \
+                 ORDER BY lower(u.username) LIMIT $3",
+            )
+            .bind(room_id)
+            .bind(pattern)
+            .bind(limit)
+            .fetch_all(db)
+            .await?)
         })
     }
 

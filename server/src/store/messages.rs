@@ -1,13 +1,17 @@
 //! Messages: storing a batch in one transaction (each with its room's next `seq`, a resend
-//! under a known client id stored once), keyset history before and after a `seq`, deleting one.
+//! under a known client id stored once), and keyset history before and after a `seq`, each
+//! message with its reply's quote and its reactions (two queries a page, not one a message).
+//! Changes to stored messages are in `changes`.
 
-use app::model::{shown_name, DELETED_USER};
+use std::collections::HashMap;
+
+use app::model::{shown_name, Quote, Reaction, DELETED_USER};
 use app::protocol::{Author, ChatMessage};
 use sqlx::FromRow;
 
-use super::{now_ms, Result, Room, Store};
+use super::{now_ms, placeholders, Conn, Result, Room, Store};
 
-/// A message row joined with its author.
+/// A message row joined with its author and the message it answers.
 #[derive(Debug, Clone, FromRow)]
 pub struct StoredMessage {
     pub id: i64,
@@ -18,6 +22,23 @@ pub struct StoredMessage {
     pub author_display_name: Option<String>,
     pub author_avatar: Option<String>,
     pub client_id: Option<String>,
+    pub reply_to: Option<i64>,
+    pub edited_at: Option<i64>,
+    pub deleted_at: Option<i64>,
+    /// Space-separated lowercased usernames.
+    pub mentions: String,
+    /// The room's change number of the last change to it (0: never changed).
+    pub change_seq: i64,
+    /// The message answered, when it still has its row.
+    pub quote_id: Option<i64>,
+    pub quote_body: Option<String>,
+    pub quote_deleted_at: Option<i64>,
+    pub quote_username: Option<String>,
+    pub quote_display_name: Option<String>,
+    pub quote_avatar: Option<String>,
+    /// Filled in by [`Store::with_reactions`].
+    #[sqlx(skip)]
+    pub reactions: Vec<Reaction>,
 }
 
 /// A message to store.
@@ -27,33 +48,76 @@ pub struct NewMessage<'a> {
     pub author_id: i64,
     pub body: &'a str,
     pub client_id: Option<&'a str>,
+    /// The `seq` of the message it answers.
+    pub reply_to: Option<i64>,
+    /// The usernames it mentions (lowercased; [`app::domain::mentions`]): those who are
+    /// members are stored with it.
+    pub mentions: &'a [String],
 }
 
 /// What storing a message did: stored it now, or found it stored already under its client id,
-/// or found no such room (deleted meanwhile).
+/// or found no such room (deleted meanwhile), or no message to answer.
 #[derive(Debug)]
 pub enum Inserted {
     New(StoredMessage),
     Again(StoredMessage),
     Gone,
+    NoSuchReply,
+}
+
+/// An author as shown: a deleted account's messages stay, without an author.
+fn author(username: Option<String>, display_name: Option<&str>, avatar: Option<&str>) -> Author {
+    let username = username.unwrap_or_default();
+    let display_name = match username.is_empty() {
+        true => DELETED_USER.to_owned(),
+        false => shown_name(&username, display_name),
+    };
+    Author { username, display_name, avatar: avatar.map(app::url::avatar) }
 }
 
 impl StoredMessage {
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+
+    pub fn mention_list(&self) -> Vec<String> {
+        self.mentions.split_whitespace().map(str::to_owned).collect()
+    }
+
+    /// The reply's quote of the message it answers.
+    fn quote(&self) -> Option<Quote> {
+        let seq = self.reply_to?;
+        let deleted = self.quote_id.is_none() || self.quote_deleted_at.is_some();
+        if deleted {
+            return Some(Quote { seq, author: Author::default(), excerpt: String::new(), deleted: true });
+        }
+        Some(Quote {
+            seq,
+            author: author(
+                self.quote_username.clone(),
+                self.quote_display_name.as_deref(),
+                self.quote_avatar.as_deref(),
+            ),
+            excerpt: Quote::excerpt_of(self.quote_body.as_deref().unwrap_or_default()),
+            deleted: false,
+        })
+    }
+
     pub fn into_wire(self, room: &str) -> ChatMessage {
-        // A deleted account's messages stay, without an author.
-        let username = self.author_username.unwrap_or_default();
-        let display_name = match username.is_empty() {
-            true => DELETED_USER.to_owned(),
-            false => shown_name(&username, self.author_display_name.as_deref()),
-        };
+        let reply_to = self.quote();
+        let mentions = self.mention_list();
         ChatMessage {
             room: room.to_owned(),
             seq: self.seq,
             id: self.id,
-            author: Author { username, display_name, avatar: self.author_avatar.as_deref().map(app::url::avatar) },
+            author: author(self.author_username, self.author_display_name.as_deref(), self.author_avatar.as_deref()),
             body: self.body,
             created_at: rfc3339(self.created_at),
             client_id: self.client_id,
+            reply_to,
+            edited_at: self.edited_at.map(rfc3339),
+            reactions: self.reactions,
+            mentions,
         }
     }
 }
@@ -62,16 +126,28 @@ impl StoredMessage {
 macro_rules! message_columns {
     () => {
         "SELECT m.id, m.seq, m.body, m.created_at, u.username AS author_username, \
-         u.display_name AS author_display_name, u.avatar AS author_avatar, m.client_id \
-         FROM messages m LEFT JOIN users u ON u.id = m.author_id "
+         u.display_name AS author_display_name, u.avatar AS author_avatar, m.client_id, \
+         m.reply_to, m.edited_at, m.deleted_at, m.mentions, m.change_seq, \
+         q.id AS quote_id, q.body AS quote_body, q.deleted_at AS quote_deleted_at, \
+         qu.username AS quote_username, qu.display_name AS quote_display_name, qu.avatar AS quote_avatar \
+         FROM messages m LEFT JOIN users u ON u.id = m.author_id \
+         LEFT JOIN messages q ON q.room_id = m.room_id AND q.seq = m.reply_to \
+         LEFT JOIN users qu ON qu.id = q.author_id "
     };
 }
+pub(super) use message_columns;
 
-const MESSAGES_BEFORE: &str =
-    concat!(message_columns!(), "WHERE m.room_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3");
-const MESSAGES_AFTER: &str = concat!(message_columns!(), "WHERE m.room_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3");
+const MESSAGES_BEFORE: &str = concat!(
+    message_columns!(),
+    "WHERE m.room_id = $1 AND m.seq < $2 AND m.deleted_at IS NULL ORDER BY m.seq DESC LIMIT $3"
+);
+const MESSAGES_AFTER: &str = concat!(
+    message_columns!(),
+    "WHERE m.room_id = $1 AND m.seq > $2 AND m.deleted_at IS NULL ORDER BY m.seq LIMIT $3"
+);
 const MESSAGE_BY_CLIENT_ID: &str =
     concat!(message_columns!(), "WHERE m.room_id = $1 AND m.author_id = $2 AND m.client_id = $3");
+const MESSAGE_BY_SEQ: &str = concat!(message_columns!(), "WHERE m.room_id = $1 AND m.seq = $2");
 
 pub fn rfc3339(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -91,6 +167,29 @@ impl Store {
             let mut authors: std::collections::HashMap<i64, (String, Option<String>, Option<String>)> =
                 std::collections::HashMap::new();
             for message in messages {
+                // A reply needs its message, in this room and not deleted.
+                let quote = match message.reply_to {
+                    None => None,
+                    Some(seq) => {
+                        let quoted: Option<Quoted> = sqlx::query_as(
+                            "SELECT q.id, q.body, u.username, u.display_name, u.avatar FROM messages q \
+                             LEFT JOIN users u ON u.id = q.author_id \
+                             WHERE q.room_id = $1 AND q.seq = $2 AND q.deleted_at IS NULL",
+                        )
+                        .bind(message.room_id)
+                        .bind(seq)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        match quoted {
+                            Some(quoted) => Some(quoted),
+                            None => {
+                                outcomes.push(Inserted::NoSuchReply);
+                                continue;
+                            }
+                        }
+                    }
+                };
+                let mentions = members_among(Conn::from(&mut *tx), message.room_id, message.mentions).await?;
                 let seq: Option<i64> =
                     sqlx::query_scalar("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq")
                         .bind(message.room_id)
@@ -104,7 +203,8 @@ impl Store {
                 // A client id met before means a resend: the unique index refuses the row, the
                 // seq taken above is given back, and the first message stands.
                 let id: Option<i64> = sqlx::query_scalar(
-                    "INSERT INTO messages (room_id, seq, author_id, body, created_at, client_id) VALUES ($1, $2, $3, $4, $5, $6) \
+                    "INSERT INTO messages (room_id, seq, author_id, body, created_at, client_id, reply_to, mentions) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                      ON CONFLICT (room_id, author_id, client_id) WHERE client_id IS NOT NULL DO NOTHING RETURNING id",
                 )
                 .bind(message.room_id)
@@ -113,6 +213,8 @@ impl Store {
                 .bind(message.body)
                 .bind(created_at)
                 .bind(message.client_id)
+                .bind(message.reply_to)
+                .bind(&mentions)
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some(id) = id else {
@@ -151,6 +253,18 @@ impl Store {
                     author_display_name,
                     author_avatar,
                     client_id: message.client_id.map(str::to_owned),
+                    reply_to: message.reply_to,
+                    edited_at: None,
+                    deleted_at: None,
+                    mentions,
+                    change_seq: 0,
+                    quote_id: quote.as_ref().map(|q| q.id),
+                    quote_body: quote.as_ref().map(|q| q.body.clone()),
+                    quote_deleted_at: None,
+                    quote_username: quote.as_ref().and_then(|q| q.username.clone()),
+                    quote_display_name: quote.as_ref().and_then(|q| q.display_name.clone()),
+                    quote_avatar: quote.and_then(|q| q.avatar),
+                    reactions: Vec::new(),
                 }));
             }
             tx.commit().await?;
@@ -166,37 +280,91 @@ impl Store {
         body: &str,
         client_id: Option<&str>,
     ) -> Result<Inserted> {
-        let message = NewMessage { room_id: room.id, author_id, body, client_id };
+        let message = NewMessage { room_id: room.id, author_id, body, client_id, reply_to: None, mentions: &[] };
         Ok(self.insert_messages(&[message]).await?.pop().unwrap_or(Inserted::Gone))
     }
 
     /// Up to `limit` messages of a room with a `seq` above `after`, oldest first: what a
     /// reconnecting client missed. A keyset read, like [`Store::messages_before`].
     pub async fn messages_after(&self, room: &Room, after: i64, limit: i64) -> Result<Vec<StoredMessage>> {
-        on_pool!(self, db => {
-            Ok(sqlx::query_as::<_, StoredMessage>(MESSAGES_AFTER)
+        let messages = on_pool!(self, db => {
+            sqlx::query_as::<_, StoredMessage>(MESSAGES_AFTER)
                 .bind(room.id)
                 .bind(after)
                 .bind(limit)
                 .fetch_all(db)
-                .await?)
+                .await?
+        });
+        self.with_reactions(messages).await
+    }
+
+    /// One message of a room by its `seq`, deleted or not.
+    pub async fn message_by_seq(&self, room_id: i64, seq: i64) -> Result<Option<StoredMessage>> {
+        let message = on_pool!(self, db => {
+            sqlx::query_as::<_, StoredMessage>(MESSAGE_BY_SEQ).bind(room_id).bind(seq).fetch_optional(db).await?
+        });
+        Ok(match message {
+            Some(message) => self.with_reactions(vec![message]).await?.pop(),
+            None => None,
         })
+    }
+
+    /// Fills in the reactions of messages, with one query for all of them.
+    pub async fn with_reactions(&self, mut messages: Vec<StoredMessage>) -> Result<Vec<StoredMessage>> {
+        let ids: Vec<i64> = messages.iter().filter(|m| !m.is_deleted()).map(|m| m.id).collect();
+        let mut reactions = self.reactions_of(&ids).await?;
+        for message in &mut messages {
+            message.reactions = reactions.remove(&message.id).unwrap_or_default();
+        }
+        Ok(messages)
+    }
+
+    /// The reactions of each of these messages (those with none are left out): each emoji
+    /// in the order it was first used, with who reacted, first first.
+    pub async fn reactions_of(&self, message_ids: &[i64]) -> Result<HashMap<i64, Vec<Reaction>>> {
+        if message_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows: Vec<(i64, String, String)> = on_pool!(self, db => {
+            let sql = format!(
+                "SELECT r.message_id, r.emoji, u.username FROM reactions r JOIN users u ON u.id = r.user_id \
+                 WHERE r.message_id IN ({}) ORDER BY r.message_id, r.created_at, r.user_id",
+                placeholders(1, message_ids.len())
+            );
+            let mut query = sqlx::query_as(&sql);
+            for id in message_ids {
+                query = query.bind(id);
+            }
+            query.fetch_all(db).await?
+        });
+        let mut reactions: HashMap<i64, Vec<Reaction>> = HashMap::new();
+        for (message_id, emoji, username) in rows {
+            let list = reactions.entry(message_id).or_default();
+            match list.iter_mut().find(|r| r.emoji == emoji) {
+                Some(reaction) => {
+                    reaction.count += 1;
+                    reaction.people.push(username);
+                }
+                None => list.push(Reaction { emoji, count: 1, people: vec![username] }),
+            }
+        }
+        Ok(reactions)
     }
 
     /// The newest `limit` messages of a room with a `seq` below `before` (all of them when
     /// `before` is `None`), oldest first. A keyset read on the `(room_id, seq)` index: as fast
     /// in a room of a million messages as in a new one, and stable while messages arrive.
     pub async fn messages_before(&self, room: &Room, before: Option<i64>, limit: i64) -> Result<Vec<StoredMessage>> {
-        on_pool!(self, db => {
-            let mut messages = sqlx::query_as::<_, StoredMessage>(MESSAGES_BEFORE)
+        let mut messages = on_pool!(self, db => {
+            sqlx::query_as::<_, StoredMessage>(MESSAGES_BEFORE)
                 .bind(room.id)
                 .bind(before.unwrap_or(i64::MAX))
                 .bind(limit)
                 .fetch_all(db)
-                .await?;
-            messages.reverse();
-            Ok(messages)
-        })
+                .await?
+        });
+        messages.reverse();
+        self.with_reactions(messages).await
     }
 
     /// How SQLite plans the history query (for the test that keeps it on the index).
@@ -224,13 +392,13 @@ impl Store {
     /// Every stored message, in every room.
     pub async fn count_all_messages(&self) -> Result<i64> {
         on_pool!(self, db => {
-            Ok(sqlx::query_scalar("SELECT COUNT(*) FROM messages").fetch_one(db).await?)
+            Ok(sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE deleted_at IS NULL").fetch_one(db).await?)
         })
     }
 
     pub async fn count_messages(&self, room: &Room) -> Result<i64> {
         on_pool!(self, db => {
-            Ok(sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE room_id = $1")
+            Ok(sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE room_id = $1 AND deleted_at IS NULL")
                 .bind(room.id)
                 .fetch_one(db)
                 .await?)
@@ -241,55 +409,49 @@ impl Store {
 impl Store {
     /// The `seq` of a room's newest message (0 for none).
     pub async fn last_seq(&self, room_id: i64) -> Result<i64> {
+        Ok(self.position(room_id).await?.0)
+    }
+
+    /// Where a room stands: the `seq` of its newest message and its last change number (0
+    /// and 0 for a new room, or one that is gone).
+    pub async fn position(&self, room_id: i64) -> Result<(i64, i64)> {
         on_pool!(self, db => {
-            Ok(sqlx::query_scalar("SELECT last_seq FROM rooms WHERE id = $1")
+            Ok(sqlx::query_as("SELECT last_seq, last_change FROM rooms WHERE id = $1")
                 .bind(room_id)
                 .fetch_optional(db)
                 .await?
-                .unwrap_or(0))
+                .unwrap_or((0, 0)))
         })
     }
+}
 
-    /// Deletes one message of a room, noting the deletion; gives whether it existed. Later
-    /// messages keep their `seq`: a deleted message leaves a gap.
-    pub async fn delete_message(&self, room: &Room, seq: i64) -> Result<bool> {
-        on_pool!(self, db => {
-            let mut tx = db.begin().await?;
-            let done = sqlx::query("DELETE FROM messages WHERE room_id = $1 AND seq = $2")
-                .bind(room.id)
-                .bind(seq)
-                .execute(&mut *tx)
-                .await?;
-            if done.rows_affected() == 0 {
-                return Ok(false);
-            }
-            sqlx::query(
-                "INSERT INTO message_deletions (room_id, seq, deleted_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            )
-            .bind(room.id)
-            .bind(seq)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            Ok(true)
-        })
-    }
+/// The message a reply answers, as the reply is stored.
+#[derive(FromRow)]
+struct Quoted {
+    id: i64,
+    body: String,
+    username: Option<String>,
+    display_name: Option<String>,
+    avatar: Option<String>,
+}
 
-    /// The `seq`s of a room's messages up to `up_to` deleted since `since` (ms), newest first,
-    /// at most `limit`: what a client catching up may still show.
-    pub async fn deletions(&self, room: &Room, up_to: i64, since: i64, limit: i64) -> Result<Vec<i64>> {
-        on_pool!(self, db => {
-            Ok(sqlx::query_scalar(
-                "SELECT seq FROM message_deletions WHERE room_id = $1 AND seq <= $2 AND deleted_at > $3 \
-                 ORDER BY seq DESC LIMIT $4",
-            )
-            .bind(room.id)
-            .bind(up_to)
-            .bind(since)
-            .bind(limit)
-            .fetch_all(db)
-            .await?)
-        })
+/// Which of `names` (lowercased usernames) are members of the room, space separated.
+pub(super) async fn members_among(conn: Conn<'_>, room_id: i64, names: &[String]) -> Result<String> {
+    if names.is_empty() {
+        return Ok(String::new());
     }
+    let sql = format!(
+        "SELECT lower(u.username) FROM room_members m JOIN users u ON u.id = m.user_id \
+         WHERE m.room_id = $1 AND lower(u.username) IN ({})",
+        placeholders(2, names.len())
+    );
+    let found: Vec<String> = on_pool!(conn conn, db => {
+        let mut query = sqlx::query_scalar(&sql).bind(room_id);
+        for name in names {
+            query = query.bind(name);
+        }
+        query.fetch_all(db).await?
+    });
+    // In the order they are written.
+    Ok(names.iter().filter(|name| found.contains(name)).cloned().collect::<Vec<_>>().join(" "))
 }

@@ -20,6 +20,7 @@ macro_rules! on_pool {
 }
 
 mod api_tokens;
+mod changes;
 mod directory;
 mod members;
 mod messages;
@@ -32,6 +33,7 @@ mod throttle;
 mod users;
 
 pub use api_tokens::ApiToken;
+pub use changes::{Actor, Changed, Edited, Refused};
 pub use members::{MemberRoom, UnreadCount};
 pub use messages::{rfc3339, Inserted, NewMessage, StoredMessage};
 pub use provisioning::{SyncEntry, Synced};

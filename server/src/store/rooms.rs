@@ -225,7 +225,7 @@ impl Store {
             Ok(sqlx::query_as(
                 "SELECT r.name, r.title, r.kind, o.username AS owner, \
                         (SELECT COUNT(*) FROM room_members c WHERE c.room_id = r.id) AS members, \
-                        (SELECT COUNT(*) FROM messages m WHERE m.room_id = r.id) AS messages \
+                        (SELECT COUNT(*) FROM messages m WHERE m.room_id = r.id AND m.deleted_at IS NULL) AS messages \
                  FROM rooms r LEFT JOIN users o ON o.id = r.owner_id \
                  WHERE $1 IS NULL OR r.name = $1 \
                  ORDER BY r.name <> $2, r.kind = 'direct', lower(r.title), r.id",

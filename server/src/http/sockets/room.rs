@@ -1,10 +1,12 @@
 //! `/ws/chatroom/<name>/`: the room socket. Authenticated by the session cookie at the upgrade;
 //! open to whoever may see the room (members, and anyone signed in for a public room);
-//! receives `{"body": "..."}` frames from members; sends the room's events (see `app::protocol`).
+//! receives `{"body": "..."}` frames and edits, deletions and reactions from members; sends the
+//! room's events (see `app::protocol`). Resumes after the client's last message (`?after=`)
+//! and its last change (`?since=`).
 
 use std::sync::Arc;
 
-use app::domain::{BodyError, ClientId, MessageBody};
+use app::domain::{BodyError, ClientId, Emoji, MessageBody};
 use app::protocol::{ClientControl, ClientFrame, ErrorCode, ServerEvent};
 use axum::extract::ws::{close_code, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
@@ -23,15 +25,28 @@ use super::{
 use crate::error::Error;
 use crate::metrics::{Held, SocketKind};
 use crate::realtime::hub::{self, Frame, Membership};
+use crate::services::changes::{self, ChangeError};
 use crate::services::messaging::{self, PostError, Posted};
 use crate::services::throttle::SocketSlot;
 use crate::state::AppState;
-use crate::store::{Room, User};
+use crate::store::{Room, StoredMessage, User};
 
 /// `?after=<seq>`: the last message the client has; it is first sent every later one.
+/// `?since=<change>`: the last change it applied; it is first sent the current state of each
+/// of its messages changed since (without it, no changes are replayed).
 #[derive(Debug, serde::Deserialize)]
 pub struct Resume {
     after: Option<String>,
+    since: Option<String>,
+}
+
+/// A resume position: absent, or a number of 0 or more.
+fn position(raw: Option<&str>, what: &'static str) -> Result<Option<i64>, Error> {
+    match raw.map(str::parse::<i64>) {
+        None => Ok(None),
+        Some(Ok(n)) if n >= 0 => Ok(Some(n)),
+        Some(_) => Err(Error::BadRequest(what)),
+    }
 }
 
 pub async fn upgrade(
@@ -42,26 +57,24 @@ pub async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Result<Response, Error> {
     let super::Admitted { user, slot, session } = authorize(&state, &headers).await?;
-    let after = match resume.after.as_deref().map(str::parse::<i64>) {
-        None => None,
-        Some(Ok(seq)) if seq >= 0 => Some(seq),
-        Some(_) => return Err(Error::BadRequest("after must be the seq of the last message you have (0 or more)")),
-    };
+    let after = position(resume.after.as_deref(), "after must be the seq of the last message you have (0 or more)")?;
+    let since = position(resume.since.as_deref(), "since must be the last change number you saw (0 or more)")?;
     // A private room of others answers exactly like a room that does not exist.
     let (room, is_member) =
         crate::services::rooms::viewable(&state, &user, name.trim_end_matches('/')).await?.ok_or(Error::NotFound)?;
     let open = state.metrics.socket_opened(SocketKind::Room);
     let held = (slot, open);
     let (room, user) = (Arc::new(room), Arc::new(user));
-    let socket = RoomSocket { state, room, user, is_member, sent: 0, session, _held: held };
+    let socket = RoomSocket { state, room, user, is_member, sent: 0, changed: 0, session, _held: held };
     let span = tracing::Span::current();
-    Ok(limited(ws).on_upgrade(move |ws| socket.serve(ws, after).instrument(span)).into_response())
+    Ok(limited(ws).on_upgrade(move |ws| socket.serve(ws, after, since).instrument(span)).into_response())
 }
 
 /// Typing signals are passed on at most this often per person and room.
 const TYPING_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// How many missed messages are read from the database at a time while catching up.
+/// How many missed messages (or changed ones) are read from the database at a time while
+/// catching up.
 const CATCH_UP_BATCH: i64 = 500;
 
 /// How many of its frames a socket may have waiting for an answer (a message being stored, a
@@ -86,6 +99,9 @@ struct RoomSocket {
     /// that arrives ahead of others (stored through another instance, with copies late or
     /// lost while the bus was down) makes the socket read the ones in between first.
     sent: i64,
+    /// The last change number this socket sent (or knows the client has), likewise: a change
+    /// that arrives ahead of others makes it read the changed messages first.
+    changed: i64,
     /// The hash of the session it came with.
     session: Vec<u8>,
     /// Its place among its person's sockets, and in the count of open sockets, while it lives.
@@ -100,19 +116,22 @@ enum Next {
 
 impl RoomSocket {
     #[tracing::instrument(name = "room_socket", skip_all, fields(room = %self.room.name, user = %self.user.username))]
-    async fn serve(mut self, mut socket: WebSocket, after: Option<i64>) {
+    async fn serve(mut self, mut socket: WebSocket, after: Option<i64>, since: Option<i64>) {
         // Where this socket starts: after what the client has, else after the room's newest
-        // message (read before subscribing, so that one stored in between shows up as a gap).
-        self.sent = match after {
-            Some(after) => after,
-            None => match Box::pin(self.state.store.last_seq(self.room.id)).await {
-                Ok(last) => last,
-                Err(error) => {
-                    tracing::error!(%error, "could not read where a room is");
-                    close(&mut socket, close_code::AGAIN, Utf8Bytes::from_static("try again")).await;
-                    return;
-                }
-            },
+        // message and change (read before subscribing, so that one made in between shows up
+        // as a gap).
+        let (last_seq, last_change) = match Box::pin(self.state.store.position(self.room.id)).await {
+            Ok(position) => position,
+            Err(error) => {
+                tracing::error!(%error, "could not read where a room is");
+                close(&mut socket, close_code::AGAIN, Utf8Bytes::from_static("try again")).await;
+                return;
+            }
+        };
+        self.sent = after.unwrap_or(last_seq);
+        self.changed = match after {
+            Some(_) => since.unwrap_or(last_change),
+            None => last_change,
         };
         // Subscribe before reading what was missed: a message stored meanwhile is then both
         // read and received, and the `seq` check sends it once. Nothing falls in between.
@@ -126,10 +145,15 @@ impl RoomSocket {
                 return;
             }
         }
-        if after.is_some()
-            && (Box::pin(self.tell_deletions(&mut socket)).await.is_err() || self.catch_up(&mut socket).await.is_err())
-        {
-            return;
+        // The changes to what the client has first, then what it does not have, as it is now.
+        if after.is_some() {
+            if self.catch_up_changes(&mut socket).await.is_err() {
+                return;
+            }
+            self.changed = self.changed.max(last_change);
+            if self.catch_up(&mut socket).await.is_err() {
+                return;
+            }
         }
         let mut heartbeat = Heartbeat::new(&self.state);
         let mut pending: FuturesUnordered<Pending> = FuturesUnordered::new();
@@ -235,8 +259,27 @@ impl RoomSocket {
                         }
                     }
                 }
+                Ok(Frame::Change { change, seq, text }) => {
+                    if change > self.changed {
+                        let next = change == self.changed + 1;
+                        if seq > self.sent {
+                            // Its message was not sent yet: catching up sends it as it is now.
+                            if self.catch_up(socket).await.is_err() {
+                                return Next::Stop;
+                            }
+                        } else if next {
+                            if feed(socket, text).await.is_err() {
+                                return Next::Stop;
+                            }
+                        }
+                        if !next && self.catch_up_changes(socket).await.is_err() {
+                            return Next::Stop;
+                        }
+                        self.changed = self.changed.max(change);
+                    }
+                }
                 Ok(Frame::Resync) => {
-                    if self.catch_up(socket).await.is_err() {
+                    if self.catch_up(socket).await.is_err() || self.catch_up_changes(socket).await.is_err() {
                         return Next::Stop;
                     }
                 }
@@ -287,22 +330,34 @@ impl RoomSocket {
         }
     }
 
-    /// Tells a client resuming after `sent` which of the messages it may have were deleted
-    /// while it was away: it removes them.
-    async fn tell_deletions(&self, socket: &mut WebSocket) -> Result<(), ()> {
-        let since = crate::store::now_ms() - DELETIONS_TOLD_FOR.as_millis() as i64;
-        let deleted = match self.state.store.deletions(&self.room, self.sent, since, DELETIONS_TOLD_AT_MOST).await {
-            Ok(deleted) => deleted,
-            Err(error) => {
-                // Only a stale line on a screen: not worth refusing the socket for.
-                tracing::warn!(%error, "could not read deleted messages");
+    /// Sends the current state of every message up to `sent` changed after `changed`, in
+    /// change order, and moves `changed` to the last one. `Err` as for [`Self::catch_up`].
+    async fn catch_up_changes(&mut self, socket: &mut WebSocket) -> Result<(), ()> {
+        Box::pin(self.catch_up_changes_from_store(socket)).await
+    }
+
+    async fn catch_up_changes_from_store(&mut self, socket: &mut WebSocket) -> Result<(), ()> {
+        loop {
+            let batch = match self.state.store.changes_after(&self.room, self.changed, self.sent, CATCH_UP_BATCH).await {
+                Ok(batch) => batch,
+                Err(error) => {
+                    tracing::error!(%error, "could not read changed messages");
+                    close(socket, close_code::AGAIN, Utf8Bytes::from_static("try again")).await;
+                    return Err(());
+                }
+            };
+            let done = (batch.len() as i64) < CATCH_UP_BATCH;
+            for stored in batch {
+                self.changed = self.changed.max(stored.change_seq);
+                for event in change_events(&self.room.name, stored) {
+                    feed(socket, hub::encode(&event)).await?;
+                }
+            }
+            flush(socket).await?;
+            if done {
                 return Ok(());
             }
-        };
-        for seq in deleted {
-            feed(socket, hub::encode(&ServerEvent::MessageDeleted { room: self.room.name.clone(), seq })).await?;
         }
-        flush(socket).await
     }
 
     /// Sends every message after `sent`, oldest first, and moves `sent` to the last one. `Err`
@@ -362,6 +417,26 @@ impl RoomSocket {
                 );
             }
             Some(ClientControl::Typing) => return self.typing(),
+            Some(ClientControl::Edit { seq, body }) => {
+                let body = match MessageBody::parse(&body) {
+                    Ok(body) => body,
+                    Err(error) => return Handled::Reply(body_refused(error)),
+                };
+                let (state, room, user, member) = (self.state.clone(), self.room.clone(), self.user.clone(), self.is_member);
+                return later(async move { changes::edit(&state, &room, &user, member, seq, &body).await });
+            }
+            Some(ClientControl::Delete { seq }) => {
+                let (state, room, user) = (self.state.clone(), self.room.clone(), self.user.clone());
+                return later(async move { changes::delete(&state, &room, &user, seq).await });
+            }
+            Some(ClientControl::React { seq, emoji, on }) => {
+                let emoji = match Emoji::parse(&emoji) {
+                    Ok(emoji) => emoji,
+                    Err(message) => return Handled::Reply(ServerEvent::error(ErrorCode::BadEmoji, message)),
+                };
+                let (state, room, user, member) = (self.state.clone(), self.room.clone(), self.user.clone(), self.is_member);
+                return later(async move { changes::react(&state, &room, &user, member, seq, &emoji, on).await });
+            }
             None => {}
         }
         let frame: ClientFrame = match serde_json::from_str(text) {
@@ -375,14 +450,9 @@ impl RoomSocket {
         };
         let body = match MessageBody::parse(&frame.body) {
             Ok(body) => body,
-            Err(error) => {
-                let code = match error {
-                    BodyError::Empty => ErrorCode::EmptyBody,
-                    BodyError::TooLong => ErrorCode::BodyTooLong,
-                };
-                return Handled::Reply(ServerEvent::error(code, error.message()));
-            }
+            Err(error) => return Handled::Reply(body_refused(error)),
         };
+        let reply_to = frame.reply_to;
         let client_id = match frame.client_id.as_deref().map(ClientId::parse).transpose() {
             Ok(client_id) => client_id,
             Err(message) => return Handled::Reply(ServerEvent::error(ErrorCode::MalformedFrame, &message)),
@@ -405,7 +475,8 @@ impl RoomSocket {
                         Err(error) => return Some(unavailable(&PostError::Store(error))),
                     }
                 }
-                let answer = state.committer.submit(room, user, body, client_id).await;
+                let refused_id = client_id.as_ref().map(|id| id.as_str().to_owned());
+                let answer = state.committer.submit(room, user, body, client_id, reply_to).await;
                 match answer.await.unwrap_or(Err(PostError::RoomGone)) {
                     // The broadcast itself is the acknowledgement.
                     Ok(Posted::New(_)) => None,
@@ -414,6 +485,12 @@ impl RoomSocket {
                     Err(PostError::NotMember) => {
                         Some(ServerEvent::error(ErrorCode::NotMember, "join the room to post in it"))
                     }
+                    Err(error @ PostError::NoSuchReply) => Some(ServerEvent::Error {
+                        code: ErrorCode::NoSuchMessage,
+                        message: error.to_string(),
+                        retry_after_ms: None,
+                        client_id: refused_id,
+                    }),
                     Err(error) => Some(unavailable(&error)),
                 }
             }
@@ -461,14 +538,46 @@ enum Handled {
     Done,
 }
 
+/// A change's outcome as the asking socket is answered: nothing when made (the broadcast
+/// is the acknowledgement), else the refusal.
+fn later(change: impl std::future::Future<Output = Result<(), ChangeError>> + Send + 'static) -> Handled {
+    Handled::Later(async move { change.await.err().map(|error| error.event()) }.boxed())
+}
+
+fn body_refused(error: BodyError) -> ServerEvent {
+    let code = match error {
+        BodyError::Empty => ErrorCode::EmptyBody,
+        BodyError::TooLong => ErrorCode::BodyTooLong,
+    };
+    ServerEvent::error(code, error.message())
+}
+
 fn unavailable(error: &PostError) -> ServerEvent {
     tracing::error!(%error, "could not store a message");
     ServerEvent::error(ErrorCode::Unavailable, "the message could not be saved: please send it again")
 }
 
-/// How far back a reconnecting client is told of deleted messages it may still show.
-const DELETIONS_TOLD_FOR: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 60 * 60);
-const DELETIONS_TOLD_AT_MOST: i64 = 500;
+/// The events that bring a client's copy of a changed message up to date: `message_deleted`,
+/// or its body if it was edited and its reactions (each with the message's last change).
+fn change_events(room: &str, stored: StoredMessage) -> Vec<ServerEvent> {
+    let (seq, change) = (stored.seq, stored.change_seq);
+    if stored.is_deleted() {
+        return vec![ServerEvent::MessageDeleted { room: room.to_owned(), seq, change }];
+    }
+    let mut events = Vec::with_capacity(2);
+    if let Some(edited_at) = stored.edited_at {
+        events.push(ServerEvent::MessageEdited {
+            room: room.to_owned(),
+            seq,
+            body: stored.body.clone(),
+            edited_at: crate::store::rfc3339(edited_at),
+            mentions: stored.mention_list(),
+            change,
+        });
+    }
+    events.push(ServerEvent::Reactions { room: room.to_owned(), seq, reactions: stored.reactions, change });
+    events
+}
 
 /// Queues a frame for the client without flushing (the socket's write buffer sends it when
 /// full, or at the next [`flush`]).

@@ -21,6 +21,10 @@ pub enum Frame {
     /// An encoded `message` event and its `seq`, so that a socket catching up from the
     /// database can skip what it already sent.
     Message { seq: i64, text: Utf8Bytes },
+    /// An encoded change to a stored message (`message_edited`, `message_deleted`,
+    /// `reactions`) with the room's change number it took and the message's `seq`, so that a
+    /// socket can skip what it already sent and notice what it missed.
+    Change { change: i64, seq: i64, text: Utf8Bytes },
     /// An event about `user_id` that their own sockets do not need (they are typing).
     About { user_id: i64, text: Utf8Bytes },
     /// The room is gone for `user_id` (for everyone when `None`): the matching sockets send

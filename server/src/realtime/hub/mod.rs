@@ -144,6 +144,9 @@ impl Hub {
                 drop(unread);
                 self.wake.notify_one();
             }
+            Envelope::Change { room_id, change, seq, text } => {
+                self.to_room(*room_id, Frame::Change { change: *change, seq: *seq, text: text.0.clone() })
+            }
             Envelope::About { room_id, user_id, text } => {
                 self.to_room(*room_id, Frame::About { user_id: *user_id, text: text.0.clone() })
             }
@@ -209,6 +212,12 @@ impl Hub {
     /// counts it as unread for its other members with the app open.
     pub fn publish_message(&self, room_id: i64, seq: i64, author_id: Option<i64>, text: Utf8Bytes) {
         self.dispatch(Envelope::Message { room_id, seq, author_id, text: Text(text) });
+    }
+
+    /// Hands a change to a stored message (numbered `change` in its room) to every socket in
+    /// the room.
+    pub fn publish_change(&self, room_id: i64, change: i64, seq: i64, text: Utf8Bytes) {
+        self.dispatch(Envelope::Change { room_id, change, seq, text: Text(text) });
     }
 
     /// Hands an event about one person to everyone else in the room.

@@ -86,6 +86,7 @@ impl RedisBroker {
         match envelope {
             Envelope::Room { room_id, .. }
             | Envelope::Message { room_id, .. }
+            | Envelope::Change { room_id, .. }
             | Envelope::About { room_id, .. }
             | Envelope::Close { room_id, .. }
             | Envelope::Count { room_id, .. }
