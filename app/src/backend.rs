@@ -11,8 +11,8 @@ use http::{HeaderMap, HeaderValue};
 use crate::domain::{Bio, DisplayName, Email, Emoji, MessageBody, Password, Role, RoomTitle, Username, Visibility};
 use crate::error::AppError;
 use crate::model::{
-    AdminOverview, Author, AdminRoomPage, CurrentUser, HistoryPage, Person, Profile, PublicRoom, RoomPage, RoomSettings,
-    RoomSummary, SessionInfo,
+    AdminOverview, AdminRoomPage, Author, CurrentUser, HistoryPage, Person, Profile, PublicRoom, RoomPage,
+    RoomSettings, RoomSummary, SessionInfo,
 };
 
 /// Where a request came from, as the server worked it out (put in the request's extensions).

@@ -136,7 +136,9 @@ fn is_one_emoji(text: &str) -> bool {
             [base, rest @ ..] => {
                 is_pictograph(*base)
                     && rest.iter().all(|c| {
-                        *c == '\u{FE0F}' || ('\u{1F3FB}'..='\u{1F3FF}').contains(c) || ('\u{E0020}'..='\u{E007F}').contains(c)
+                        *c == '\u{FE0F}'
+                            || ('\u{1F3FB}'..='\u{1F3FF}').contains(c)
+                            || ('\u{E0020}'..='\u{E007F}').contains(c)
                     })
             }
             [] => false,
@@ -187,10 +189,12 @@ mod tests {
 
     #[test]
     fn a_reaction_is_one_emoji() {
-        for ok in ["👍", "❤️", "👍🏽", "🇫🇷", "1️⃣", "#⃣", "👩‍💻", "👨‍👩‍👧‍👦", "🏴󠁧󠁢󠁳󠁣󠁴󠁿", " 🎉 ", "©️"] {
+        for ok in ["👍", "❤️", "👍🏽", "🇫🇷", "1️⃣", "#⃣", "👩‍💻", "👨‍👩‍👧‍👦", "🏴󠁧󠁢󠁳󠁣󠁴󠁿", " 🎉 ", "©️"]
+        {
             assert_eq!(Emoji::parse(ok).map(|e| e.as_str().to_owned()), Ok(ok.trim().to_owned()), "{ok:?}");
         }
-        for bad in ["", " ", "a", "ok", "👍👍", "🇫", "🇫🇷🇩🇪", "1", "👍a", "\u{200D}", "👍\u{200D}", "<b>", "\u{FE0F}"] {
+        for bad in ["", " ", "a", "ok", "👍👍", "🇫", "🇫🇷🇩🇪", "1", "👍a", "\u{200D}", "👍\u{200D}", "<b>", "\u{FE0F}"]
+        {
             assert!(Emoji::parse(bad).is_err(), "{bad:?}");
         }
         for emoji in REACTION_PALETTE {

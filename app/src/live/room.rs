@@ -9,9 +9,7 @@ use leptos::prelude::*;
 use super::transport::{Connection, Status, Storage};
 use super::{new_client_id, now_ms, page_is_seen};
 use crate::model::RoomPage;
-use crate::protocol::{
-    Author, ChatMessage, ClientControl, ClientFrame, ClosedReason, ErrorCode, Quote, ServerEvent,
-};
+use crate::protocol::{Author, ChatMessage, ClientControl, ClientFrame, ClosedReason, ErrorCode, Quote, ServerEvent};
 
 /// A page says its person is typing at most this often, and shows someone else typing for
 /// this long after their last signal.
@@ -196,9 +194,9 @@ impl RoomLive {
 
     /// Sends a control frame if the socket is open; otherwise says to try again.
     fn control(&self, control: ClientControl) -> bool {
-        let sent = self.connection.with_value(|connection| {
-            connection.as_ref().is_some_and(|c| c.send(&control.to_json()).is_ok())
-        });
+        let sent = self
+            .connection
+            .with_value(|connection| connection.as_ref().is_some_and(|c| c.send(&control.to_json()).is_ok()));
         if !sent {
             self.error.set(Some("not connected right now: try again in a moment".into()));
         }

@@ -136,7 +136,9 @@ impl Admin for Services {
         let me = admin(self, user).await?;
         let room = any_room(self, name).await?;
         match super::changes::delete(self, &room, &me, seq).await {
-            Err(super::changes::ChangeError::NoSuchMessage) => Err(AppError::Invalid("that message is gone already".into())),
+            Err(super::changes::ChangeError::NoSuchMessage) => {
+                Err(AppError::Invalid("that message is gone already".into()))
+            }
             other => Ok(other?),
         }
     }

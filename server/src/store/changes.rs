@@ -34,7 +34,10 @@ pub enum Refused {
 #[derive(Debug)]
 pub enum Changed<T> {
     /// Made, under this change number.
-    Made { change: i64, done: T },
+    Made {
+        change: i64,
+        done: T,
+    },
     /// Nothing to do (a reaction that was already there, or already taken back).
     Unchanged,
     Refused(Refused),
@@ -152,7 +155,14 @@ impl Store {
 
     /// Adds (`on`) or takes back a person's reaction; gives the message's reactions after.
     /// Adding one already there, or taking back one that is not, changes nothing.
-    pub async fn react(&self, room: &Room, seq: i64, user_id: i64, emoji: &str, on: bool) -> Result<Changed<Vec<Reaction>>> {
+    pub async fn react(
+        &self,
+        room: &Room,
+        seq: i64,
+        user_id: i64,
+        emoji: &str,
+        on: bool,
+    ) -> Result<Changed<Vec<Reaction>>> {
         let made = on_pool!(self, db => {
             let mut tx = db.begin().await?;
             let Some((change, message)) = begin_change(Conn::from(&mut *tx), room.id, seq).await? else {

@@ -141,10 +141,8 @@ const MESSAGES_BEFORE: &str = concat!(
     message_columns!(),
     "WHERE m.room_id = $1 AND m.seq < $2 AND m.deleted_at IS NULL ORDER BY m.seq DESC LIMIT $3"
 );
-const MESSAGES_AFTER: &str = concat!(
-    message_columns!(),
-    "WHERE m.room_id = $1 AND m.seq > $2 AND m.deleted_at IS NULL ORDER BY m.seq LIMIT $3"
-);
+const MESSAGES_AFTER: &str =
+    concat!(message_columns!(), "WHERE m.room_id = $1 AND m.seq > $2 AND m.deleted_at IS NULL ORDER BY m.seq LIMIT $3");
 const MESSAGE_BY_CLIENT_ID: &str =
     concat!(message_columns!(), "WHERE m.room_id = $1 AND m.author_id = $2 AND m.client_id = $3");
 const MESSAGE_BY_SEQ: &str = concat!(message_columns!(), "WHERE m.room_id = $1 AND m.seq = $2");

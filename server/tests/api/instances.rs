@@ -340,3 +340,63 @@ async fn a_deletion_on_one_instance_recounts_unread_badges_on_the_other() {
     let _: () = app.call_ok("admin_delete_message", &[("room", "public-chat"), ("seq", "2")], &ana).await;
     wait_for_user_event(&mut bob_tab, unread(1)).await;
 }
+
+/// The next event on a socket that changes a message (skipping counts and messages).
+async fn next_message_change(socket: &mut Socket) -> ServerEvent {
+    loop {
+        match next_event(socket).await {
+            ServerEvent::OnlineCount { .. } | ServerEvent::Message(_) => continue,
+            other => return other,
+        }
+    }
+}
+
+#[tokio::test]
+async fn edits_deletions_and_reactions_reach_the_other_instance_live_and_after_a_gap() {
+    let redis = Redis::start();
+    let (app, other) = two_instances(&redis).await;
+    let (ana, bob) = (app.signup("ana").await, app.signup("bob").await);
+    let mut on_a = app.open_url(&room_url(app.port, "public-chat"), &ana.cookie).await;
+    let mut on_b = app.open_url(&room_url(other.port, "public-chat"), &bob.cookie).await;
+    wait_for_count(&mut on_b, 2).await;
+    for n in 1..=3 {
+        send_body(&mut on_a, &format!("message {n}")).await;
+    }
+    for _ in 1..=3 {
+        next_chat_message(&mut on_b).await;
+    }
+
+    // Live: what Ana changes through A reaches Bob's socket on B.
+    let edit = serde_json::json!({ "type": "edit", "seq": 1, "body": "message one" }).to_string();
+    send_text(&mut on_a, &edit).await;
+    assert!(matches!(next_message_change(&mut on_b).await, ServerEvent::MessageEdited { seq: 1, change: 1, .. }));
+    next_message_change(&mut on_a).await;
+    send_text(&mut on_b, r#"{"type":"react","seq":2,"emoji":"👍","on":true}"#).await;
+    match next_message_change(&mut on_a).await {
+        ServerEvent::Reactions { seq: 2, reactions, change: 2, .. } => assert_eq!(reactions[0].people, ["bob"]),
+        other => panic!("expected bob's reaction on A, got {other:?}"),
+    }
+    next_message_change(&mut on_b).await;
+
+    // After a gap: Bob's page on B was away while Ana deleted 3 and edited 2 through A.
+    drop(on_b);
+    send_text(&mut on_a, r#"{"type":"delete","seq":3}"#).await;
+    send_text(&mut on_a, &serde_json::json!({ "type": "edit", "seq": 2, "body": "message two" }).to_string()).await;
+    for _ in 0..2 {
+        next_message_change(&mut on_a).await;
+    }
+    let url = format!("{}?after=3&since=2", room_url(other.port, "public-chat"));
+    let mut resumed = app.open_url(&url, &bob.cookie).await;
+    let mut told = Vec::new();
+    while told.len() < 3 {
+        told.push(match next_message_change(&mut resumed).await {
+            ServerEvent::MessageDeleted { seq, change, .. } => format!("{seq} deleted at {change}"),
+            ServerEvent::MessageEdited { seq, body, change, .. } => format!("{seq} is {body:?} at {change}"),
+            ServerEvent::Reactions { seq, reactions, change, .. } => {
+                format!("{seq} has {} at {change}", reactions.len())
+            }
+            other => panic!("unexpected {other:?}"),
+        });
+    }
+    assert_eq!(told, ["3 deleted at 3", "2 is \"message two\" at 4", "2 has 1 at 4"]);
+}

@@ -6,6 +6,7 @@ mod accounts;
 mod administration;
 mod avatars;
 mod backup;
+mod changes;
 mod connections;
 mod directory;
 mod group_rooms;

@@ -338,7 +338,8 @@ impl RoomSocket {
 
     async fn catch_up_changes_from_store(&mut self, socket: &mut WebSocket) -> Result<(), ()> {
         loop {
-            let batch = match self.state.store.changes_after(&self.room, self.changed, self.sent, CATCH_UP_BATCH).await {
+            let batch = match self.state.store.changes_after(&self.room, self.changed, self.sent, CATCH_UP_BATCH).await
+            {
                 Ok(batch) => batch,
                 Err(error) => {
                     tracing::error!(%error, "could not read changed messages");
@@ -422,7 +423,8 @@ impl RoomSocket {
                     Ok(body) => body,
                     Err(error) => return Handled::Reply(body_refused(error)),
                 };
-                let (state, room, user, member) = (self.state.clone(), self.room.clone(), self.user.clone(), self.is_member);
+                let (state, room, user, member) =
+                    (self.state.clone(), self.room.clone(), self.user.clone(), self.is_member);
                 return later(async move { changes::edit(&state, &room, &user, member, seq, &body).await });
             }
             Some(ClientControl::Delete { seq }) => {
@@ -434,7 +436,8 @@ impl RoomSocket {
                     Ok(emoji) => emoji,
                     Err(message) => return Handled::Reply(ServerEvent::error(ErrorCode::BadEmoji, message)),
                 };
-                let (state, room, user, member) = (self.state.clone(), self.room.clone(), self.user.clone(), self.is_member);
+                let (state, room, user, member) =
+                    (self.state.clone(), self.room.clone(), self.user.clone(), self.is_member);
                 return later(async move { changes::react(&state, &room, &user, member, seq, &emoji, on).await });
             }
             None => {}
