@@ -56,6 +56,8 @@ pub struct RoomLive {
     pub editing: RwSignal<Option<i64>>,
     /// The message the next one answers.
     pub replying: RwSignal<Option<Quote>>,
+    /// The message a quote was followed to, shown highlighted for a moment.
+    pub highlight: RwSignal<Option<i64>>,
     connection: StoredValue<Option<Connection>, Storage>,
 }
 
@@ -99,6 +101,7 @@ impl RoomLive {
             moderates: page.moderates,
             editing: RwSignal::new(None),
             replying: RwSignal::new(None),
+            highlight: RwSignal::new(None),
             connection: StoredValue::new_with_storage(None),
         }
     }
@@ -180,6 +183,12 @@ impl RoomLive {
             ServerEvent::Error { code: ErrorCode::RateLimited, retry_after_ms, .. } => {
                 self.slowed.set(true);
                 self.resend_after(retry_after_ms.unwrap_or(1000));
+            }
+            // A message refused for good (it answers one that was deleted): it leaves the
+            // outbox, and the page says why.
+            ServerEvent::Error { message, client_id: Some(id), .. } => {
+                self.outbox.update(|outbox| outbox.retain(|o| o.client_id != id));
+                self.error.set(Some(message));
             }
             ServerEvent::Error { message, .. } => self.error.set(Some(message)),
             _ => {}

@@ -2,7 +2,9 @@
 
 mod account;
 mod admin;
+mod composer;
 mod directory;
+mod message;
 mod profile;
 mod room;
 mod room_settings;

@@ -9,14 +9,16 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use super::composer::MessageBox;
+use super::message::MessageItem;
 use crate::api::rooms::{get_room, history, JoinRoom};
 use crate::components::{form_error, loaded, Avatar, FormError, OnlineDot};
-use crate::domain::{MessageBody, RoomName};
+use crate::domain::RoomName;
 use crate::format::{self, Mentions};
 use crate::live::room::RoomLive;
 use crate::live::{self, Status};
 use crate::model::{RoomKind, RoomPage as RoomData};
-use crate::protocol::{Author, ChatMessage, ClosedReason};
+use crate::protocol::{Author, ClosedReason, Quote};
 use crate::url;
 
 #[component]
@@ -41,12 +43,24 @@ pub fn RoomPage() -> impl IntoView {
 #[component]
 fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
     let live = RoomLive::new(&page);
+    // `?reply=<seq>` (the Reply link without JavaScript) opens the page answering that message.
+    let query = use_query_map();
+    let replying = query.read_untracked().get("reply").and_then(|seq| seq.parse::<i64>().ok());
+    if let Some(message) = replying.and_then(|seq| page.messages.iter().find(|m| m.seq == seq)) {
+        live.replying.set(Some(Quote {
+            seq: message.seq,
+            author: message.author.clone(),
+            excerpt: Quote::excerpt_of(&message.body),
+            deleted: false,
+        }));
+    }
     // A page of older messages stays still; the latest messages stay live.
     if !page.is_history {
         live::room::connect(live);
     }
 
     let list: NodeRef<html::Ol> = NodeRef::new();
+    let (is_member, is_history) = (page.is_member, page.is_history);
     // Whether the reader is at the newest message; scrolling up to read history unsets it, so
     // arriving messages do not pull them back down.
     let at_bottom = StoredValue::new(true);
@@ -115,6 +129,39 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
         event.prevent_default();
         load_older();
     };
+    // Following a reply's quote: to the message if it is shown, else after loading the pages
+    // of history before it (up to 10); further back, the link's own history page.
+    let jump = {
+        let name = name.clone();
+        Callback::new(move |seq: i64| -> bool {
+            if live.messages.with_untracked(|m| m.iter().any(|m| m.seq == seq)) {
+                show_message(live, seq);
+                return true;
+            }
+            if page.is_history || !live.has_older.get_untracked() {
+                return false;
+            }
+            let name = name.clone();
+            leptos::task::spawn_local(async move {
+                for _ in 0..JUMP_PAGES {
+                    let Some(before) = live.first_seq() else { break };
+                    match history(name.clone(), before).await {
+                        Ok(older) => live.prepend(older.messages, older.has_older),
+                        Err(error) => {
+                            live.error.set(Some(error.to_string()));
+                            return;
+                        }
+                    }
+                    if live.first_seq().is_some_and(|first| first <= seq) || !live.has_older.get_untracked() {
+                        break;
+                    }
+                }
+                at_bottom.set_value(false);
+                show_message(live, seq);
+            });
+            true
+        })
+    };
 
     let heading = match (&page.room.kind, &page.room.other) {
         (RoomKind::Direct, Some(other)) => view! {
@@ -136,8 +183,6 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
     let settings = (page.room.kind != RoomKind::Direct && page.room.name != RoomName::PUBLIC)
         .then(|| view! { <a class="settings-link" href=url::room_settings(&page.room.name)>"Members"</a> });
     let title = page.room.title.clone();
-    let is_member = page.is_member;
-    let is_history = page.is_history;
     let room = name.clone();
     view! {
         // The document title outlives this view by a moment when the room reloads (after
@@ -166,7 +211,11 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
                 <For
                     each=move || live.messages.get()
                     key=|message| message.seq
-                    children=move |message| view! { <MessageItem message local_time/> }
+                    children={
+                        let room = name.clone();
+                        let can_act = is_member && !is_history;
+                        move |message| view! { <MessageItem message live local_time room=room.clone() can_act jump/> }
+                    }
                 />
                 <For
                     each=move || live.outbox.get()
@@ -211,73 +260,29 @@ fn JoinBox(room: String, title: String, join: ServerAction<JoinRoom>) -> impl In
     }
 }
 
-#[component]
-fn MessageItem(message: ChatMessage, local_time: RwSignal<bool>) -> impl IntoView {
-    let created_at = message.created_at.clone();
-    let time = move || {
-        if local_time.get() {
-            live::local_clock(&created_at)
-        } else {
-            utc_clock(&created_at)
-        }
-    };
-    view! {
-        <li class="message" data-seq=message.seq>
-            <Avatar name=message.author.display_name.clone() url=message.author.avatar.clone() small=true/>
-            <div class="meta">
-                <span class="author" title=format!("@{}", message.author.username)>{message.author.display_name}</span>
-                <time datetime=message.created_at.clone()>{time}</time>
-            </div>
-            <div class="body" inner_html=format::to_html(&message.body, Mentions::default())></div>
-        </li>
-    }
-}
+/// How many pages of history a followed quote may load before its message.
+const JUMP_PAGES: usize = 10;
 
-/// `HH:MM` of an RFC 3339 UTC timestamp.
-fn utc_clock(created_at: &str) -> String {
-    created_at.get(11..16).unwrap_or_default().to_owned()
-}
-
-/// A plain form that posts to `/api/send_message` (so it works without JavaScript); once
-/// hydrated, Enter or the button sends over the socket instead and the box clears.
-#[component]
-fn MessageBox(room: String, live: RoomLive) -> impl IntoView {
-    let form: NodeRef<html::Form> = NodeRef::new();
-    let input: NodeRef<html::Textarea> = NodeRef::new();
-    let on_submit = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
-        let Some(input) = input.get() else { return };
-        match MessageBody::parse(&input.value()) {
-            Err(error) => live.error.set(Some(error.message())),
-            Ok(body) => {
-                live.send(&body);
-                input.set_value("");
-                live.error.set(None);
+/// Scrolls a shown message into view and highlights it for a moment.
+fn show_message(live: RoomLive, seq: i64) {
+    live.highlight.set(Some(seq));
+    #[cfg(feature = "hydrate")]
+    {
+        request_animation_frame(move || {
+            if let Some(element) = document().get_element_by_id(&format!("m{seq}")) {
+                let options = web_sys::ScrollIntoViewOptions::new();
+                options.set_block(web_sys::ScrollLogicalPosition::Center);
+                element.scroll_into_view_with_scroll_into_view_options(&options);
             }
-        }
-    };
-    let on_keydown = move |event: leptos::ev::KeyboardEvent| {
-        if event.key() == "Enter" && !event.shift_key() && !event.is_composing() {
-            event.prevent_default();
-            if let Some(form) = form.get() {
-                let _ = form.request_submit();
-            }
-        }
-    };
-    view! {
-        <form class="message-box" method="post" action="/api/send_message" node_ref=form on:submit=on_submit>
-            <input type="hidden" name="room" value=room/>
-            <textarea name="body" node_ref=input required rows="2" maxlength=MessageBody::MAX_CHARS
-                placeholder="Write a message… (Enter sends, Shift+Enter for a new line)"
-                aria-label="Message" on:keydown=on_keydown on:input=move |_| live.typed()></textarea>
-            <button type="submit">"Send"</button>
-            <FormError message=move || live.error.get()/>
-            {move || live.slowed.get().then(|| view! {
-                <p class="notice" data-testid="slow-down" aria-live="polite">
-                    "Slow down: your messages are waiting and go out in a moment."
-                </p>
-            })}
-        </form>
+        });
+        set_timeout(
+            move || {
+                if live.highlight.try_get_untracked().flatten() == Some(seq) {
+                    live.highlight.set(None);
+                }
+            },
+            std::time::Duration::from_secs(2),
+        );
     }
 }
 
@@ -293,12 +298,6 @@ fn typing_line(typing: &[(Author, f64)]) -> String {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn utc_clock_reads_hours_and_minutes() {
-        assert_eq!(super::utc_clock("2026-11-24T09:05:59.123Z"), "09:05");
-        assert_eq!(super::utc_clock("garbage"), "");
-    }
-
     #[test]
     fn the_typing_line_names_up_to_two_people() {
         let person = |name: &str| {
