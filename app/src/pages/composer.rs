@@ -208,6 +208,7 @@ pub fn MessageBox(room: String, live: RoomLive) -> impl IntoView {
             })}
         </form>
     }
+    .into_any()
 }
 
 #[cfg(test)]

@@ -79,6 +79,7 @@ pub fn MessageItem(
             {can_act.then(|| view! { <Actions message=message.clone() live room=room.clone() mine/> })}
         </li>
     }
+    .into_any()
 }
 
 /// A reply's one line about the message it answers: a link to it.
@@ -100,6 +101,7 @@ fn QuoteLine(quote: Quote, room: String, jump: Callback<i64, bool>) -> impl Into
             <span aria-hidden="true">"↪ "</span>{text}
         </a>
     }
+    .into_any()
 }
 
 /// The emoji on a message, each a button that adds or takes back the reader's own.
@@ -145,6 +147,7 @@ fn Reactions(
             </div>
         </Show>
     }
+    .into_any()
 }
 
 /// A form that adds (`on`) or takes back one reaction: a plain post without JavaScript.
@@ -180,6 +183,7 @@ fn ReactForm(
             </button>
         </form>
     }
+    .into_any()
 }
 
 /// Closes the menu (`<details>`) a form was submitted from.
@@ -257,6 +261,7 @@ fn Actions(message: ChatMessage, live: RoomLive, room: String, mine: bool) -> im
             {(mine || live.moderates).then(|| view! { <DeleteForm seq live room=room.clone()/> })}
         </div>
     }
+    .into_any()
 }
 
 /// The author's Edit: a form with the body, opened in place (Up-arrow in an empty composer
@@ -330,12 +335,13 @@ fn EditMenu(message: ChatMessage, live: RoomLive, room: String) -> impl IntoView
                 <input type="hidden" name="room" value=room/>
                 <input type="hidden" name="seq" value=seq/>
                 <textarea name="body" node_ref=input rows="2" required maxlength=MessageBody::MAX_CHARS
-                    aria-label="Edit your message" on:keydown=on_keydown>{message.body.clone()}</textarea>
+                    aria-label="Change the text" on:keydown=on_keydown>{message.body.clone()}</textarea>
                 <button type="submit">"Save"</button>
                 <span class="muted hint">"Enter saves, Escape cancels"</span>
             </form>
         </details>
     }
+    .into_any()
 }
 
 #[component]
@@ -358,6 +364,7 @@ fn DeleteForm(seq: i64, live: RoomLive, room: String) -> impl IntoView {
             <button type="submit" class="action danger">"Delete"</button>
         </form>
     }
+    .into_any()
 }
 
 /// Puts the keyboard back in the message box.

@@ -165,29 +165,6 @@ impl Store {
             let mut authors: std::collections::HashMap<i64, (String, Option<String>, Option<String>)> =
                 std::collections::HashMap::new();
             for message in messages {
-                // A reply needs its message, in this room and not deleted.
-                let quote = match message.reply_to {
-                    None => None,
-                    Some(seq) => {
-                        let quoted: Option<Quoted> = sqlx::query_as(
-                            "SELECT q.id, q.body, u.username, u.display_name, u.avatar FROM messages q \
-                             LEFT JOIN users u ON u.id = q.author_id \
-                             WHERE q.room_id = $1 AND q.seq = $2 AND q.deleted_at IS NULL",
-                        )
-                        .bind(message.room_id)
-                        .bind(seq)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                        match quoted {
-                            Some(quoted) => Some(quoted),
-                            None => {
-                                outcomes.push(Inserted::NoSuchReply);
-                                continue;
-                            }
-                        }
-                    }
-                };
-                let mentions = members_among(Conn::from(&mut *tx), message.room_id, message.mentions).await?;
                 let seq: Option<i64> =
                     sqlx::query_scalar("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq")
                         .bind(message.room_id)
@@ -197,6 +174,32 @@ impl Store {
                     outcomes.push(Inserted::Gone);
                     continue;
                 };
+                // After taking the seq, never before: SQLite's transaction must start with
+                // its write (a read first could find the snapshot stale when it writes).
+                // A reply needs its message, in this room and not deleted.
+                let quote = match message.reply_to {
+                    None => None,
+                    Some(answered) => {
+                        let quoted: Option<Quoted> = sqlx::query_as(
+                            "SELECT q.id, q.body, u.username, u.display_name, u.avatar FROM messages q \
+                             LEFT JOIN users u ON u.id = q.author_id \
+                             WHERE q.room_id = $1 AND q.seq = $2 AND q.deleted_at IS NULL",
+                        )
+                        .bind(message.room_id)
+                        .bind(answered)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        match quoted {
+                            Some(quoted) => Some(quoted),
+                            None => {
+                                give_back_seq(Conn::from(&mut *tx), message.room_id).await?;
+                                outcomes.push(Inserted::NoSuchReply);
+                                continue;
+                            }
+                        }
+                    }
+                };
+                let mentions = members_among(Conn::from(&mut *tx), message.room_id, message.mentions).await?;
                 let created_at = now_ms();
                 // A client id met before means a resend: the unique index refuses the row, the
                 // seq taken above is given back, and the first message stands.
@@ -216,10 +219,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some(id) = id else {
-                    sqlx::query("UPDATE rooms SET last_seq = last_seq - 1 WHERE id = $1")
-                        .bind(message.room_id)
-                        .execute(&mut *tx)
-                        .await?;
+                    give_back_seq(Conn::from(&mut *tx), message.room_id).await?;
                     let stored = sqlx::query_as::<_, StoredMessage>(MESSAGE_BY_CLIENT_ID)
                         .bind(message.room_id)
                         .bind(message.author_id)
@@ -431,6 +431,14 @@ struct Quoted {
     username: Option<String>,
     display_name: Option<String>,
     avatar: Option<String>,
+}
+
+/// Gives back the seq just taken for a message that is not stored.
+async fn give_back_seq(conn: Conn<'_>, room_id: i64) -> Result<()> {
+    on_pool!(conn conn, db => {
+        sqlx::query("UPDATE rooms SET last_seq = last_seq - 1 WHERE id = $1").bind(room_id).execute(db).await?;
+        Ok(())
+    })
 }
 
 /// Which of `names` (lowercased usernames) are members of the room, space separated.

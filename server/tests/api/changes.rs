@@ -466,3 +466,42 @@ async fn a_page_that_was_away_gets_every_change_once_then_live_ones() {
     }
     assert_no_change(&mut resumed).await;
 }
+
+// SQLite lets a transaction that read first fail when it comes to write after another writer:
+// replies (which read the message they answer) must never be refused for that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_are_stored_while_everyone_else_writes() {
+    let app = spawn_app().await;
+    let people = app.many_people("p", 4).await;
+    let mut first = app.socket("public-chat", &people[0]).await;
+    send_body(&mut first, "the question").await;
+    let question = next_message(&mut first).await.seq;
+    let mut writers = Vec::new();
+    for (n, person) in people.iter().enumerate() {
+        let mut socket = app.socket_after("public-chat", person, &question.to_string()).await.unwrap();
+        writers.push(tokio::spawn(async move {
+            for k in 0..25 {
+                let reply =
+                    json!({ "body": format!("{n}:{k}"), "reply_to": question, "client_id": format!("c{n}-{k}") });
+                send_text(&mut socket, &reply.to_string()).await;
+                // Reads are writes too, and they interleave with the replies.
+                send_text(&mut socket, &json!({ "type": "read", "seq": question + k }).to_string()).await;
+            }
+            let mut mine = 0;
+            while mine < 25 {
+                match next_change(&mut socket).await {
+                    ServerEvent::Message(message) if message.body.starts_with(&format!("{n}:")) => {
+                        assert_eq!(message.reply_to.unwrap().seq, question);
+                        mine += 1;
+                    }
+                    ServerEvent::Message(_) => {}
+                    other => panic!("expected messages, got {other:?}"),
+                }
+            }
+        }));
+    }
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    assert_eq!(app.stored_messages("public-chat").await, 101);
+}
