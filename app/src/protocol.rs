@@ -119,6 +119,8 @@ pub enum ClosedReason {
 /// Everything the server sends on the room socket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+// Built once per event and encoded at once, never held in bulk (on wasm32 the lint does not fire).
+#[allow(clippy::large_enum_variant)]
 pub enum ServerEvent {
     /// A message was stored in the room (sent to everyone in it, the sender included: that is
     /// the sender's acknowledgement).
@@ -176,6 +178,8 @@ pub enum ServerEvent {
 /// not about the room on screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+// Built once per event and encoded at once, never held in bulk (on wasm32 the lint does not fire).
+#[allow(clippy::large_enum_variant)]
 pub enum UserEvent {
     /// Someone started a one-to-one chat with this person or added them to a room (or they
     /// joined or created one in another tab): the sidebar gains it.

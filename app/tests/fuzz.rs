@@ -9,7 +9,8 @@
 //! from then on.
 
 use app::domain::{
-    mentions, Bio, BodyError, ClientId, DisplayName, Email, MessageBody, Password, Role, RoomName, RoomTitle, Username,
+    mentions, Bio, BodyError, ClientId, DisplayName, Email, Emoji, MessageBody, Password, Role, RoomName, RoomTitle,
+    Username,
 };
 use app::format::{to_html, Mentions};
 use app::protocol::{ClientControl, ClientFrame, ProvisioningRequest};
@@ -134,6 +135,12 @@ fn newtypes_hold_their_promises(text: &str) {
     }
     if let Some(room) = RoomName::parse(text) {
         assert!(room.as_str().chars().count() <= RoomName::MAX_CHARS);
+    }
+    if let Ok(emoji) = Emoji::parse(text) {
+        let e = emoji.as_str();
+        assert!(!e.is_empty() && e.len() <= Emoji::MAX_BYTES && e == e.trim(), "{e:?}");
+        assert!(!e.chars().any(|c| c.is_alphabetic() || c.is_control() || c.is_whitespace()), "{e:?}");
+        assert_eq!(Emoji::parse(e), Ok(emoji.clone()));
     }
     let found = mentions(text);
     for (i, name) in found.iter().enumerate() {

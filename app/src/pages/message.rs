@@ -123,7 +123,7 @@ fn Reactions(
                     children={
                         let (me, room) = (me.clone(), room.clone());
                         move |reaction| {
-                            let included = reaction.people.iter().any(|p| *p == me);
+                            let included = reaction.people.contains(&me);
                             let who = reaction.people.join(", ");
                             let label = format!("{} {}: {who}", reaction.emoji, reaction.count);
                             let shown = view! {

@@ -66,7 +66,7 @@ async fn page(app: &TestApp, room: &str, user: &TestUser) -> serde_json::Value {
     app.call_ok("room", &[("name", room)], user).await
 }
 
-fn message_in<'a>(page: &'a serde_json::Value, seq: i64) -> Option<&'a serde_json::Value> {
+fn message_in(page: &serde_json::Value, seq: i64) -> Option<&serde_json::Value> {
     page["messages"].as_array().unwrap().iter().find(|m| m["seq"] == seq)
 }
 

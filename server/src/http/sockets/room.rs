@@ -267,10 +267,8 @@ impl RoomSocket {
                             if self.catch_up(socket).await.is_err() {
                                 return Next::Stop;
                             }
-                        } else if next {
-                            if feed(socket, text).await.is_err() {
-                                return Next::Stop;
-                            }
+                        } else if next && feed(socket, text).await.is_err() {
+                            return Next::Stop;
                         }
                         if !next && self.catch_up_changes(socket).await.is_err() {
                             return Next::Stop;
@@ -533,6 +531,7 @@ impl RoomSocket {
 }
 
 /// What became of a client frame.
+#[expect(clippy::large_enum_variant, reason = "one per client frame, answered at once")]
 enum Handled {
     /// Answered at once.
     Reply(ServerEvent),
