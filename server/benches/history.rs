@@ -1,5 +1,6 @@
 //! How long the queries behind a room page and a history page take in a room of a million
-//! messages, beside a room of twenty: keyset paging should make them the same.
+//! messages, beside a room of twenty: keyset paging should make them the same. Then the same
+//! pages when their messages carry reactions, and the catch-up of changes after `since`.
 //!
 //! Run: `cargo bench -p server --bench history` (builds in release; about a minute, most of it
 //! writing the million rows into a temporary SQLite file). With
@@ -48,6 +49,28 @@ async fn main() {
         time(|| store.messages_before(&big, Some(BIG_ROOM_MESSAGES / 2), 51)).await,
     );
     report("history page, the oldest", time(|| store.messages_before(&big, Some(60), 51)).await);
+
+    // Changes: 1,000 of the newest messages get a reaction (one transaction each, as people
+    // make them); then the pages that show them, and the catch-up of a page that was away.
+    let started = Instant::now();
+    let user_id = store.find_user_by_login("bench").await.unwrap().expect("the bench user").id;
+    for seq in BIG_ROOM_MESSAGES - 999..=BIG_ROOM_MESSAGES {
+        store.react(&big, seq, user_id, "👍", true).await.unwrap();
+    }
+    println!("made 1,000 changes in {:.1?}", started.elapsed());
+    report("room page, every message with a reaction", time(|| store.messages_before(&big, None, 21)).await);
+    report(
+        "catch-up: changes since 900 changes ago (100 messages)",
+        time(|| store.changes_after(&big, 900, BIG_ROOM_MESSAGES, 500)).await,
+    );
+    report(
+        "catch-up: all 1,000 changes (two batches of 500)",
+        time(|| async {
+            let first = store.changes_after(&big, 0, BIG_ROOM_MESSAGES, 500).await?;
+            store.changes_after(&big, first.last().map_or(0, |m| m.change_seq), BIG_ROOM_MESSAGES, 500).await
+        })
+        .await,
+    );
 
     if let Some(server) = postgres {
         drop(store);
@@ -159,5 +182,5 @@ where
 
 fn report(what: &str, samples: Vec<Duration>) {
     let at = |q: f64| samples[((samples.len() - 1) as f64 * q) as usize];
-    println!("{what:<40} median {:>8.1?}  p99 {:>8.1?}", at(0.5), at(0.99));
+    println!("{what:<56} median {:>8.1?}  p99 {:>8.1?}", at(0.5), at(0.99));
 }

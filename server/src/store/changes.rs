@@ -91,7 +91,9 @@ async fn stamp(conn: Conn<'_>, message_id: i64, change: i64) -> Result<()> {
 
 const CHANGES_AFTER: &str = concat!(
     message_columns!(),
-    "WHERE m.room_id = $1 AND m.change_seq > $2 AND m.seq <= $3 ORDER BY m.change_seq LIMIT $4"
+    // `change_seq > 0` said outright, so that the partial index on changed messages is used
+    // whatever `$2` is (a planner cannot see that `> $2` implies it).
+    "WHERE m.room_id = $1 AND m.change_seq > 0 AND m.change_seq > $2 AND m.seq <= $3 ORDER BY m.change_seq LIMIT $4"
 );
 
 impl Store {

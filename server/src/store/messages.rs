@@ -307,9 +307,10 @@ impl Store {
         })
     }
 
-    /// Fills in the reactions of messages, with one query for all of them.
+    /// Fills in the reactions of messages, with one query for all of them, and none when
+    /// none of them ever changed (a reaction is a change: `change_seq` is then above 0).
     pub async fn with_reactions(&self, mut messages: Vec<StoredMessage>) -> Result<Vec<StoredMessage>> {
-        let ids: Vec<i64> = messages.iter().filter(|m| !m.is_deleted()).map(|m| m.id).collect();
+        let ids: Vec<i64> = messages.iter().filter(|m| !m.is_deleted() && m.change_seq > 0).map(|m| m.id).collect();
         let mut reactions = self.reactions_of(&ids).await?;
         for message in &mut messages {
             message.reactions = reactions.remove(&message.id).unwrap_or_default();
