@@ -351,15 +351,7 @@ async fn a_page_that_was_away_gets_every_change_once_then_live_ones() {
     // Bob posts 200 more while, one after the other, messages 1–5 are edited (3 twice), 6 is
     // deleted, 7 gets 👍, loses it and gets ❤️, 8 gets 👀 and loses it, and then two of the
     // new ones change too (15 edited, 16 reacted to).
-    let writer = tokio::spawn(async move {
-        for n in 1..=200 {
-            send_body(&mut b, &format!("during {n}")).await;
-            if n % 20 == 0 {
-                tokio::task::yield_now().await;
-            }
-        }
-        b
-    });
+    let writer = write_in_background(b, 200);
     let bob = _bob;
     let at = |seq: i64| seq.to_string();
     let room = [("room", "public-chat")];

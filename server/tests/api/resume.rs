@@ -40,15 +40,7 @@ async fn resuming_after_a_seq_sends_exactly_what_was_missed_while_200_more_arriv
     drop(a);
 
     // Bob writes 200 more while Ana reconnects somewhere in the middle of them.
-    let writer = tokio::spawn(async move {
-        for n in 1..=200 {
-            send_body(&mut b, &format!("during {n}")).await;
-            if n % 20 == 0 {
-                tokio::task::yield_now().await;
-            }
-        }
-        b
-    });
+    let writer = write_in_background(b, 200);
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let mut resumed = app.socket_after("public-chat", &ana, "10").await.expect("the socket opens");
     let mut b = writer.await.unwrap();

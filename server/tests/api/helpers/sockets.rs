@@ -144,6 +144,20 @@ pub async fn send_body(socket: &mut Socket, body: &str) {
     send_text(socket, &serde_json::json!({ "body": body }).to_string()).await;
 }
 
+/// Sends `count` messages ("during 1", "during 2", …) from a task of their own, letting other
+/// tasks run every 20, so that the test can do something else meanwhile; gives the socket back.
+pub fn write_in_background(mut socket: Socket, count: usize) -> tokio::task::JoinHandle<Socket> {
+    tokio::spawn(async move {
+        for n in 1..=count {
+            send_body(&mut socket, &format!("during {n}")).await;
+            if n % 20 == 0 {
+                tokio::task::yield_now().await;
+            }
+        }
+        socket
+    })
+}
+
 /// The `presence` event telling that one person came online or went offline.
 pub fn presence(username: &str, online: bool) -> app::protocol::UserEvent {
     let names = vec![username.to_owned()];
