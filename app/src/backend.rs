@@ -8,11 +8,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use http::{HeaderMap, HeaderValue};
 
-use crate::domain::{Bio, DisplayName, Email, Emoji, MessageBody, Password, Role, RoomTitle, Username, Visibility};
+use crate::domain::{
+    Bio, DisplayName, Email, Emoji, MessageBody, Password, Role, RoomTitle, SearchQuery, Username, Visibility,
+};
 use crate::error::AppError;
 use crate::model::{
     AdminOverview, AdminRoomPage, Author, CurrentUser, HistoryPage, Person, Profile, PublicRoom, RoomPage,
-    RoomSettings, RoomSummary, SessionInfo,
+    RoomSettings, RoomSummary, SearchOrder, SearchPage, SessionInfo,
 };
 
 /// Where a request came from, as the server worked it out (put in the request's extensions).
@@ -222,10 +224,25 @@ pub trait Admin: Send + Sync + 'static {
     async fn admin_delete_room(&self, user: &CurrentUser, room: &str) -> Result<(), AppError>;
 }
 
-/// Everything server functions call.
-pub trait Backend: Accounts + People + Rooms + Admin {}
+/// Searching the messages of every room a person may see right now (their rooms, public
+/// rooms, their one-to-one chats), and nothing else.
+#[async_trait]
+pub trait Search: Send + Sync + 'static {
+    /// A page of the messages matching `query`, in `order`, starting at `page` (a previous
+    /// page's `next`).
+    async fn search(
+        &self,
+        user: &CurrentUser,
+        query: &SearchQuery,
+        order: SearchOrder,
+        page: Option<&str>,
+    ) -> Result<SearchPage, AppError>;
+}
 
-impl<T: Accounts + People + Rooms + Admin> Backend for T {}
+/// Everything server functions call.
+pub trait Backend: Accounts + People + Rooms + Admin + Search {}
+
+impl<T: Accounts + People + Rooms + Admin + Search> Backend for T {}
 
 /// How the server provides its backend to server functions (through Leptos context).
 pub type SharedBackend = Arc<dyn Backend>;

@@ -4,7 +4,7 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_router::components::{Redirect, A};
+use leptos_router::components::{Form, Redirect, A};
 use leptos_router::hooks::{use_location, use_query_map};
 
 use crate::api::rooms::my_rooms;
@@ -25,6 +25,9 @@ pub fn Header() -> impl IntoView {
                     match session.user.await {
                         Ok(Some(user)) => view! {
                             <UserChannel/>
+                            <Form method="get" action=url::SEARCH attr:class="header-search" attr:role="search">
+                                <input type="search" name="q" aria-label="Search messages" placeholder="Search messages"/>
+                            </Form>
                             <nav class="account">
                                 <span class="whoami" data-testid="whoami">{user.display_name}</span>
                                 {user.is_admin.then(|| view! { <A href=url::ADMIN>"Admin"</A> })}

@@ -30,7 +30,7 @@ use crate::api::accounts::{Login, Logout, Signup};
 use crate::components::{Header, NotFound, Sidebar};
 use crate::pages::{
     AdminPage, AdminRoomMessages, DirectoryPage, LoginPage, ProfilePage, RoomPage, RoomSettingsPage, RoomsPage,
-    SetPasswordPage, SettingsPage, SignupPage, StartChat, WelcomePage,
+    SearchPage, SetPasswordPage, SettingsPage, SignupPage, StartChat, WelcomePage,
 };
 use crate::session::Session;
 
@@ -125,6 +125,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/chat/room/:name/send") view=RoomPage ssr=SsrMode::Async/>
                         <Route path=path!("/chat/room/:name/settings") view=RoomSettingsPage ssr=SsrMode::Async/>
                         <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async/>
                         <Route path=path!("/welcome") view=WelcomePage ssr=SsrMode::Async/>
                         <Route path=path!("/set-password") view=SetPasswordPage ssr=SsrMode::Async/>
                         <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>

@@ -348,3 +348,55 @@ mod tests {
         assert_eq!(RoomKind::parse("other"), None);
     }
 }
+
+/// How search results are ordered: newest first (the default) or best match first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchOrder {
+    #[default]
+    Newest,
+    Relevance,
+}
+
+impl SearchOrder {
+    /// From the `sort` query parameter (`relevance`, anything else is newest first).
+    pub fn from_param(raw: Option<&str>) -> Self {
+        match raw {
+            Some("relevance") => SearchOrder::Relevance,
+            _ => SearchOrder::Newest,
+        }
+    }
+}
+
+/// A piece of a found message's text, marked when it is one of the words searched for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Marked {
+    pub text: String,
+    pub mark: bool,
+}
+
+/// One message found by a search, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchHit {
+    /// The room's name (for its URL) and how it is shown: its title, or for a one-to-one
+    /// chat the other person's name.
+    pub room: String,
+    pub room_title: String,
+    pub kind: RoomKind,
+    pub seq: i64,
+    pub author: Author,
+    pub created_at: String,
+    /// The message's text (around the first match when it is long), matches marked.
+    pub excerpt: Vec<Marked>,
+}
+
+/// A page of search results (at most [`SEARCH_PAGE`]) and where the next page starts.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SearchPage {
+    pub hits: Vec<SearchHit>,
+    /// Pass back as `page` for the results after these; `None` on the last page.
+    pub next: Option<String>,
+}
+
+/// Search results per page.
+pub const SEARCH_PAGE: usize = 20;

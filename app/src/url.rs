@@ -16,6 +16,21 @@ pub const SIGNUP: &str = "/signup";
 pub const WELCOME: &str = "/welcome";
 /// The admin page.
 pub const ADMIN: &str = "/admin";
+/// Searching messages: `/search?q=…`.
+pub const SEARCH: &str = "/search";
+
+/// A search's results page: the query, the order (`relevance`, or newest first) and the
+/// page to start at (from the previous page's `next`).
+pub fn search(query: &str, relevance: bool, page: Option<&str>) -> String {
+    let mut url = format!("{SEARCH}?q={}", percent_encode(query));
+    if relevance {
+        url.push_str("&sort=relevance");
+    }
+    if let Some(page) = page {
+        url.push_str(&format!("&page={}", percent_encode(page)));
+    }
+    url
+}
 
 /// Where a one-time link sets a password.
 pub fn set_password(token: &str) -> String {
@@ -32,12 +47,19 @@ pub fn room_settings(name: &str) -> String {
     format!("/chat/room/{name}/settings")
 }
 
-/// A room's socket, replaying what came after `after` (`0`: from the start of what is kept).
 /// A room's page scrolled to one of its messages.
 pub fn room_at(name: &str, seq: i64) -> String {
     format!("{}#m{seq}", room(name))
 }
 
+/// A room's page opened at one of its messages, with the history around it (a still page of
+/// the messages up to 25 after it and those before), the message highlighted.
+pub fn message_in(name: &str, seq: i64) -> String {
+    format!("{}?before={}#m{seq}", room(name), seq + 26)
+}
+
+/// A room's socket, replaying what came after `after` (`0`: from the start of what is kept)
+/// and the changes since change number `since`.
 pub fn room_socket(name: &str, after: i64, since: i64) -> String {
     format!("/ws/chatroom/{name}/?after={after}&since={since}")
 }
@@ -111,6 +133,13 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example/")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn search_results_and_found_messages_have_addresses() {
+        assert_eq!(search("from:ana #1", false, None), "/search?q=from%3Aana%20%231");
+        assert_eq!(search("x", true, Some("r:-1.5:7")), "/search?q=x&sort=relevance&page=r%3A-1.5%3A7");
+        assert_eq!(message_in("general", 100), "/chat/room/general/?before=126#m100");
     }
 
     #[test]

@@ -53,6 +53,9 @@ pub struct Config {
     /// The client addresses `/metrics` answers (`METRICS_ALLOW`, loopback by default).
     pub metrics_allow: Vec<IpAddr>,
     pub limits: Limits,
+    /// PostgreSQL's text search configuration for queries (`SEARCH_CONFIG`, `chat_search`: `simple` without accents); it must
+    /// be the one the `messages.search` column is built with (see the migration).
+    pub search_config: String,
 }
 
 /// How much a stranger may repeat before being asked to wait.
@@ -110,6 +113,8 @@ pub enum ConfigError {
     DefaultRole(String),
     #[error("SQLITE_SYNCHRONOUS must be full or normal, not {0:?}")]
     SqliteSync(String),
+    #[error("SEARCH_CONFIG must name a PostgreSQL text search configuration such as simple or english, not {0:?}")]
+    SearchConfig(String),
     #[error("{name} must be true or false, not {value:?}")]
     Flag { name: &'static str, value: String },
     #[error("{name} must be a whole number of seconds from 1 to 3600, not {value:?}")]
@@ -254,7 +259,12 @@ impl Config {
         };
         let max_connections = whole(var("MAX_CONNECTIONS"), DEFAULT_MAX_CONNECTIONS, 1..=1_000_000)
             .map_err(ConfigError::MaxConnections)?;
+        let search_config = var("SEARCH_CONFIG").unwrap_or_else(|| "chat_search".to_owned()).trim().to_owned();
+        if !search_config.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+            return Err(ConfigError::SearchConfig(search_config));
+        }
         Ok(Self {
+            search_config,
             database_url,
             sqlite_sync,
             site_addr,

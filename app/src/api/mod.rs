@@ -1,4 +1,4 @@
-//! The server functions, by what they serve: `accounts`, `people`, `rooms`, `admin`. Pages call
+//! The server functions, by what they serve: `accounts`, `people`, `rooms`, `search`, `admin`. Pages call
 //! them; in the browser they are HTTP calls to `/api/<endpoint>`, on the server they validate
 //! their input into `domain` types and call the `backend`. `request` holds what they share on
 //! the server.
@@ -9,3 +9,4 @@ pub mod people;
 #[cfg(feature = "ssr")]
 pub mod request;
 pub mod rooms;
+pub mod search;

@@ -9,6 +9,7 @@ mod profile;
 mod room;
 mod room_settings;
 mod rooms;
+mod search;
 mod sessions;
 mod settings;
 
@@ -19,4 +20,5 @@ pub use profile::ProfilePage;
 pub use room::RoomPage;
 pub use room_settings::RoomSettingsPage;
 pub use rooms::RoomsPage;
+pub use search::SearchPage;
 pub use settings::{SettingsPage, WelcomePage};

@@ -1,6 +1,7 @@
 //! The database: connection, migrations, and one module per table family (users, directory,
-//! roles, sessions, password links, API tokens, rooms, members, messages, provisioning). Every
-//! query in the server lives under this folder, the same text for SQLite and PostgreSQL.
+//! roles, sessions, password links, API tokens, rooms, members, messages, search, provisioning). Every
+//! query in the server lives under this folder, the same text for SQLite and PostgreSQL
+//! (except search's matching, which each database does its own way).
 
 /// Runs `$body` with `$db` bound to this store's pool (`on_pool!(store, db => …)`) or to one
 /// connection (`on_pool!(conn c, db => …)`), whichever database it is: the same SQL text and
@@ -28,6 +29,7 @@ mod password_links;
 mod provisioning;
 mod roles;
 mod rooms;
+mod search;
 mod sessions;
 mod throttle;
 mod users;
@@ -38,6 +40,7 @@ pub use members::{MemberRoom, UnreadCount};
 pub use messages::{rfc3339, Inserted, NewMessage, StoredMessage};
 pub use provisioning::{SyncEntry, Synced};
 pub use rooms::{AdminRoomRow, ListedRoom, Room};
+pub use search::{Cursor, Find, Found};
 pub use sessions::{SessionOrigin, SessionRow};
 pub use users::{Listed, NewUser, User};
 

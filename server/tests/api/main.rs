@@ -27,5 +27,6 @@ mod restart;
 mod resume;
 mod room_page;
 mod room_socket;
+mod search;
 mod sessions;
 mod unread;

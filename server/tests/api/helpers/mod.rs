@@ -111,6 +111,7 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
         max_connections: server::config::DEFAULT_MAX_CONNECTIONS,
         trust_forwarded_for: false,
         metrics_allow: vec!["127.0.0.1".parse().unwrap()],
+        search_config: "chat_search".to_owned(),
         // The tests sign many people up from one address; the limits have tests of their own.
         limits: server::config::Limits {
             signups_per_address: 1_000_000,
@@ -220,12 +221,12 @@ impl TestApp {
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{function} answered {text}: {e}"))
     }
 
-    /// Creates a group room as `owner`; gives its name.
     /// Posts a message the way the hydrated app's form does; it must succeed.
     pub async fn post(&self, room: &str, user: &TestUser, body: &str) {
         let _: () = self.call_ok("send_message", &[("room", room), ("body", body)], user).await;
     }
 
+    /// Creates a group room as `owner`; gives its name.
     pub async fn create_room(&self, owner: &TestUser, title: &str, visibility: &str) -> String {
         self.call_ok("create_room", &[("title", title), ("visibility", visibility)], owner).await
     }

@@ -1,0 +1,13 @@
+-- Full-text search over message bodies: a tsvector the database keeps in step with the body
+-- (edits, and deletions, which empty it), in a GIN index. The configuration `chat_search` is
+-- `simple` (words split in any language, no stemming, no stop words) with accents removed, as
+-- SQLite's index does ("cafe" finds "Café"); `unaccent` ships with PostgreSQL and is a trusted
+-- extension (the database's owner may create it). To stem for one language instead, build the
+-- column from another configuration in a migration of your own and set SEARCH_CONFIG to it.
+CREATE EXTENSION IF NOT EXISTS unaccent;
+CREATE TEXT SEARCH CONFIGURATION chat_search (COPY = simple);
+ALTER TEXT SEARCH CONFIGURATION chat_search
+    ALTER MAPPING FOR hword, hword_part, word WITH unaccent, simple;
+ALTER TABLE messages ADD COLUMN search tsvector
+    GENERATED ALWAYS AS (to_tsvector('chat_search'::regconfig, body)) STORED;
+CREATE INDEX messages_search ON messages USING GIN (search);
