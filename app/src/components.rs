@@ -26,7 +26,7 @@ pub fn Header() -> impl IntoView {
                         Ok(Some(user)) => view! {
                             <UserChannel/>
                             <Form method="get" action=url::SEARCH attr:class="header-search" attr:role="search">
-                                <input type="search" name="q" aria-label="Search messages" placeholder="Search messages"/>
+                                <input type="search" name="q" aria-label="Search the chat" placeholder="Search"/>
                             </Form>
                             <nav class="account">
                                 <span class="whoami" data-testid="whoami">{user.display_name}</span>

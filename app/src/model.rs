@@ -170,6 +170,44 @@ pub struct ChatMessage {
     /// The usernames (lowercased) of the room's members it mentions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mentions: Vec<String>,
+    /// Files shared with it, in the order they were attached.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file shared with a message. Images (which the server re-encoded, without their
+/// metadata) have their size in pixels and a thumbnail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub id: i64,
+    /// The file's name as its uploader had it (without any folder).
+    pub name: String,
+    /// Bytes, as served.
+    pub size: i64,
+    /// The type, as read from the content (never from the name).
+    pub mime: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumb_url: Option<String>,
+    pub url: String,
+}
+
+impl Attachment {
+    pub fn is_image(&self) -> bool {
+        self.thumb_url.is_some()
+    }
+
+    /// "2.4 MB", "512 KB", "80 bytes".
+    pub fn size_text(&self) -> String {
+        match self.size {
+            n if n >= 1024 * 1024 => format!("{:.1} MB", n as f64 / (1024.0 * 1024.0)),
+            n if n >= 1024 => format!("{} KB", n / 1024),
+            n => format!("{n} bytes"),
+        }
+    }
 }
 
 /// A reply's one-line view of the message it answers.

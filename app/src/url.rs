@@ -88,6 +88,20 @@ pub fn avatar(file: &str) -> String {
     format!("/avatars/{file}")
 }
 
+/// A file shared in a room, under its name (`/files/<id>/<name>`): only people who may see the
+/// room get it.
+pub fn file(id: i64, name: &str) -> String {
+    format!("/files/{id}/{}", percent_encode(name).replace('/', "%2F"))
+}
+
+/// An image's thumbnail.
+pub fn thumbnail(id: i64) -> String {
+    format!("/files/thumb/{id}")
+}
+
+/// Where files are posted with a message (a multipart form).
+pub const ATTACH: &str = "/api/attach";
+
 /// The login page, coming back to `next` (a path of this site) once signed in.
 pub fn login_then(next: &str) -> String {
     format!("/login?next={}", percent_encode(next))
@@ -140,6 +154,13 @@ mod tests {
         assert_eq!(search("from:ana #1", false, None), "/search?q=from%3Aana%20%231");
         assert_eq!(search("x", true, Some("r:-1.5:7")), "/search?q=x&sort=relevance&page=r%3A-1.5%3A7");
         assert_eq!(message_in("general", 100), "/chat/room/general/?before=126#m100");
+    }
+
+    #[test]
+    fn files_are_named_safely() {
+        assert_eq!(file(7, "my report (final).pdf"), "/files/7/my%20report%20%28final%29.pdf");
+        assert_eq!(file(7, "a/b"), "/files/7/a%2Fb");
+        assert_eq!(thumbnail(7), "/files/thumb/7");
     }
 
     #[test]

@@ -7,13 +7,15 @@
 //! `BENCH_POSTGRES_URL=postgres://user@127.0.0.1:5432` the same runs on PostgreSQL, in a
 //! database made for the run and dropped after.
 
-use std::time::{Duration, Instant};
+mod common;
 
+use std::time::Instant;
+
+use common::{admin_connection, report, time};
 use server::store::{Room, Store};
 
 const BIG_ROOM_MESSAGES: i64 = 1_000_000;
 const SMALL_ROOM_MESSAGES: i64 = 20;
-const ROUNDS: usize = 2_000;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -84,11 +86,6 @@ async fn main() {
 
 const BENCH_DATABASE: &str = "chat_history_bench";
 
-async fn admin_connection(server: &str) -> sqlx::PgConnection {
-    let url = format!("{}/postgres", server.trim_end_matches('/'));
-    <sqlx::PgConnection as sqlx::Connection>::connect(&url).await.expect("PostgreSQL answers")
-}
-
 /// A room with `count` messages, written in one statement straight into the database.
 async fn fill(url: &str, store: &Store, name: &str, count: i64) -> Room {
     if url.starts_with("postgres") {
@@ -158,29 +155,4 @@ async fn fill_postgres(url: &str, store: &Store, name: &str, count: i64) -> Room
     sqlx::query("ANALYZE messages").execute(&pool).await.unwrap();
     pool.close().await;
     store.room_by_name(name).await.unwrap().expect("the room was just made")
-}
-
-async fn time<F, Fut, T, E>(query: F) -> Vec<Duration>
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Result<Vec<T>, E>>,
-    E: std::fmt::Debug,
-{
-    for _ in 0..50 {
-        query().await.unwrap();
-    }
-    let mut samples = Vec::with_capacity(ROUNDS);
-    for _ in 0..ROUNDS {
-        let started = Instant::now();
-        let rows = query().await.unwrap();
-        samples.push(started.elapsed());
-        assert!(!rows.is_empty());
-    }
-    samples.sort_unstable();
-    samples
-}
-
-fn report(what: &str, samples: Vec<Duration>) {
-    let at = |q: f64| samples[((samples.len() - 1) as f64 * q) as usize];
-    println!("{what:<56} median {:>8.1?}  p99 {:>8.1?}", at(0.5), at(0.99));
 }

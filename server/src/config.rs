@@ -56,6 +56,8 @@ pub struct Config {
     /// PostgreSQL's text search configuration for queries (`SEARCH_CONFIG`, `chat_search`: `simple` without accents); it must
     /// be the one the `messages.search` column is built with (see the migration).
     pub search_config: String,
+    /// The largest file a message may share, in bytes (`MAX_UPLOAD_MB`, 25).
+    pub max_upload_bytes: u64,
 }
 
 /// How much a stranger may repeat before being asked to wait.
@@ -77,8 +79,10 @@ pub struct Limits {
     pub frames_per_second: u32,
     /// Rooms one person may make in an hour,
     pub rooms_per_hour: u32,
-    /// and avatars they may upload.
+    /// and avatars they may upload,
     pub avatars_per_hour: u32,
+    /// and files they may share.
+    pub files_per_hour: u32,
     /// Sockets one person may have open at once on one instance (tabs, devices and apps).
     pub sockets_per_person: u32,
 }
@@ -94,6 +98,7 @@ impl Default for Limits {
             frames_per_second: 20,
             rooms_per_hour: 20,
             avatars_per_hour: 20,
+            files_per_hour: 200,
             sockets_per_person: 20,
         }
     }
@@ -143,6 +148,8 @@ pub const DEFAULT_PRESENCE_TTL_SECONDS: u64 = 30;
 pub const DEFAULT_HEADER_TIMEOUT_SECONDS: u64 = 10;
 /// Room for 10,000 people with two tabs open, and their page loads, under the usual
 /// `ulimit -n` of a service (raise it for more).
+/// The largest shared file, in MB.
+pub const DEFAULT_MAX_UPLOAD_MB: u32 = 25;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 25_000;
 
 /// Who may read `/metrics` unless `METRICS_ALLOW` says otherwise: this machine.
@@ -227,6 +234,7 @@ impl Config {
             frames_per_second: count("FRAMES_PER_SECOND", defaults.frames_per_second)?,
             rooms_per_hour: count("ROOMS_PER_HOUR", defaults.rooms_per_hour)?,
             avatars_per_hour: count("AVATARS_PER_HOUR", defaults.avatars_per_hour)?,
+            files_per_hour: count("FILES_PER_HOUR", defaults.files_per_hour)?,
             sockets_per_person: count("SOCKETS_PER_PERSON", defaults.sockets_per_person)?,
         };
         let default_role = Role::parse(&var("DEFAULT_ROLE").unwrap_or_else(|| DEFAULT_ROLE.to_owned()))
@@ -263,7 +271,9 @@ impl Config {
         if !search_config.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
             return Err(ConfigError::SearchConfig(search_config));
         }
+        let max_upload_bytes = u64::from(count("MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB)?.min(1024)) * 1024 * 1024;
         Ok(Self {
+            max_upload_bytes,
             search_config,
             database_url,
             sqlite_sync,

@@ -2,7 +2,7 @@
 //! `run_until_stopped` starts the background jobs and serves the routes of `http`. `main` only
 //! parses the command line. Integration tests build the same application on port 0.
 //!
-//! Imports run one way: `http` → `services` → `realtime`, `store`, `auth`, `avatars`; `state`
+//! Imports run one way: `http` → `services` → `realtime`, `store`, `auth`, `avatars`, `files`; `state`
 //! holds the handles they share, `config` what they are told.
 
 pub mod auth;
@@ -10,6 +10,7 @@ pub mod avatars;
 pub mod cli;
 pub mod config;
 mod error;
+pub mod files;
 pub mod http;
 mod jobs;
 pub mod metrics;
@@ -25,6 +26,7 @@ use tokio::net::TcpListener;
 
 use crate::avatars::Avatars;
 use crate::config::Config;
+use crate::files::Files;
 use crate::metrics::Metrics;
 use crate::realtime::hub::Hub;
 use crate::realtime::redis;
@@ -49,13 +51,14 @@ impl Application {
             .site_addr(listener.local_addr()?)
             .build();
         let avatars = Avatars::new(config.data_dir.join("avatars"));
+        let files = Files::new(config.data_dir.join("files"));
         let hub = Hub::new();
         let bus = match &config.redis_url {
             Some(url) => Some(redis::start(&hub, url, &config.redis_prefix, config.presence_ttl)?),
             None => None,
         };
         let metrics = Arc::new(Metrics::new());
-        let committer = Committer::start(store.clone(), hub.clone(), metrics.clone());
+        let committer = Committer::start(store.clone(), hub.clone(), metrics.clone(), files.clone());
         let limits = config.limits;
         let posting = Arc::new(Buckets::new(limits.messages_per_second, limits.message_burst));
         let frames = Arc::new(Buckets::new(limits.frames_per_second, limits.frames_per_second.saturating_mul(3)));
@@ -71,6 +74,7 @@ impl Application {
             stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
             config: Arc::new(config),
             avatars,
+            files,
             bus,
             leptos_options,
         };

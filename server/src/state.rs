@@ -1,5 +1,5 @@
 //! What every request handler shares: handles to the database, the hub, the committer, the
-//! avatar files and the configuration. Data only: the operations on it live in `services`.
+//! avatar and shared files, and the configuration. Data only: the operations on it live in `services`.
 
 use std::sync::Arc;
 
@@ -8,6 +8,7 @@ use leptos::prelude::LeptosOptions;
 
 use crate::avatars::Avatars;
 use crate::config::Config;
+use crate::files::Files;
 use crate::metrics::Metrics;
 use crate::realtime::hub::Hub;
 use crate::realtime::redis::RedisBroker;
@@ -21,6 +22,8 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     pub config: Arc<Config>,
     pub avatars: Avatars,
+    /// Files shared with messages.
+    pub files: Files,
     /// Where every message is stored (in batches) and published from.
     pub committer: Committer,
     /// How fast each person may post (on this instance).

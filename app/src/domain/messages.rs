@@ -41,6 +41,14 @@ impl MessageBody {
         Ok(Self(body.to_owned()))
     }
 
+    /// The text of a message that shares files: it may be empty.
+    pub fn caption(raw: &str) -> Result<Self, BodyError> {
+        match raw.trim().is_empty() {
+            true => Ok(Self(String::new())),
+            false => Self::parse(raw),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

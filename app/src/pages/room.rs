@@ -82,6 +82,19 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
             None => None,
         }
     });
+    // Opened at a message (`#m<seq>`, from a search result or a link): once the list is on
+    // screen, bring it into view and highlight it. Runs once.
+    Effect::new(move |done: Option<bool>| {
+        if done == Some(true) || list.get().is_none() {
+            return done.unwrap_or(false);
+        }
+        let target = window().location().hash().ok().and_then(|hash| hash.strip_prefix("#m")?.parse::<i64>().ok());
+        if let Some(seq) = target.filter(|seq| live.messages.with_untracked(|m| m.iter().any(|m| m.seq == *seq))) {
+            at_bottom.set_value(false);
+            show_message(live, seq);
+        }
+        true
+    });
     // Times are rendered in UTC on the server; after hydration the browser shows local time.
     let local_time = RwSignal::new(false);
     Effect::new(move |_| local_time.set(true));

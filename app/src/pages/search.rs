@@ -43,8 +43,8 @@ pub fn SearchPage() -> impl IntoView {
             <h1>"Search messages"</h1>
             <form class="search" method="get" action=url::SEARCH role="search"
                 on:submit=|event: leptos::ev::SubmitEvent| event.prevent_default()>
-                <input type="search" name="q" value=q on:input=on_input aria-label="Search messages"
-                    aria-describedby="search-help" placeholder="Search messages" autocomplete="off"/>
+                <input type="search" name="q" value=q on:input=on_input aria-label="Words to find"
+                    aria-describedby="search-help" placeholder="Search" autocomplete="off"/>
                 <select name="sort" aria-label="Order of results" on:change=on_sort>
                     <option value="" selected=move || sort() != "relevance">"Newest first"</option>
                     <option value="relevance" selected=move || sort() == "relevance">"Best match first"</option>
@@ -78,7 +78,7 @@ fn ResultList(found: Results, query: String, relevance: bool) -> impl IntoView {
         view! { <a class="button more" rel="next" href=url::search(&query, relevance, Some(&next))>"More results"</a> }
     });
     view! {
-        <ol class="results" data-testid="results" aria-label="Messages found">
+        <ol class="results" data-testid="results" aria-label="Results">
             {found.hits.into_iter().map(|hit| view! { <ResultItem hit/> }).collect_view()}
         </ol>
         {more}

@@ -15,17 +15,18 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The largest provisioning sync accepted (tens of thousands of people).
 pub const SYNC_BODY_BYTES: usize = 4 * 1024 * 1024;
 
-/// The body limit of a path: small everywhere but the two routes that take files or lists.
-pub fn body_limit(path: &str) -> usize {
+/// The body limit of a path: small everywhere but the routes that take files or lists.
+pub fn body_limit(path: &str, max_upload_bytes: u64) -> usize {
     match path.trim_end_matches('/') {
         super::AVATAR_UPLOAD_PATH => super::avatars::UPLOAD_BODY_BYTES,
         super::SYNC_PATH => SYNC_BODY_BYTES,
+        app::url::ATTACH => super::files::attach_body_limit(max_upload_bytes),
         _ => MAX_BODY_BYTES,
     }
 }
 
-pub async fn limit_body(request: Request, next: Next) -> Response {
-    let limit = body_limit(request.uri().path());
+pub async fn limit_body(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let limit = body_limit(request.uri().path(), state.config.max_upload_bytes);
     let declared =
         request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|length| length > limit as u64) {

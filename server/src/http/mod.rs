@@ -3,6 +3,7 @@
 //! `services`, and answer; they hold no domain rules of their own.
 
 mod avatars;
+mod files;
 mod guards;
 mod health;
 pub mod origin;
@@ -33,6 +34,7 @@ pub const SYNC_PATH: &str = "/api/admin/users/sync";
 pub fn app(state: AppState) -> App {
     let router = Router::new()
         .merge(avatars::router())
+        .merge(files::router())
         .merge(provisioning::router())
         .merge(sockets::router())
         .merge(health::router())
@@ -40,7 +42,7 @@ pub fn app(state: AppState) -> App {
         .layer(axum::middleware::from_fn_with_state(state.clone(), guards::same_origin_posts))
         .layer(axum::middleware::from_fn(pages::server_fn_status))
         .layer(axum::middleware::from_fn(pages::real_redirects))
-        .layer(axum::middleware::from_fn(guards::limit_body))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guards::limit_body))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guards::security_headers))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::x_request_id())

@@ -121,6 +121,9 @@ pub async fn delete(state: &AppState, room: &Room, user: &User, seq: i64) -> Res
             state.hub.publish_change(room.id, change, seq, hub::encode(&event));
             // Unread counts change too, for people on every instance.
             state.hub.recount(room.id);
+            // Its files go with it, unless another message shares them.
+            let (files, store) = (state.files.clone(), state.store.clone());
+            tokio::spawn(async move { files.sweep(&store).await });
             Ok(())
         }
         Changed::Unchanged => Ok(()),

@@ -16,9 +16,10 @@ use app::protocol::{ChatMessage, ServerEvent, UserEvent};
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::files::{Files, Prepared};
 use crate::metrics::{Metrics, Stage};
 use crate::realtime::hub::{self, Hub};
-use crate::store::{Inserted, NewMessage, Room, Store, StoreError, User};
+use crate::store::{Inserted, NewAttachment, NewMessage, Room, Store, StoreError, User};
 
 /// The most messages stored in one transaction.
 pub const MAX_BATCH: usize = 512;
@@ -58,6 +59,8 @@ struct Job {
     client_id: Option<ClientId>,
     /// The `seq` of the message it answers.
     reply_to: Option<i64>,
+    /// Files it shares, received and typed, put in place once it is committed.
+    files: Vec<Prepared>,
     answer: oneshot::Sender<Answer>,
     /// When it reached the committer, for the post latency.
     received: Instant,
@@ -69,11 +72,22 @@ pub struct Committer {
     queue: mpsc::Sender<Job>,
 }
 
+/// A message to store.
+pub struct Post {
+    pub room: Arc<Room>,
+    pub author: Arc<User>,
+    pub body: MessageBody,
+    pub client_id: Option<ClientId>,
+    /// The `seq` of the message it answers.
+    pub reply_to: Option<i64>,
+    pub files: Vec<Prepared>,
+}
+
 impl Committer {
     /// Starts the committer task for this instance.
-    pub fn start(store: Store, hub: Arc<Hub>, metrics: Arc<Metrics>) -> Self {
+    pub fn start(store: Store, hub: Arc<Hub>, metrics: Arc<Metrics>, files: Files) -> Self {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        tokio::spawn(commit_loop(store, hub, metrics, jobs));
+        tokio::spawn(commit_loop(store, hub, metrics, files, jobs));
         Self { queue }
     }
 
@@ -87,16 +101,23 @@ impl Committer {
         client_id: Option<ClientId>,
         reply_to: Option<i64>,
     ) -> oneshot::Receiver<Answer> {
+        self.post(Post { room, author, body, client_id, reply_to, files: Vec::new() }).await
+    }
+
+    /// Hands a message that may share files to the committer (see [`Committer::submit`]).
+    pub async fn post(&self, post: Post) -> oneshot::Receiver<Answer> {
         let (answer, receiver) = oneshot::channel();
-        let job = Job { room, author, body, client_id, reply_to, answer, received: Instant::now() };
+        let Post { room, author, body, client_id, reply_to, files } = post;
+        let job = Job { room, author, body, client_id, reply_to, files, answer, received: Instant::now() };
         if let Err(mpsc::error::SendError(job)) = self.queue.send(job).await {
+            Files::discard(job.files).await;
             let _ = job.answer.send(Err(PostError::Store(StoreError::Database(sqlx::Error::PoolClosed))));
         }
         receiver
     }
 }
 
-async fn commit_loop(store: Store, hub: Arc<Hub>, metrics: Arc<Metrics>, mut jobs: mpsc::Receiver<Job>) {
+async fn commit_loop(store: Store, hub: Arc<Hub>, metrics: Arc<Metrics>, files: Files, mut jobs: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let outcomes = match store_all(&store, &batch).await {
@@ -112,7 +133,13 @@ async fn commit_loop(store: Store, hub: Arc<Hub>, metrics: Arc<Metrics>, mut job
             }
         };
         let stored_at = Instant::now();
-        for (job, outcome) in batch.drain(..).zip(outcomes) {
+        for (mut job, outcome) in batch.drain(..).zip(outcomes) {
+            let shared = std::mem::take(&mut job.files);
+            match &outcome {
+                // In place before anyone hears of the message, so its links work at once.
+                Ok(Inserted::New(_)) if !shared.is_empty() => files.place(shared).await,
+                _ => Files::discard(shared).await,
+            }
             let answer = match outcome {
                 Ok(Inserted::New(stored)) => {
                     let message = stored.into_wire(&job.room.name);
@@ -142,16 +169,19 @@ async fn commit_loop(store: Store, hub: Arc<Hub>, metrics: Arc<Metrics>, mut job
 
 async fn store_all(store: &Store, jobs: &[Job]) -> Result<Vec<Inserted>, StoreError> {
     let mentioned: Vec<Vec<String>> = jobs.iter().map(|job| app::domain::mentions(job.body.as_str())).collect();
+    let shared: Vec<Vec<NewAttachment>> =
+        jobs.iter().map(|job| job.files.iter().map(|file| file.attachment.clone()).collect()).collect();
     let messages: Vec<NewMessage> = jobs
         .iter()
-        .zip(&mentioned)
-        .map(|(job, mentions)| NewMessage {
+        .zip(mentioned.iter().zip(&shared))
+        .map(|(job, (mentions, attachments))| NewMessage {
             room_id: job.room.id,
             author_id: job.author.id,
             body: job.body.as_str(),
             client_id: job.client_id.as_ref().map(ClientId::as_str),
             reply_to: job.reply_to,
             mentions,
+            attachments,
         })
         .collect();
     store.insert_messages(&messages).await

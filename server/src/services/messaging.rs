@@ -1,5 +1,5 @@
 //! Posting messages and keeping unread counts: the operations that need both the database
-//! and the hub. Posting hands the message to the [`Committer`].
+//! and the hub. Posting (with files or without) hands the message to the [`Committer`].
 //!
 //! **Unread counts** are kept in the hub's memory for the people with the app open; the
 //! functions here load them from the database when that is needed: a first tab, a read, a
@@ -9,7 +9,12 @@ use std::sync::Arc;
 
 use app::domain::{ClientId, MessageBody};
 
+use app::error::AppError;
+
+use super::committer::Post;
 pub use super::committer::{PostError, Posted};
+use super::throttle;
+use crate::files::{Files, Received};
 use crate::realtime::hub::{Hub, Reload};
 use crate::realtime::unread::{Loaded, Stale};
 use crate::state::AppState;
@@ -33,18 +38,84 @@ pub async fn post(
     client_id: Option<&ClientId>,
     reply_to: Option<i64>,
 ) -> Result<Posted, PostError> {
+    may_post(state, room, author).await?;
+    let answer = state
+        .committer
+        .submit(Arc::new(room.clone()), Arc::new(author.clone()), body.clone(), client_id.cloned(), reply_to)
+        .await;
+    answer.await.unwrap_or(Err(PostError::RoomGone))
+}
+
+/// A member, within the posting rate.
+async fn may_post(state: &AppState, room: &Room, author: &User) -> Result<(), PostError> {
     if !state.store.is_member(room.id, author.id).await? {
         return Err(PostError::NotMember);
     }
     state.posting.take(author.id).map_err(|wait| {
         state.metrics.refused("messages");
         PostError::TooFast(wait)
-    })?;
-    let answer = state
-        .committer
-        .submit(Arc::new(room.clone()), Arc::new(author.clone()), body.clone(), client_id.cloned(), reply_to)
-        .await;
-    answer.await.unwrap_or(Err(PostError::RoomGone))
+    })
+}
+
+/// How many shared files are typed and re-encoded at once: an image takes a core for up to a
+/// few seconds, so a burst of uploads queues here instead of starving everything else.
+static PREPARING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// Posts a message sharing files (received, not yet typed): the checks of [`post`], then the
+/// files' own allowance (`FILES_PER_HOUR`), then each is typed by its content and images are
+/// re-encoded, and the message with its files is stored in one transaction. On any refusal
+/// the received files are removed: nothing is left behind.
+pub async fn post_files(
+    state: &AppState,
+    room: &Room,
+    author: &User,
+    body: &MessageBody,
+    client_id: Option<&ClientId>,
+    reply_to: Option<i64>,
+    received: Vec<Received>,
+) -> Result<Posted, AppError> {
+    let checked = async {
+        may_post(state, room, author).await?;
+        for _ in &received {
+            throttle::spend(state, throttle::files_by_key(author.id), state.config.limits.files_per_hour).await?;
+        }
+        Ok::<_, AppError>(())
+    };
+    if let Err(error) = checked.await {
+        Received::discard_all(received).await;
+        return Err(error);
+    }
+    let mut prepared = Vec::with_capacity(received.len());
+    let mut refused = None;
+    for file in received {
+        if refused.is_some() {
+            file.discard().await;
+            continue;
+        }
+        let _turn = PREPARING.acquire().await.map_err(|_| AppError::Internal)?;
+        match tokio::task::spawn_blocking(move || file.prepare()).await {
+            Ok(Ok(file)) => prepared.push(file),
+            Ok(Err(error)) => refused = Some(AppError::Invalid(error.to_string())),
+            Err(error) => {
+                tracing::error!(%error, "preparing a file failed");
+                refused = Some(AppError::Internal);
+            }
+        }
+    }
+    if let Some(error) = refused {
+        Files::discard(prepared).await;
+        return Err(error);
+    }
+    let post = Post {
+        room: Arc::new(room.clone()),
+        author: Arc::new(author.clone()),
+        body: body.clone(),
+        client_id: client_id.cloned(),
+        reply_to,
+        files: prepared,
+    };
+    let answer = state.committer.post(post).await;
+    Ok(answer.await.unwrap_or(Err(PostError::RoomGone))?)
 }
 
 /// Loads a person's counters (their first tab opened here). A failure leaves them without

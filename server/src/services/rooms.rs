@@ -338,6 +338,7 @@ pub(super) async fn remove_room(state: &AppState, room: &Room) -> Result<(), App
     let members = state.store.members(room.id).await?;
     state.store.delete_room(room.id).await?;
     tracing::info!(room = %room.name, "room deleted");
+    state.files.sweep(&state.store).await;
     let closed = ServerEvent::RoomClosed { room: room.name.clone(), reason: ClosedReason::Deleted };
     state.hub.close_room(room.id, None, hub::encode(&closed));
     let removed = Utf8Bytes::from(UserEvent::RoomRemoved { room: room.name.clone() }.to_json());

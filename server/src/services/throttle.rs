@@ -39,6 +39,11 @@ pub fn rooms_by_key(user_id: i64) -> String {
     format!("rooms-by:{user_id}")
 }
 
+/// The key of the files one person shared.
+pub fn files_by_key(user_id: i64) -> String {
+    format!("files-by:{user_id}")
+}
+
 /// The key of the avatars one person uploaded.
 pub fn avatars_by_key(user_id: i64) -> String {
     format!("avatars-by:{user_id}")

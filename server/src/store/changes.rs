@@ -150,6 +150,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query("DELETE FROM reactions WHERE message_id = $1").bind(message.id).execute(&mut *tx).await?;
+            super::attachments::remove_attachments(Conn::from(&mut *tx), message.id).await?;
             tx.commit().await?;
             Ok(Changed::Made { change, done: () })
         })

@@ -5,10 +5,11 @@
 
 use std::collections::HashMap;
 
-use app::model::{shown_name, Quote, Reaction, DELETED_USER};
+use app::model::{shown_name, Attachment, Quote, Reaction, DELETED_USER};
 use app::protocol::{Author, ChatMessage};
 use sqlx::FromRow;
 
+use super::attachments::{insert_attachments, NewAttachment};
 use super::{now_ms, placeholders, Conn, Result, Room, Store};
 
 /// A message row joined with its author and the message it answers.
@@ -36,9 +37,14 @@ pub struct StoredMessage {
     pub quote_username: Option<String>,
     pub quote_display_name: Option<String>,
     pub quote_avatar: Option<String>,
+    /// How many files it shares.
+    pub attachment_count: i64,
     /// Filled in by [`Store::with_reactions`].
     #[sqlx(skip)]
     pub reactions: Vec<Reaction>,
+    /// Filled in by [`Store::with_reactions`] (and when stored).
+    #[sqlx(skip)]
+    pub files: Vec<Attachment>,
 }
 
 /// A message to store.
@@ -53,6 +59,8 @@ pub struct NewMessage<'a> {
     /// The usernames it mentions (lowercased; [`app::domain::mentions`]): those who are
     /// members are stored with it.
     pub mentions: &'a [String],
+    /// The files it shares (already received and typed).
+    pub attachments: &'a [NewAttachment],
 }
 
 /// What storing a message did: stored it now, or found it stored already under its client id,
@@ -118,6 +126,7 @@ impl StoredMessage {
             edited_at: self.edited_at.map(rfc3339),
             reactions: self.reactions,
             mentions,
+            attachments: self.files,
         }
     }
 }
@@ -127,7 +136,7 @@ macro_rules! message_columns {
     () => {
         "SELECT m.id, m.seq, m.body, m.created_at, u.username AS author_username, \
          u.display_name AS author_display_name, u.avatar AS author_avatar, m.client_id, \
-         m.reply_to, m.edited_at, m.deleted_at, m.mentions, m.change_seq, \
+         m.reply_to, m.edited_at, m.deleted_at, m.mentions, m.change_seq, m.attachments AS attachment_count, \
          q.id AS quote_id, q.body AS quote_body, q.deleted_at AS quote_deleted_at, \
          qu.username AS quote_username, qu.display_name AS quote_display_name, qu.avatar AS quote_avatar \
          FROM messages m LEFT JOIN users u ON u.id = m.author_id \
@@ -229,6 +238,10 @@ impl Store {
                     outcomes.push(Inserted::Again(stored));
                     continue;
                 };
+                let files = match message.attachments.is_empty() {
+                    true => Vec::new(),
+                    false => insert_attachments(Conn::from(&mut *tx), id, message.attachments).await?,
+                };
                 let author = match authors.get(&message.author_id) {
                     Some(author) => author.clone(),
                     None => {
@@ -262,7 +275,9 @@ impl Store {
                     quote_username: quote.as_ref().and_then(|q| q.username.clone()),
                     quote_display_name: quote.as_ref().and_then(|q| q.display_name.clone()),
                     quote_avatar: quote.and_then(|q| q.avatar),
+                    attachment_count: files.len() as i64,
                     reactions: Vec::new(),
+                    files,
                 }));
             }
             tx.commit().await?;
@@ -278,7 +293,15 @@ impl Store {
         body: &str,
         client_id: Option<&str>,
     ) -> Result<Inserted> {
-        let message = NewMessage { room_id: room.id, author_id, body, client_id, reply_to: None, mentions: &[] };
+        let message = NewMessage {
+            room_id: room.id,
+            author_id,
+            body,
+            client_id,
+            reply_to: None,
+            mentions: &[],
+            attachments: &[],
+        };
         Ok(self.insert_messages(&[message]).await?.pop().unwrap_or(Inserted::Gone))
     }
 
@@ -307,13 +330,18 @@ impl Store {
         })
     }
 
-    /// Fills in the reactions of messages, with one query for all of them, and none when
-    /// none of them ever changed (a reaction is a change: `change_seq` is then above 0).
+    /// Fills in the reactions and files of messages, with one query for all of them each, and
+    /// none when none of them ever changed (a reaction is a change: `change_seq` is then
+    /// above 0) or shares a file.
     pub async fn with_reactions(&self, mut messages: Vec<StoredMessage>) -> Result<Vec<StoredMessage>> {
         let ids: Vec<i64> = messages.iter().filter(|m| !m.is_deleted() && m.change_seq > 0).map(|m| m.id).collect();
         let mut reactions = self.reactions_of(&ids).await?;
+        let ids: Vec<i64> =
+            messages.iter().filter(|m| !m.is_deleted() && m.attachment_count > 0).map(|m| m.id).collect();
+        let mut files = self.attachments_of(&ids).await?;
         for message in &mut messages {
             message.reactions = reactions.remove(&message.id).unwrap_or_default();
+            message.files = files.remove(&message.id).unwrap_or_default();
         }
         Ok(messages)
     }

@@ -1,5 +1,5 @@
 //! The database: connection, migrations, and one module per table family (users, directory,
-//! roles, sessions, password links, API tokens, rooms, members, messages, search, provisioning). Every
+//! roles, sessions, password links, API tokens, rooms, members, messages, attachments, search, provisioning). Every
 //! query in the server lives under this folder, the same text for SQLite and PostgreSQL
 //! (except search's matching, which each database does its own way).
 
@@ -21,6 +21,7 @@ macro_rules! on_pool {
 }
 
 mod api_tokens;
+mod attachments;
 mod changes;
 mod directory;
 mod members;
@@ -35,6 +36,7 @@ mod throttle;
 mod users;
 
 pub use api_tokens::ApiToken;
+pub use attachments::{NewAttachment, SharedFile};
 pub use changes::{Actor, Changed, Edited, Refused};
 pub use members::{MemberRoom, UnreadCount};
 pub use messages::{rfc3339, Inserted, NewMessage, StoredMessage};

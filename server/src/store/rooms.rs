@@ -64,6 +64,13 @@ impl Store {
         })
     }
 
+    pub async fn room_by_id(&self, id: i64) -> Result<Option<Room>> {
+        on_pool!(self, db => {
+            let sql = format!("SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.id = $1");
+            Ok(sqlx::query_as::<_, Room>(&sql).bind(id).fetch_optional(db).await?)
+        })
+    }
+
     /// Public rooms whose title contains `query`, with member counts, most members first.
     pub async fn public_rooms(&self, user_id: i64, query: &str, limit: i64) -> Result<Vec<ListedRoom>> {
         on_pool!(self, db => {

@@ -21,7 +21,7 @@ pub(crate) fn png(width: u32, height: u32) -> Vec<u8> {
     bytes
 }
 
-fn jpeg(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn jpeg(width: u32, height: u32) -> Vec<u8> {
     let image = image::RgbImage::from_pixel(width, height, image::Rgb([30, 120, 200]));
     let mut bytes = Vec::new();
     image.write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Jpeg).unwrap();
@@ -29,7 +29,7 @@ fn jpeg(width: u32, height: u32) -> Vec<u8> {
 }
 
 /// A valid 10000×10000 PNG of a few kilobytes: the decompression bomb.
-fn bomb() -> Vec<u8> {
+pub(crate) fn bomb() -> Vec<u8> {
     let mut bytes = Vec::new();
     {
         let mut encoder = png::Encoder::new(&mut bytes, 10_000, 10_000);

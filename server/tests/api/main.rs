@@ -9,6 +9,7 @@ mod backup;
 mod changes;
 mod connections;
 mod directory;
+mod files;
 mod group_rooms;
 mod headers;
 mod helpers;

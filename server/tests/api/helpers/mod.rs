@@ -112,6 +112,7 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
         trust_forwarded_for: false,
         metrics_allow: vec!["127.0.0.1".parse().unwrap()],
         search_config: "chat_search".to_owned(),
+        max_upload_bytes: u64::from(server::config::DEFAULT_MAX_UPLOAD_MB) * 1024 * 1024,
         // The tests sign many people up from one address; the limits have tests of their own.
         limits: server::config::Limits {
             signups_per_address: 1_000_000,
@@ -290,6 +291,11 @@ impl TestApp {
     pub async fn stored_messages(&self, room: &str) -> i64 {
         let room = self.state.store.room_by_name(room).await.unwrap().expect("the room exists");
         self.state.store.count_messages(&room).await.unwrap()
+    }
+
+    /// The data folder (avatars, shared files).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data.path()
     }
 
     pub async fn room_html(&self, room: &str, user: &TestUser) -> String {
