@@ -110,6 +110,9 @@ impl Store {
         let me = binds.push(Bind::Int(find.user_id));
         let other = binds.push(Bind::Int(find.user_id));
         // How the words are matched and scored, per database.
+        // Who may see what is the set of rooms, written as one `IN` list: PostgreSQL then
+        // knows how few messages that is (an `OR EXISTS` per row it guessed at half, and read
+        // a million rows backwards for a word in one message of 2,000: 145 ms against 17).
         let (from, matched, score, id) = match (find.terms.is_empty(), postgres) {
             (true, _) => ("messages m".to_owned(), "TRUE".to_owned(), NO_SCORE.to_owned(), "m.id"),
             (false, false) => {
@@ -164,7 +167,8 @@ impl Store {
              LEFT JOIN room_members om ON r.kind = 'direct' AND om.room_id = r.id AND om.user_id <> {other} \
              LEFT JOIN users ou ON ou.id = om.user_id \
              WHERE {matched} AND m.deleted_at IS NULL \
-             AND (r.kind = 'public' OR EXISTS (SELECT 1 FROM room_members v WHERE v.room_id = m.room_id AND v.user_id = {me})){filters}"
+             AND m.room_id IN (SELECT v.room_id FROM room_members v WHERE v.user_id = {me} \
+                               UNION ALL SELECT p.id FROM rooms p WHERE p.kind = 'public'){filters}"
         );
         let sql = if relevance {
             let keyset = match find.after {
