@@ -200,13 +200,24 @@ impl Attachment {
         self.thumb_url.is_some()
     }
 
-    /// "2.4 MB", "512 KB", "80 bytes".
     pub fn size_text(&self) -> String {
-        match self.size {
-            n if n >= 1024 * 1024 => format!("{:.1} MB", n as f64 / (1024.0 * 1024.0)),
-            n if n >= 1024 => format!("{} KB", n / 1024),
-            n => format!("{n} bytes"),
-        }
+        file_size(self.size)
+    }
+
+    /// The size its thumbnail is shown at: its own, scaled to fit in `side` × `side`.
+    pub fn shown_size(&self, side: u32) -> Option<(u32, u32)> {
+        let (width, height) = (self.width?, self.height?);
+        let scale = (f64::from(side) / f64::from(width.max(height).max(1))).min(1.0);
+        Some((((f64::from(width) * scale).round() as u32).max(1), ((f64::from(height) * scale).round() as u32).max(1)))
+    }
+}
+
+/// A size in bytes as people read it: "2.4 MB", "512 KB", "80 bytes".
+pub fn file_size(bytes: i64) -> String {
+    match bytes {
+        n if n >= 1024 * 1024 => format!("{:.1} MB", n as f64 / (1024.0 * 1024.0)),
+        n if n >= 1024 => format!("{} KB", n / 1024),
+        n => format!("{n} bytes"),
     }
 }
 

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{SearchOrder, SearchPage};
+use crate::model::SearchPage;
 
 /// A page of the messages matching `q` among those the signed-in person may see, newest
 /// first or (`sort` = `relevance`) best match first, from `page` (a previous page's `next`).
@@ -12,6 +12,7 @@ use crate::model::{SearchOrder, SearchPage};
 pub async fn search(q: String, sort: Option<String>, page: Option<String>) -> Result<SearchPage, AppError> {
     use crate::api::request::*;
     use crate::domain::SearchQuery;
+    use crate::model::SearchOrder;
 
     let result = async {
         let user = require_user().await?;

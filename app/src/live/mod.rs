@@ -51,7 +51,7 @@ pub fn local_clock(created_at: &str) -> String {
 
 /// A fresh name for an outgoing message: 32 random hex digits (empty on the server, which
 /// never sends one).
-fn new_client_id() -> String {
+pub(crate) fn new_client_id() -> String {
     #[cfg(feature = "hydrate")]
     return (0..4).map(|_| format!("{:08x}", (js_sys::Math::random() * 4_294_967_296.0) as u32)).collect();
     #[cfg(not(feature = "hydrate"))]

@@ -1,12 +1,16 @@
-//! The message box: a plain form that posts to `/api/send_message` (so it works without
-//! JavaScript, replies included); once hydrated, Enter or the button sends over the socket
-//! instead and the box clears. Typing `@` offers the room's members (arrow keys or the mouse
+//! The message box: a plain multipart form that posts to `/api/attach` (so it works without
+//! JavaScript, replies and files included); once hydrated, Enter or the button sends over the
+//! socket instead and the box clears, or, with files attached, posts them with the message
+//! (see `attach`). Typing `@` offers the room's members (arrow keys or the mouse
 //! to choose, Tab or Enter to pick, Escape to close); Up-arrow in an empty box edits the
 //! reader's newest message.
 
 use leptos::html;
 use leptos::prelude::*;
 
+use wasm_bindgen::JsCast;
+
+use super::attach::{Pending, PendingFiles};
 use super::message::focus_composer;
 use crate::api::rooms::mentionable;
 use crate::components::FormError;
@@ -51,7 +55,7 @@ fn utf16_len(text: &str) -> usize {
 }
 
 #[component]
-pub fn MessageBox(room: String, live: RoomLive) -> impl IntoView {
+pub fn MessageBox(room: String, live: RoomLive, pending: Pending) -> impl IntoView {
     let form: NodeRef<html::Form> = NodeRef::new();
     let input: NodeRef<html::Textarea> = NodeRef::new();
     // The members offered for the `@` being typed, which one is chosen, and where it starts.
@@ -99,6 +103,36 @@ pub fn MessageBox(room: String, live: RoomLive) -> impl IntoView {
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         let Some(input) = input.get() else { return };
+        if !pending.is_empty() {
+            if pending.progress.get_untracked().is_some() {
+                return;
+            }
+            let body = match MessageBody::caption(&input.value()) {
+                Ok(body) => body,
+                Err(error) => return live.error.set(Some(error.message())),
+            };
+            let mut fields = vec![
+                ("room", room_name.get_value()),
+                ("body", body.as_str().to_owned()),
+                ("client_id", crate::live::new_client_id()),
+            ];
+            if let Some(quote) = live.replying.get_untracked() {
+                fields.push(("reply_to", quote.seq.to_string()));
+            }
+            live.error.set(None);
+            let sent = pending.send(&fields, move |error| match error {
+                None if pending.is_empty() => {
+                    input.set_value("");
+                    live.replying.set(None);
+                }
+                None => {}
+                Some(error) => live.error.set(Some(error)),
+            });
+            if sent.is_err() {
+                live.error.set(Some("the files could not be sent from this browser: try again".into()));
+            }
+            return;
+        }
         match MessageBody::parse(&input.value()) {
             Err(error) => live.error.set(Some(error.message())),
             Ok(body) => {
@@ -167,7 +201,8 @@ pub fn MessageBox(room: String, live: RoomLive) -> impl IntoView {
         suggestions.with(|s| s.get(chosen.get()).map(|p| format!("mention-{}", p.username))).unwrap_or_default()
     };
     view! {
-        <form class="message-box" id="composer" method="post" action="/api/send_message" node_ref=form on:submit=on_submit>
+        <form class="message-box" id="composer" method="post" action=url::ATTACH enctype="multipart/form-data"
+            node_ref=form on:submit=on_submit>
             <input type="hidden" name="room" value=room/>
             {move || live.replying.get().map(|quote| view! {
                 <input type="hidden" name="reply_to" value=quote.seq/>
@@ -177,12 +212,21 @@ pub fn MessageBox(room: String, live: RoomLive) -> impl IntoView {
                     " " <a href=cancel_href.clone() on:click=on_cancel_reply aria-label="Cancel the reply">"Cancel"</a>
                 </p>
             })}
-            <textarea name="body" id="composer-input" node_ref=input required rows="2" maxlength=MessageBody::MAX_CHARS
+            <textarea name="body" id="composer-input" node_ref=input rows="2" maxlength=MessageBody::MAX_CHARS
                 placeholder="Write a message… (Enter sends, Shift+Enter for a new line, @ to mention)"
                 aria-label="Message" role="combobox" aria-autocomplete="list" aria-controls="mention-list"
                 aria-expanded=move || (!suggestions.with(Vec::is_empty)).to_string()
                 aria-activedescendant=active
-                on:keydown=on_keydown on:input=on_input on:blur=move |_| {
+                on:keydown=on_keydown on:input=on_input
+                on:paste=move |event: leptos::ev::ClipboardEvent| {
+                    // A pasted image (a screenshot) goes with the message.
+                    let files = event.clipboard_data().and_then(|data| data.files()).filter(|f| f.length() > 0);
+                    if files.is_some() {
+                        event.prevent_default();
+                        pending.add(files);
+                    }
+                }
+                on:blur=move |_| {
                     // After a click on a suggestion has had its turn.
                     set_timeout(close, std::time::Duration::from_millis(150));
                 }></textarea>
@@ -199,7 +243,19 @@ pub fn MessageBox(room: String, live: RoomLive) -> impl IntoView {
                     </li>
                 }).collect_view()}
             </ul>
+            <label class="attach" title="Attach files (or drop them on the room, or paste an image)">
+                <span aria-hidden="true">"📎"</span>
+                <span class="visually-hidden">"Attach files"</span>
+                <input type="file" name="file" multiple class="visually-hidden" data-testid="file-input"
+                    on:change=move |event: leptos::ev::Event| {
+                        let Some(picker) = event.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+                        pending.add(picker.files());
+                        // Chosen once: the list below holds them now.
+                        picker.set_value("");
+                    }/>
+            </label>
             <button type="submit">"Send"</button>
+            <PendingFiles pending/>
             <FormError message=move || live.error.get()/>
             {move || live.slowed.get().then(|| view! {
                 <p class="notice" data-testid="slow-down" aria-live="polite">

@@ -6,6 +6,8 @@
 use leptos::html;
 use leptos::prelude::*;
 
+use super::attach::Attachments;
+
 use crate::components::Avatar;
 use crate::domain::{Emoji, MessageBody, REACTION_PALETTE};
 use crate::format::{self, Mentions};
@@ -75,6 +77,7 @@ pub fn MessageItem(
             </div>
             {move || quote().map(|quote| view! { <QuoteLine quote room=quote_room.clone() jump/> })}
             <div class="body" inner_html=body_html></div>
+            {move || view! { <Attachments files=current.with(|m| m.as_ref().map(|m| m.attachments.clone()).unwrap_or_default())/> }}
             <Reactions seq reactions=Signal::derive(reactions) me=me.clone() room=room.clone() live can_act/>
             {can_act.then(|| view! { <Actions message=message.clone() live room=room.clone() mine/> })}
         </li>

@@ -2,6 +2,7 @@
 
 mod account;
 mod admin;
+mod attach;
 mod composer;
 mod directory;
 mod message;

@@ -9,7 +9,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use super::attach::{dragged_files, Pending};
 use super::composer::MessageBox;
+use super::message::focus_composer;
 use super::message::MessageItem;
 use crate::api::rooms::{get_room, history, JoinRoom};
 use crate::components::{form_error, loaded, Avatar, FormError, OnlineDot};
@@ -60,6 +62,12 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
     }
 
     let list: NodeRef<html::Ol> = NodeRef::new();
+    // Files waiting to go with the next message, and why the last post (without JavaScript)
+    // was refused.
+    let pending = Pending::new();
+    if let Some(refused) = query.read_untracked().get("attach_error") {
+        live.error.set(Some(refused));
+    }
     let (is_member, is_history) = (page.is_member, page.is_history);
     // Whether the reader is at the newest message; scrolling up to read history unsets it, so
     // arriving messages do not pull them back down.
@@ -201,7 +209,20 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
         // The document title outlives this view by a moment when the room reloads (after
         // joining, say), so it must not insist on the signal still being there.
         <Title text=move || live.title.try_get().unwrap_or_default()/>
-        <section class="room">
+        <section class="room"
+            on:dragover=move |event: leptos::ev::DragEvent| {
+                // Files may be dropped anywhere on the room (when one may post there).
+                if is_member && !is_history {
+                    event.prevent_default();
+                }
+            }
+            on:drop=move |event: leptos::ev::DragEvent| {
+                if let Some(files) = dragged_files(&event).filter(|_| is_member && !is_history) {
+                    event.prevent_default();
+                    pending.add(Some(files));
+                    focus_composer();
+                }
+            }>
             <header class="room-header">
                 {heading}
                 <p class="online" data-testid="online-count">
@@ -252,7 +273,7 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
                 None if is_history => view! {
                     <p class="notice"><a href=url::room(&room)>"Back to the latest messages"</a></p>
                 }.into_any(),
-                None if is_member => view! { <MessageBox room=room.clone() live/> }.into_any(),
+                None if is_member => view! { <MessageBox room=room.clone() live pending/> }.into_any(),
                 None => view! { <JoinBox room=room.clone() title=title.clone() join/> }.into_any(),
             }}
         </section>
