@@ -11,7 +11,7 @@ mod common;
 
 use std::time::Instant;
 
-use common::{admin_connection, report, time};
+use common::{report, time, BenchDatabase};
 use server::store::{Room, Store};
 
 const BIG_ROOM_MESSAGES: i64 = 1_000_000;
@@ -19,18 +19,8 @@ const SMALL_ROOM_MESSAGES: i64 = 20;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let data = tempfile::tempdir().expect("a temporary folder");
-    let postgres = std::env::var("BENCH_POSTGRES_URL").ok().filter(|url| !url.is_empty());
-    let url = match &postgres {
-        Some(server) => {
-            let mut admin = admin_connection(server).await;
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {BENCH_DATABASE}")).execute(&mut admin).await.unwrap();
-            sqlx::query(&format!("CREATE DATABASE {BENCH_DATABASE}")).execute(&mut admin).await.unwrap();
-            format!("{}/{BENCH_DATABASE}", server.trim_end_matches('/'))
-        }
-        None => format!("sqlite://{}/bench.db", data.path().display()),
-    };
-    println!("on {}", if postgres.is_some() { "PostgreSQL" } else { "SQLite" });
+    let database = BenchDatabase::new("chat_history_bench").await;
+    let url = database.url.clone();
     let store = Store::connect(&url, server::store::SqliteSync::Full).await.expect("the store opens");
 
     let started = Instant::now();
@@ -74,17 +64,9 @@ async fn main() {
         .await,
     );
 
-    if let Some(server) = postgres {
-        drop(store);
-        let mut admin = admin_connection(&server).await;
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-    }
+    drop(store);
+    database.finish().await;
 }
-
-const BENCH_DATABASE: &str = "chat_history_bench";
 
 /// A room with `count` messages, written in one statement straight into the database.
 async fn fill(url: &str, store: &Store, name: &str, count: i64) -> Room {

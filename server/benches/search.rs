@@ -16,7 +16,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{admin_connection, at};
+use common::{at, BenchDatabase};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use server::store::{Find, Store};
@@ -28,22 +28,11 @@ const EVERY_NTH_ROOM: i64 = 20;
 const VOCABULARY: usize = 20_000;
 /// Queries timed per kind.
 const QUERIES: usize = 300;
-const BENCH_DATABASE: &str = "chat_search_bench";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let data = tempfile::tempdir().expect("a temporary folder");
-    let postgres = std::env::var("BENCH_POSTGRES_URL").ok().filter(|url| !url.is_empty());
-    let url = match &postgres {
-        Some(server) => {
-            let mut admin = admin_connection(server).await;
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {BENCH_DATABASE}")).execute(&mut admin).await.unwrap();
-            sqlx::query(&format!("CREATE DATABASE {BENCH_DATABASE}")).execute(&mut admin).await.unwrap();
-            format!("{}/{BENCH_DATABASE}", server.trim_end_matches('/'))
-        }
-        None => format!("sqlite://{}/bench.db", data.path().display()),
-    };
-    println!("on {}", if postgres.is_some() { "PostgreSQL" } else { "SQLite" });
+    let database = BenchDatabase::new("chat_search_bench").await;
+    let url = database.url.clone();
     let store = Store::connect(&url, server::store::SqliteSync::Normal).await.expect("the store opens");
 
     let mut rng = StdRng::seed_from_u64(15);
@@ -86,15 +75,8 @@ async fn main() {
         );
     }
 
-    // `BENCH_KEEP=1` leaves the PostgreSQL database there, to look at its plans.
-    if let Some(server) = postgres.filter(|_| std::env::var("BENCH_KEEP").is_err()) {
-        drop(store);
-        let mut admin = admin_connection(&server).await;
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-    }
+    drop(store);
+    database.finish().await;
 }
 
 /// A first page of `terms` as the searcher.

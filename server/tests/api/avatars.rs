@@ -136,14 +136,7 @@ async fn what_is_not_a_small_enough_image_is_refused_and_nothing_stays_behind() 
     let form = Form::new()
         .text("next", "/welcome")
         .part("avatar", Part::bytes(b"GIF? no".to_vec()).file_name("x.gif".to_owned()));
-    let response = http()
-        .post(app.url("/api/avatar"))
-        .header("Cookie", &ana.cookie)
-        .header("Accept", "text/html")
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_browser_multipart("/api/avatar", form, &ana).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with("/welcome?avatar_error="), "{location}");

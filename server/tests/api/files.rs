@@ -3,7 +3,6 @@
 //! shared, removed when nothing shares them, and fetched only by people who may see the room.
 
 use app::model::Attachment;
-use app::protocol::{ChatMessage, ServerEvent};
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 
@@ -79,16 +78,6 @@ fn jpeg_with_exif(width: u32, height: u32) -> Vec<u8> {
     out.extend_from_slice(&segment);
     out.extend_from_slice(&plain[2..]);
     out
-}
-
-async fn next_message(socket: &mut Socket) -> ChatMessage {
-    loop {
-        match next_event(socket).await {
-            ServerEvent::Message(message) => return message,
-            ServerEvent::OnlineCount { .. } => continue,
-            other => panic!("expected a message, got {other:?}"),
-        }
-    }
 }
 
 #[tokio::test]
@@ -291,14 +280,7 @@ async fn without_javascript_the_message_form_posts_files_and_comes_back() {
         .part("file", Part::bytes(png(50, 50)).file_name("plain.png"))
         // No file chosen in a second field: browsers send an empty part.
         .part("file", Part::bytes(Vec::new()).file_name(""));
-    let response = http()
-        .post(app.url("/api/attach"))
-        .header("Cookie", &ana.cookie)
-        .header("Accept", "text/html")
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_browser_multipart("/api/attach", form, &ana).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/chat/room/public-chat/");
     let html = app.room_html("public-chat", &ana).await;
@@ -306,14 +288,7 @@ async fn without_javascript_the_message_form_posts_files_and_comes_back() {
     assert!(html.contains("/files/thumb/"), "the page shows the image");
     // Refused: back to the room with the reason.
     let form = Form::new().text("room", "public-chat").text("body", "");
-    let response = http()
-        .post(app.url("/api/attach"))
-        .header("Cookie", &ana.cookie)
-        .header("Accept", "text/html")
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_browser_multipart("/api/attach", form, &ana).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert!(response.headers()["location"].to_str().unwrap().contains("attach_error=write%20something"));
 }

@@ -1,20 +1,10 @@
 //! Nothing lost across a reconnect: `?after=<seq>` sends what the client missed, then live
 //! messages, with no gap and no repeat; a message resent under its client id is stored once.
 
-use app::protocol::{ChatMessage, ErrorCode, ServerEvent};
+use app::protocol::{ErrorCode, ServerEvent};
 use reqwest::StatusCode;
 
 use crate::helpers::*;
-
-async fn next_message(socket: &mut Socket) -> ChatMessage {
-    loop {
-        match next_event(socket).await {
-            ServerEvent::Message(message) => return message,
-            ServerEvent::OnlineCount { .. } => continue,
-            other => panic!("expected a message, got {other:?}"),
-        }
-    }
-}
 
 /// Asserts that no message arrives for a short while (an online count may: Ana's arrival
 /// changed it, and it is sent whenever the socket reaches it).

@@ -174,6 +174,23 @@ impl TestApp {
         request.send().await.expect("request sent")
     }
 
+    /// Posts a multipart form the way a browser without JavaScript does (`Accept: text/html`).
+    pub async fn post_browser_multipart(
+        &self,
+        path: &str,
+        form: reqwest::multipart::Form,
+        user: &TestUser,
+    ) -> reqwest::Response {
+        http()
+            .post(self.url(path))
+            .header(COOKIE, &user.cookie)
+            .header("Accept", "text/html")
+            .multipart(form)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> reqwest::Response {
         let mut request = http().get(self.url(path)).header("Accept", "text/html");
         if let Some(cookie) = cookie {

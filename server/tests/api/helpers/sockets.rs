@@ -204,3 +204,15 @@ impl TestApp {
         people
     }
 }
+
+/// The next message event, skipping online counts (which arrive whenever the socket reaches
+/// them); anything else fails the test.
+pub async fn next_message(socket: &mut Socket) -> app::protocol::ChatMessage {
+    loop {
+        match next_event(socket).await {
+            ServerEvent::Message(message) => return message,
+            ServerEvent::OnlineCount { .. } => continue,
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+}
