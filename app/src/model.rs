@@ -175,6 +175,18 @@ pub struct ChatMessage {
     pub attachments: Vec<Attachment>,
 }
 
+impl ChatMessage {
+    /// The message in a line of text (a notification): its body, or for a message with files
+    /// only, what it shares.
+    pub fn summary(&self) -> String {
+        match (self.body.is_empty(), self.attachments.as_slice()) {
+            (true, [one]) => format!("📎 {}", one.name),
+            (true, [first, rest @ ..]) => format!("📎 {} and {} more", first.name, rest.len()),
+            _ => self.body.clone(),
+        }
+    }
+}
+
 /// A file shared with a message. Images (which the server re-encoded, without their
 /// metadata) have their size in pixels and a thumbnail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -363,6 +375,33 @@ pub const DIRECTORY_LIMIT: i64 = 100;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn file(name: &str, size: i64, pixels: Option<(u32, u32)>) -> Attachment {
+        Attachment {
+            id: 1,
+            name: name.into(),
+            size,
+            mime: "image/png".into(),
+            width: pixels.map(|p| p.0),
+            height: pixels.map(|p| p.1),
+            thumb_url: pixels.map(|_| "/files/thumb/1".into()),
+            url: "/files/1/x".into(),
+        }
+    }
+
+    #[test]
+    fn files_are_told_by_name_size_and_shown_size() {
+        let message =
+            ChatMessage { attachments: vec![file("a.png", 10, None), file("b.txt", 10, None)], ..Default::default() };
+        assert_eq!(message.summary(), "📎 a.png and 1 more");
+        let words = ChatMessage { body: "hi".into(), attachments: vec![file("a.png", 1, None)], ..Default::default() };
+        assert_eq!(words.summary(), "hi");
+        assert_eq!(file("a", 2_516_582, None).size_text(), "2.4 MB");
+        assert_eq!(file("a", 4096, None).size_text(), "4 KB");
+        assert_eq!(file("a", 80, None).size_text(), "80 bytes");
+        assert_eq!(file("a", 1, Some((1200, 600))).shown_size(320), Some((320, 160)));
+        assert_eq!(file("a", 1, Some((40, 30))).shown_size(320), Some((40, 30)), "never enlarged");
+    }
 
     #[test]
     fn the_display_name_is_shown_unless_it_is_blank() {

@@ -23,9 +23,9 @@ pub fn apply(session: Session, event: UserEvent) {
         }),
         UserEvent::Notify { title, message, mention } => {
             let body = if mention {
-                format!("{} mentioned you: {}", message.author.display_name, message.body)
+                format!("{} mentioned you: {}", message.author.display_name, message.summary())
             } else {
-                message.body.clone()
+                message.summary()
             };
             super::notify::show(&title, &body, &message.room);
         }
