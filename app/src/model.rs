@@ -476,6 +476,9 @@ pub struct SearchHit {
     pub created_at: String,
     /// The message's text (around the first match when it is long), matches marked.
     pub excerpt: Vec<Marked>,
+    /// The names of the files it shares, matches marked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<Vec<Marked>>,
 }
 
 /// A page of search results (at most [`SEARCH_PAGE`]) and where the next page starts.

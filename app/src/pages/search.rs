@@ -9,7 +9,7 @@ use leptos_router::NavigateOptions;
 
 use crate::api::search::search;
 use crate::components::{loaded, query_value, Avatar};
-use crate::model::{RoomKind, SearchHit, SearchPage as Results};
+use crate::model::{Marked, RoomKind, SearchHit, SearchPage as Results};
 use crate::url;
 
 /// What the box understands, shown under it.
@@ -86,6 +86,17 @@ fn ResultList(found: Results, query: String, relevance: bool) -> impl IntoView {
     .into_any()
 }
 
+/// Text with the words searched for in `<mark>`.
+fn marked(pieces: Vec<Marked>) -> impl IntoView {
+    pieces
+        .into_iter()
+        .map(|piece| match piece.mark {
+            true => view! { <mark>{piece.text}</mark> }.into_any(),
+            false => piece.text.into_any(),
+        })
+        .collect_view()
+}
+
 #[component]
 fn ResultItem(hit: SearchHit) -> impl IntoView {
     let place = match hit.kind {
@@ -94,14 +105,12 @@ fn ResultItem(hit: SearchHit) -> impl IntoView {
     };
     let when =
         format!("{} {}", hit.created_at.get(..10).unwrap_or_default(), hit.created_at.get(11..16).unwrap_or_default());
-    let excerpt = hit
-        .excerpt
-        .into_iter()
-        .map(|piece| match piece.mark {
-            true => view! { <mark>{piece.text}</mark> }.into_any(),
-            false => piece.text.into_any(),
-        })
-        .collect_view();
+    let excerpt = marked(hit.excerpt);
+    let files = (!hit.files.is_empty()).then(|| {
+        let names =
+            hit.files.into_iter().map(|name| view! { <span class="file">"📎 " {marked(name)}</span> }).collect_view();
+        view! { <span class="files">{names}</span> }
+    });
     view! {
         <li class="result" data-room=hit.room.clone() data-seq=hit.seq>
             <a href=url::message_in(&hit.room, hit.seq)>
@@ -112,6 +121,7 @@ fn ResultItem(hit: SearchHit) -> impl IntoView {
                     <time datetime=hit.created_at.clone() title=hit.created_at.clone()>{when}" UTC"</time>
                 </span>
                 <span class="excerpt">{excerpt}</span>
+                {files}
             </a>
         </li>
     }

@@ -122,6 +122,7 @@ fn hit(found: Found, words: &Words) -> SearchHit {
         author,
         created_at: rfc3339(found.created_at),
         excerpt: words.mark(&found.body),
+        files: found.file_names.lines().filter(|name| !name.is_empty()).map(|name| words.mark(name)).collect(),
     }
 }
 

@@ -107,8 +107,11 @@ pub(super) async fn insert_attachments(
             };
             shown.push(row.into_wire());
         }
-        sqlx::query("UPDATE messages SET attachments = $1 WHERE id = $2")
+        // One a line: a name holds no control character (`files::clean_name`).
+        let names = files.iter().map(|file| file.name.as_str()).collect::<Vec<_>>().join("\n");
+        sqlx::query("UPDATE messages SET attachments = $1, file_names = $2 WHERE id = $3")
             .bind(files.len() as i64)
+            .bind(names)
             .bind(message_id)
             .execute(&mut *db)
             .await?;
@@ -120,7 +123,10 @@ pub(super) async fn insert_attachments(
 pub(super) async fn remove_attachments(conn: Conn<'_>, message_id: i64) -> Result<()> {
     on_pool!(conn conn, db => {
         sqlx::query("DELETE FROM attachments WHERE message_id = $1").bind(message_id).execute(&mut *db).await?;
-        sqlx::query("UPDATE messages SET attachments = 0 WHERE id = $1").bind(message_id).execute(&mut *db).await?;
+        sqlx::query("UPDATE messages SET attachments = 0, file_names = '' WHERE id = $1")
+            .bind(message_id)
+            .execute(&mut *db)
+            .await?;
     });
     Ok(())
 }

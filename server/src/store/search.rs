@@ -45,6 +45,8 @@ pub struct Found {
     pub id: i64,
     pub seq: i64,
     pub body: String,
+    /// The names of the files it shares, one a line.
+    pub file_names: String,
     pub created_at: i64,
     pub room_name: String,
     pub room_title: String,
@@ -164,7 +166,7 @@ impl Store {
         let relevance = find.relevance && !find.terms.is_empty();
         let score = if relevance { score } else { NO_SCORE.to_owned() };
         let inner = format!(
-            "SELECT m.id, m.seq, m.body, m.created_at, r.name AS room_name, r.title AS room_title, \
+            "SELECT m.id, m.seq, m.body, m.file_names, m.created_at, r.name AS room_name, r.title AS room_title, \
              r.kind AS room_kind, u.username AS author_username, u.display_name AS author_display_name, \
              u.avatar AS author_avatar, ou.username AS other_username, ou.display_name AS other_display_name, \
              {score} AS score \
@@ -190,7 +192,7 @@ impl Store {
             let scored = match rescore {
                 None => newest,
                 Some(rescore) => format!(
-                    "SELECT w.id, w.seq, w.body, w.created_at, w.room_name, w.room_title, w.room_kind, \
+                    "SELECT w.id, w.seq, w.body, w.file_names, w.created_at, w.room_name, w.room_title, w.room_kind, \
                      w.author_username, w.author_display_name, w.author_avatar, w.other_username, \
                      w.other_display_name, {rescore} AS score \
                      FROM ({newest}) w JOIN messages ms ON ms.id = w.id"

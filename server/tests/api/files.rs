@@ -292,3 +292,28 @@ async fn without_javascript_the_message_form_posts_files_and_comes_back() {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert!(response.headers()["location"].to_str().unwrap().contains("attach_error=write%20something"));
 }
+
+#[tokio::test]
+async fn files_are_found_by_their_names_until_their_message_is_deleted() {
+    let app = spawn_app().await;
+    let ana = app.signup("ana").await;
+    let pdf = b"%PDF-1.7\n".to_vec();
+    let seq = attach_ok(
+        &app,
+        &ana,
+        "public-chat",
+        "here it is",
+        &[("Quarterly Report.pdf", pdf), ("chart.png", png(20, 20))],
+    )
+    .await;
+    let found: app::model::SearchPage = app.call_ok("search", &[("q", "quarterly report")], &ana).await;
+    let [hit] = found.hits.as_slice() else { panic!("one hit: {:?}", found.hits) };
+    assert_eq!(hit.seq, seq);
+    let names: Vec<String> = hit.files.iter().map(|name| name.iter().map(|p| p.text.as_str()).collect()).collect();
+    assert_eq!(names, ["Quarterly Report.pdf", "chart.png"]);
+    let marked: Vec<&str> = hit.files[0].iter().filter(|p| p.mark).map(|p| p.text.as_str()).collect();
+    assert_eq!(marked, ["Quarterly", "Report"]);
+    let _: () = app.call_ok("delete_message", &[("room", "public-chat"), ("seq", &seq.to_string())], &ana).await;
+    let found: app::model::SearchPage = app.call_ok("search", &[("q", "quarterly")], &ana).await;
+    assert!(found.hits.is_empty(), "a deleted message's files are not found either");
+}
