@@ -266,6 +266,19 @@ impl Files {
         self.dir.join(format!("{hash}.thumb"))
     }
 
+    /// Removes what an instance that stopped mid-upload left in `files/tmp/` (files untouched
+    /// for an hour: another instance sharing the folder may be receiving the newer ones).
+    pub async fn clear_stale(&self) {
+        let Ok(mut entries) = tokio::fs::read_dir(self.dir.join("tmp")).await else { return };
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            let stale = entry.metadata().await.and_then(|m| m.modified()).is_ok_and(|at| at < hour_ago);
+            if stale {
+                let _ = tokio::fs::remove_file(entry.path()).await;
+            }
+        }
+    }
+
     /// Starts receiving a file: a new temporary file under `files/tmp/`.
     pub async fn receive(&self, name: &str) -> std::io::Result<Incoming> {
         let tmp = self.dir.join("tmp");

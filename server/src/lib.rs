@@ -52,6 +52,8 @@ impl Application {
             .build();
         let avatars = Avatars::new(config.data_dir.join("avatars"));
         let files = Files::new(config.data_dir.join("files"));
+        let stale = files.clone();
+        tokio::spawn(async move { stale.clear_stale().await });
         let hub = Hub::new();
         let bus = match &config.redis_url {
             Some(url) => Some(redis::start(&hub, url, &config.redis_prefix, config.presence_ttl)?),

@@ -98,12 +98,25 @@ async fn read_form(state: &AppState, multipart: &mut Multipart, form: &mut Form)
             Failure::App(AppError::Internal)
         })?;
         let mut fits = refused.is_none() && form.files.len() < MAX_FILES;
-        while let Some(chunk) = field.chunk().await.map_err(|_| unreadable())? {
+        loop {
+            // A client gone mid-file, or a disk that refuses: nothing of this file is kept.
+            let chunk = match field.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(_) => {
+                    incoming.abandon().await;
+                    return Err(unreadable());
+                }
+            };
             if fits {
-                fits = incoming.push(&chunk, max).await.map_err(|error| {
-                    tracing::error!(%error, "could not write a file being received");
-                    Failure::App(AppError::Internal)
-                })?;
+                fits = match incoming.push(&chunk, max).await {
+                    Ok(fits) => fits,
+                    Err(error) => {
+                        tracing::error!(%error, "could not write a file being received");
+                        incoming.abandon().await;
+                        return Err(Failure::App(AppError::Internal));
+                    }
+                };
             }
         }
         // A form without JavaScript sends an empty file field when none was chosen.

@@ -317,3 +317,44 @@ async fn files_are_found_by_their_names_until_their_message_is_deleted() {
     let found: app::model::SearchPage = app.call_ok("search", &[("q", "quarterly")], &ana).await;
     assert!(found.hits.is_empty(), "a deleted message's files are not found either");
 }
+
+#[tokio::test]
+async fn a_client_gone_mid_upload_leaves_nothing_behind() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app().await;
+    let ana = app.signup("ana").await;
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port)).await.unwrap();
+    let start = "--b\r\nContent-Disposition: form-data; name=\"room\"\r\n\r\npublic-chat\r\n\
+                 --b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"half.bin\"\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n";
+    let head = format!(
+        "POST /api/attach HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {}\r\nContent-Type: multipart/form-data; boundary=b\r\n\
+         Content-Length: 5000000\r\n\r\n{start}",
+        ana.cookie
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&vec![7u8; 300_000]).await.unwrap();
+    stream.flush().await.unwrap();
+    // The half-received file is on disk while the upload goes on...
+    let mut seen = (0, 0);
+    for _ in 0..50 {
+        seen = on_disk(&app);
+        if seen.1 == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(seen, (0, 1), "one file being received");
+    // ...and gone once the client is.
+    drop(stream);
+    let mut left = on_disk(&app);
+    for _ in 0..100 {
+        if left == (0, 0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        left = on_disk(&app);
+    }
+    assert_eq!(left, (0, 0));
+    assert_eq!(app.stored_messages("public-chat").await, 0);
+}
