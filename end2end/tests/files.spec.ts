@@ -1,7 +1,7 @@
 import { test, expect } from './fixtures';
 import type { Locator, Page } from '@playwright/test';
 
-import { password, roomOfTheirOwn, twoPeople } from './helpers';
+import { roomOfTheirOwn, signUpWithoutJavaScript, twoPeople } from './helpers';
 
 /** A 40×30 red PNG. */
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAACgAAAAeCAIAAADRv8uKAAAAK0lEQVR4nO3NMQ0AAAgDsMmZfxXIQgYcTfo3056IWCwWi8VisVgsFov/xguJMCDM2TzTeAAAAABJRU5ErkJggg==';
@@ -69,13 +69,7 @@ test('paste a screenshot, drop a file, pick one: the other browser sees each arr
 
 test('without JavaScript: the message form takes files and posts them', async ({ browser }) => {
   const suffix = Date.now().toString(36);
-  const context = await browser.newContext({ javaScriptEnabled: false });
-  const page = await context.newPage();
-  await page.goto('/signup');
-  await page.getByLabel('Username').fill(`plainfiles_${suffix}`);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign up' }).click();
-  await page.getByRole('link', { name: 'Skip for now' }).click();
+  const page = await signUpWithoutJavaScript(browser, `plainfiles_${suffix}`);
   const created = await page.request.post('/api/create_room', { form: { title: `Plain files ${suffix}`, visibility: 'public' } });
   const room: string = await created.json();
   await page.goto(`/chat/room/${room}/`);

@@ -21,6 +21,18 @@ export async function signUp(from: Browser | BrowserContext, username: string): 
   return page;
 }
 
+/** Signs a new person up in a browser context of their own with JavaScript off (plain forms), skipping the welcome page. */
+export async function signUpWithoutJavaScript(browser: Browser, username: string): Promise<Page> {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto('/signup');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await page.getByRole('link', { name: 'Skip for now' }).click();
+  return page;
+}
+
 /** Two new people (Ana and Bob, under names no other test uses), each in a browser of their own. */
 export async function twoPeople(browser: Browser): Promise<{ a: string; b: string; ana: Page; bob: Page }> {
   const suffix = Date.now().toString(36);

@@ -1,7 +1,7 @@
 import { test, expect } from './fixtures';
 import type { Page } from '@playwright/test';
 
-import { password, roomOfTheirOwn, twoPeople } from './helpers';
+import { roomOfTheirOwn, signUpWithoutJavaScript, twoPeople } from './helpers';
 
 /** The stored message (not one still sending) whose body contains `text`. */
 function message(page: Page, text: string) {
@@ -117,13 +117,7 @@ test('@ offers the room members: arrows choose, Tab picks, and the mention is hi
 
 test('without JavaScript: edit, react, reply and delete are plain forms', async ({ browser }) => {
   const suffix = Date.now().toString(36);
-  const context = await browser.newContext({ javaScriptEnabled: false });
-  const page = await context.newPage();
-  await page.goto('/signup');
-  await page.getByLabel('Username').fill(`nojs_${suffix}`);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign up' }).click();
-  await page.getByRole('link', { name: 'Skip for now' }).click();
+  const page = await signUpWithoutJavaScript(browser, `nojs_${suffix}`);
   const created = await page.request.post('/api/create_room', { form: { title: `Plain ${suffix}`, visibility: 'public' } });
   const room: string = await created.json();
   await page.goto(`/chat/room/${room}/`);
@@ -158,5 +152,5 @@ test('without JavaScript: edit, react, reply and delete are plain forms', async 
   await fixed.getByRole('button', { name: 'Delete' }).click();
   await expect(message(page, `typo here ${suffix}`)).toHaveCount(0);
   await expect(message(page, `replying plainly ${suffix}`).getByTestId('quote')).toHaveText('↪ message deleted');
-  await context.close();
+  await page.context().close();
 });

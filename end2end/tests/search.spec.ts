@@ -1,6 +1,6 @@
 import { test, expect } from './fixtures';
 
-import { password, signUp } from './helpers';
+import { signUp, signUpWithoutJavaScript } from './helpers';
 
 test('search from the top bar, narrow as you type, and open a result in its room at that message', async ({ browser }) => {
   const suffix = Date.now().toString(36);
@@ -49,13 +49,7 @@ test('search from the top bar, narrow as you type, and open a result in its room
 
 test('without JavaScript: the search is a plain form and results are plain links', async ({ browser }) => {
   const suffix = Date.now().toString(36);
-  const context = await browser.newContext({ javaScriptEnabled: false });
-  const page = await context.newPage();
-  await page.goto('/signup');
-  await page.getByLabel('Username').fill(`plainsearch_${suffix}`);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign up' }).click();
-  await page.getByRole('link', { name: 'Skip for now' }).click();
+  const page = await signUpWithoutJavaScript(browser, `plainsearch_${suffix}`);
   const sent = await page.request.post('/api/send_message', { form: { room: 'public-chat', body: `wombat${suffix} sighted` } });
   expect(sent.status()).toBe(200);
 
