@@ -84,3 +84,29 @@ test('without JavaScript: the message form takes files and posts them', async ({
   await page.getByRole('button', { name: 'Send' }).click();
   await expect(page.locator('.message-box .form-error')).toContainText('write something');
 });
+
+test('a slow upload shows its progress and can be cancelled, keeping the files to send again', async ({ browser }) => {
+  const { ana, bob } = await twoPeople(browser);
+  const suffix = Date.now().toString(36);
+  await roomOfTheirOwn(ana, `Slow files ${suffix}`, [bob]);
+  // About 200 KB/s up: a 3 MB file takes long enough to see and cancel.
+  const cdp = await ana.context().newCDPSession(ana);
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 200 * 1024 });
+  await ana.getByTestId('file-input').setInputFiles({ name: 'big.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(3 * 1024 * 1024, 7) });
+  await ana.getByLabel('Message').fill(`slow one ${suffix}`);
+  await ana.getByRole('button', { name: 'Send' }).click();
+  const progress = ana.getByTestId('upload').locator('progress');
+  await expect(progress).toBeVisible();
+  await expect.poll(async () => Number(await progress.getAttribute('value'))).toBeGreaterThan(0);
+  await ana.getByRole('button', { name: 'Cancel upload' }).click();
+  await expect(ana.getByTestId('upload')).toHaveCount(0);
+  await expect(ana.getByTestId('pending-files')).toContainText('big.bin');
+  await expect(ana.getByLabel('Message')).toHaveValue(`slow one ${suffix}`);
+  // Nothing arrived.
+  await ana.waitForTimeout(500);
+  await expect(message(bob, `slow one ${suffix}`)).toHaveCount(0);
+  // At full speed again, it goes.
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await ana.getByRole('button', { name: 'Send' }).click();
+  await expect(message(bob, `slow one ${suffix}`).locator('.attachments .file')).toContainText('big.bin');
+});
