@@ -89,7 +89,7 @@ async fn reading_a_public_room_is_open_but_posting_needs_joining() {
 
     let page = app.room_html(&room, &cleo).await;
     assert!(page.contains("Join room"), "a preview offers to join");
-    assert!(!page.contains("action=\"/api/send_message\""), "and no message box");
+    assert!(!page.contains("action=\"/api/attach\""), "and no message box");
 
     let mut socket = app.socket(&room, &cleo).await;
     assert_eq!(next_count(&mut socket).await, 1);
@@ -109,5 +109,5 @@ async fn reading_a_public_room_is_open_but_posting_needs_joining() {
     let _: () = app.call_ok("join_room", &[("room", &room)], &cleo).await;
     send_body(&mut socket, "hello!").await;
     assert!(matches!(next_event(&mut socket).await, app::protocol::ServerEvent::Message(m) if m.body == "hello!"));
-    assert!(app.room_html(&room, &cleo).await.contains("action=\"/api/send_message\""));
+    assert!(app.room_html(&room, &cleo).await.contains("action=\"/api/attach\""));
 }

@@ -11,7 +11,8 @@ async fn the_public_room_exists_and_its_url_variants_serve_the_same_page() {
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         let html = response.text().await.unwrap();
         assert!(html.contains("<h1>Public chat</h1>"), "{path}");
-        assert!(html.contains("action=\"/api/send_message\""), "{path}: the no-JS form");
+        assert!(html.contains("action=\"/api/attach\""), "{path}: the no-JS form (multipart, files and text)");
+        assert!(html.contains("enctype=\"multipart/form-data\""), "{path}: it can carry files");
     }
     for path in ["/", "/profiles/"] {
         let response = app.get(path, Some(&ana.cookie)).await;
