@@ -184,10 +184,11 @@ pub fn OnlineDot(person: Person) -> impl IntoView {
     let online = move || {
         username.with_value(|username| session.presence.with(|p| p.get(username).copied())).unwrap_or(initially)
     };
+    // A label needs a role to be read (without one, axe reports `aria-prohibited-attr`).
     view! {
         <span class="presence" class:online=online data-testid="presence"
             title=move || if online() { "online" } else { "offline" }
-            aria-label=move || if online() { "online" } else { "offline" }></span>
+            role="img" aria-label=move || if online() { "online" } else { "offline" }></span>
     }
 }
 

@@ -225,6 +225,6 @@ impl Store {
                 .fetch_all(db)
                 .await?
         });
-        self.with_reactions(changed).await
+        self.with_details(changed).await
     }
 }

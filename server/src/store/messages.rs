@@ -39,10 +39,10 @@ pub struct StoredMessage {
     pub quote_avatar: Option<String>,
     /// How many files it shares.
     pub attachment_count: i64,
-    /// Filled in by [`Store::with_reactions`].
+    /// Filled in by [`Store::with_details`].
     #[sqlx(skip)]
     pub reactions: Vec<Reaction>,
-    /// Filled in by [`Store::with_reactions`] (and when stored).
+    /// Filled in by [`Store::with_details`] (and when stored).
     #[sqlx(skip)]
     pub files: Vec<Attachment>,
 }
@@ -316,7 +316,7 @@ impl Store {
                 .fetch_all(db)
                 .await?
         });
-        self.with_reactions(messages).await
+        self.with_details(messages).await
     }
 
     /// One message of a room by its `seq`, deleted or not.
@@ -325,7 +325,7 @@ impl Store {
             sqlx::query_as::<_, StoredMessage>(MESSAGE_BY_SEQ).bind(room_id).bind(seq).fetch_optional(db).await?
         });
         Ok(match message {
-            Some(message) => self.with_reactions(vec![message]).await?.pop(),
+            Some(message) => self.with_details(vec![message]).await?.pop(),
             None => None,
         })
     }
@@ -333,7 +333,7 @@ impl Store {
     /// Fills in the reactions and files of messages, with one query for all of them each, and
     /// none when none of them ever changed (a reaction is a change: `change_seq` is then
     /// above 0) or shares a file.
-    pub async fn with_reactions(&self, mut messages: Vec<StoredMessage>) -> Result<Vec<StoredMessage>> {
+    pub async fn with_details(&self, mut messages: Vec<StoredMessage>) -> Result<Vec<StoredMessage>> {
         let ids: Vec<i64> = messages.iter().filter(|m| !m.is_deleted() && m.change_seq > 0).map(|m| m.id).collect();
         let mut reactions = self.reactions_of(&ids).await?;
         let ids: Vec<i64> =
@@ -391,7 +391,7 @@ impl Store {
                 .await?
         });
         messages.reverse();
-        self.with_reactions(messages).await
+        self.with_details(messages).await
     }
 
     /// How SQLite plans the history query (for the test that keeps it on the index).
