@@ -44,7 +44,8 @@ ensure_wasm_opt() {
     fi
 }
 
-# build_site debug|release: the WASM bundle, its JS glue and the stylesheet under target/site/pkg.
+# build_site debug|release: the WASM bundle, its JS glue and the stylesheet under target/site/pkg,
+# each named by its content and precompressed (brotli, gzip) by scripts/assets.mjs.
 build_site() {
     local profile="$1" cargo_profile=dev dir=debug
     if [ "$profile" = release ]; then cargo_profile=wasm-release; dir=wasm-release; fi
@@ -61,6 +62,9 @@ build_site() {
             "$pkg/chat_bg.wasm" -o "$pkg/chat_bg.wasm"
     fi
     cp "$ROOT/style/main.css" "$pkg/chat.css"
+    local fast=--fast
+    [ "$profile" = release ] && fast=""
+    node "$ROOT/scripts/assets.mjs" "$pkg" $fast
 }
 
 build_server() {

@@ -19,11 +19,12 @@ pub fn Header() -> impl IntoView {
     let session = expect_context::<Session>();
     view! {
         <header class="topbar">
-            <a class="brand" href="/">"Chat"</a>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match session.user.await {
                         Ok(Some(user)) => view! {
+                            <MenuButton/>
+                            <a class="brand" href="/">"Chat"</a>
                             <UserChannel/>
                             <Form method="get" action=url::SEARCH attr:class="header-search" attr:role="search">
                                 <input type="search" name="q" aria-label="Search the chat" placeholder="Search"/>
@@ -38,6 +39,7 @@ pub fn Header() -> impl IntoView {
                             </nav>
                         }.into_any(),
                         _ => view! {
+                            <a class="brand" href="/">"Chat"</a>
                             <nav class="account">
                                 <A href=url::LOGIN>"Log in"</A>
                                 <A href=url::SIGNUP>"Sign up"</A>
@@ -48,6 +50,82 @@ pub fn Header() -> impl IntoView {
             </Transition>
         </header>
     }
+}
+
+/// Opens the sidebar as a drawer on narrow screens (hidden on wide ones). Without JavaScript
+/// it is a link to `#sidebar`, which the stylesheet opens as the `:target`.
+#[component]
+fn MenuButton() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let toggle = move |event: leptos::ev::MouseEvent| {
+        event.prevent_default();
+        session.drawer.update(|open| *open = !*open);
+    };
+    view! {
+        <a class="menu-button" href="#sidebar" id="menu-button" role="button" aria-controls="sidebar"
+            aria-expanded=move || if session.drawer.get() { "true" } else { "false" } on:click=toggle>
+            <span aria-hidden="true">"☰"</span><span class="visually-hidden">"Your rooms"</span>
+        </a>
+    }
+}
+
+/// While the drawer is open, Tab and Shift+Tab stay inside it and Escape closes it.
+fn keep_focus_in_drawer(session: Session, event: &leptos::ev::KeyboardEvent) {
+    if !session.drawer.get_untracked() {
+        return;
+    }
+    match event.key().as_str() {
+        "Escape" => session.drawer.set(false),
+        "Tab" => {
+            #[cfg(feature = "hydrate")]
+            {
+                use wasm_bindgen::JsCast;
+                let Some(nav) = event.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
+                    return;
+                };
+                let Ok(all) = nav.query_selector_all("a[href], button:not([disabled]), input") else { return };
+                let element = |i: u32| all.item(i).and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok());
+                let (Some(first), Some(last)) = (element(0), element(all.length().saturating_sub(1))) else {
+                    return;
+                };
+                let active = document().active_element();
+                let at = |e: &web_sys::HtmlElement| {
+                    active.as_ref().is_some_and(|a| a == e.unchecked_ref::<web_sys::Element>())
+                };
+                if event.shift_key() && at(&first) {
+                    event.prevent_default();
+                    let _ = last.focus();
+                } else if !event.shift_key() && at(&last) {
+                    event.prevent_default();
+                    let _ = first.focus();
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Moves focus into the drawer when it opens, and back to the menu button when it closes.
+fn focus_follows_drawer(session: Session) {
+    Effect::new(move |was_open: Option<bool>| {
+        let open = session.drawer.get();
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let target = if open {
+                document().query_selector("#sidebar a[href]").ok().flatten()
+            } else if was_open == Some(true) {
+                document().get_element_by_id("menu-button")
+            } else {
+                None
+            };
+            if let Some(element) = target.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+                let _ = element.focus();
+            }
+        }
+        let _ = was_open;
+        open
+    });
 }
 
 /// The signed-in person's own socket, open while they are signed in: their rooms, badges and
@@ -81,6 +159,12 @@ pub fn Sidebar() -> impl IntoView {
     });
     let location = use_location();
     let current = move || location.pathname.get();
+    // Going to another page closes the drawer.
+    Effect::new(move |_| {
+        location.pathname.track();
+        session.drawer.set(false);
+    });
+    focus_follows_drawer(session);
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -114,7 +198,13 @@ pub fn Sidebar() -> impl IntoView {
                 };
                 let chats_first = move || direct.with_value(|chats| chats.iter().any(|room| unread(room) > 0));
                 view! {
-                    <nav class="sidebar" aria-label="Your rooms" data-testid="sidebar">
+                    <nav class="sidebar" id="sidebar" aria-label="Your rooms" data-testid="sidebar"
+                        class:open=move || session.drawer.get()
+                        on:keydown=move |event| keep_focus_in_drawer(session, &event)>
+                        <a class="drawer-close" href="#" on:click=move |event| {
+                            event.prevent_default();
+                            session.drawer.set(false);
+                        }>"Close"</a>
                         {move || if chats_first() {
                             view! { {direct_section()} {group_section()} }.into_any()
                         } else {

@@ -1,7 +1,7 @@
 //! The chat app: pages, server functions and the wire protocol, compiled twice: into the
 //! server (feature `ssr`) and into the browser's WASM (feature `hydrate`).
 //!
-//! Imports run one way, from the bottom: `domain`, `error`, `url` → `model` → `protocol` →
+//! Imports run one way, from the bottom: `domain`, `error`, `url`, `calendar` → `model` → `protocol` →
 //! `api` (server functions; `backend` is the interface the server implements) → `session` →
 //! `live` (the browser side) → `components` → `pages` → this file's routes.
 
@@ -10,6 +10,7 @@
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;
+pub mod calendar;
 mod components;
 pub mod domain;
 pub mod error;
@@ -22,7 +23,7 @@ mod session;
 pub mod url;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
@@ -34,20 +35,48 @@ use crate::pages::{
 };
 use crate::session::Session;
 
-/// The name the build gives the WASM bundle and the stylesheet under `/pkg/`.
-pub const OUTPUT_NAME: &str = "chat";
+/// Where the page's own files are, under `/pkg/`: the build names each by its content
+/// (`chat.<hash>.js`), so browsers may keep them for a year.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Assets {
+    /// The JavaScript glue that loads the WASM bundle.
+    pub js: String,
+    pub wasm: String,
+    pub css: String,
+}
 
-/// The HTML document around every page.
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+impl Default for Assets {
+    /// The names before the build hashes them (a site built by hand, or not built).
+    fn default() -> Self {
+        Self { js: "chat.js".into(), wasm: "chat_bg.wasm".into(), css: "chat.css".into() }
+    }
+}
+
+/// The HTML document around every page: the stylesheet, then the bundle, loaded as a module
+/// (it never blocks the first paint) and preloaded so it downloads beside the stylesheet.
+pub fn shell(assets: &Assets) -> impl IntoView {
     #[cfg(feature = "ssr")]
     set_content_security_policy();
+    let nonce = leptos::nonce::use_nonce();
+    #[cfg(feature = "ssr")]
+    let theme = api::appearance::requested_theme().attribute();
+    #[cfg(not(feature = "ssr"))]
+    let theme = None::<&str>;
+    let load = format!(
+        "import('/pkg/{js}').then(m => m.default({{module_or_path: '/pkg/{wasm}'}}).then(() => m.hydrate()));",
+        js = assets.js,
+        wasm = assets.wasm
+    );
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang="en" data-theme=theme>
             <head>
                 <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <HydrationScripts options/>
+                <meta name="viewport" content="width=device-width, initial-scale=1, interactive-widget=resizes-content"/>
+                <link rel="stylesheet" href=format!("/pkg/{}", assets.css)/>
+                <link rel="modulepreload" href=format!("/pkg/{}", assets.js)/>
+                <link rel="preload" href=format!("/pkg/{}", assets.wasm) r#as="fetch" r#type="application/wasm" crossorigin="anonymous"/>
+                <script type="module" nonce=nonce>{load}</script>
                 <MetaTags/>
             </head>
             <body>
@@ -94,7 +123,8 @@ pub fn App() -> impl IntoView {
     let rooms_changed = RwSignal::new(0);
     let unread = RwSignal::new(std::collections::HashMap::new());
     let presence = RwSignal::new(std::collections::HashMap::new());
-    let session = Session { login, signup, logout, user, rooms_changed, unread, presence };
+    let drawer = RwSignal::new(false);
+    let session = Session { login, signup, logout, user, rooms_changed, unread, presence, drawer };
     provide_context(session);
     let title = move |title: String| {
         let title = if title.is_empty() { "Chat".to_owned() } else { format!("{title} · Chat") };
@@ -105,12 +135,12 @@ pub fn App() -> impl IntoView {
     };
 
     view! {
-        <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css")/>
         <Title formatter=title/>
         <Router>
             <Header/>
             <div class="layout">
                 <Sidebar/>
+                <div class="backdrop" class:open=move || drawer.get() on:click=move |_| drawer.set(false)></div>
                 <main>
                     // Async rendering: every page arrives complete, so it reads (and its forms
                     // work) before the WASM loads, or without JavaScript at all.

@@ -26,6 +26,8 @@ pub struct Session {
     pub unread: RwSignal<HashMap<String, u32>>,
     /// Who came online or went offline since the page's data was read, by username.
     pub presence: RwSignal<HashMap<String, bool>>,
+    /// Whether the sidebar is open as a drawer (narrow screens; the menu button opens it).
+    pub drawer: RwSignal<bool>,
 }
 
 impl Session {

@@ -45,11 +45,12 @@ impl Application {
         let store = Store::connect(&config.database_url, config.sqlite_sync).await?;
         let listener = TcpListener::bind(config.site_addr).await?;
         let leptos_options = LeptosOptions::builder()
-            .output_name(app::OUTPUT_NAME)
+            .output_name("chat")
             .site_root(config.site_root.to_string_lossy().into_owned())
             .site_pkg_dir("pkg")
             .site_addr(listener.local_addr()?)
             .build();
+        let assets = Arc::new(http::assets::load(&config.site_root));
         let avatars = Avatars::new(config.data_dir.join("avatars"));
         let files = Files::new(config.data_dir.join("files"));
         let stale = files.clone();
@@ -79,6 +80,7 @@ impl Application {
             files,
             bus,
             leptos_options,
+            assets,
         };
         Ok(Self { listener, state })
     }

@@ -41,6 +41,8 @@ pub struct AppState {
     /// The Redis broker, with several instances (`REDIS_URL`).
     pub bus: Option<Arc<RedisBroker>>,
     pub leptos_options: LeptosOptions,
+    /// The names of the page's own files under `/pkg/` (read from the built site).
+    pub assets: Arc<app::Assets>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -34,6 +34,27 @@ pub fn now_ms() -> f64 {
     0.0
 }
 
+/// The time now, in milliseconds since the epoch, on the server as in the browser (for "Today"
+/// and "Yesterday").
+pub fn wall_clock_ms() -> i64 {
+    #[cfg(feature = "hydrate")]
+    return js_sys::Date::now() as i64;
+    #[cfg(not(feature = "hydrate"))]
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// How many minutes east of UTC the browser's clock is at `utc_ms` (daylight saving time
+/// included); `0` on the server, which renders in UTC.
+pub fn utc_offset_minutes(utc_ms: i64) -> i64 {
+    #[cfg(feature = "hydrate")]
+    return -(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(utc_ms as f64)).get_timezone_offset() as i64);
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = utc_ms;
+        0
+    }
+}
+
 /// `HH:MM` of an RFC 3339 timestamp: in the browser's time zone, and in UTC on the server
 /// (hydration then shows local time).
 pub fn local_clock(created_at: &str) -> String {

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 
 use super::attach::Attachments;
 
+use crate::calendar;
 use crate::components::Avatar;
 use crate::domain::{Emoji, MessageBody, REACTION_PALETTE};
 use crate::format::{self, Mentions};
@@ -65,12 +66,38 @@ pub fn MessageItem(
     let reactions = move || current.with(|m| m.as_ref().map(|m| m.reactions.clone()).unwrap_or_default());
     let highlighted = move || live.highlight.get() == Some(seq);
     let quote_room = room.clone();
+    // Grouping and day separators look at the message before this one (a binary search, as
+    // for `current`). Days are UTC until hydrated, then the reader's own.
+    let at_ms = calendar::parse_utc(&message.created_at).unwrap_or_default();
+    let previous = Memo::new(move |_| {
+        live.messages.with(|messages| {
+            let at = messages.binary_search_by_key(&seq, |m| m.seq).ok()?;
+            let before = messages.get(at.checked_sub(1)?)?;
+            Some((before.author.username.clone(), calendar::parse_utc(&before.created_at).unwrap_or_default()))
+        })
+    });
+    let offset = move || if local_time.get() { live::utc_offset_minutes(at_ms) } else { 0 };
+    let author = message.author.username.clone();
+    let continued = move || {
+        previous.with(|before| {
+            before.as_ref().is_some_and(|(by, ms)| calendar::continues((by, *ms), (&author, at_ms), offset()))
+        })
+    };
+    let day = move || {
+        let offset = offset();
+        let day = calendar::local_day(at_ms, offset);
+        let first_of_day =
+            previous.with(|before| before.as_ref().is_none_or(|(_, ms)| calendar::local_day(*ms, offset) != day));
+        first_of_day.then(|| calendar::day_label(day, calendar::local_day(live::wall_clock_ms(), offset)))
+    };
+    let exact = format!("{} UTC", message.created_at.get(..19).unwrap_or_default().replace('T', " "));
     view! {
-        <li class="message" class:mine=mine class:highlight=highlighted id=format!("m{seq}") data-seq=seq>
+        {move || day().map(|day| view! { <li class="day"><span>{day}</span></li> })}
+        <li class="message" class:mine=mine class:highlight=highlighted class:continued=continued id=format!("m{seq}") data-seq=seq>
             <Avatar name=message.author.display_name.clone() url=message.author.avatar.clone() small=true/>
             <div class="meta">
                 <span class="author" title=format!("@{}", message.author.username)>{message.author.display_name.clone()}</span>
-                <time datetime=message.created_at.clone()>{time}</time>
+                <time datetime=message.created_at.clone() title=exact>{time}</time>
                 {move || edited().map(|at| view! {
                     <span class="edited muted" title=format!("edited {}", at.replace('T', " ").trim_end_matches('Z'))>"(edited)"</span>
                 })}

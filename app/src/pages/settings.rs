@@ -1,6 +1,6 @@
 //! `/settings`: your profile (display name and bio), email, password, where you are signed in
-//! (`sessions`), your account, and this browser's notification choices (the permission is the
-//! browser's, so the choice is kept in it too).
+//! (`sessions`), your account, this browser's theme, and its notification choices (the
+//! permission is the browser's, so the choice is kept in it too).
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -8,9 +8,10 @@ use leptos::task::spawn_local;
 use leptos_meta::Title;
 
 use crate::api::accounts::{me, ChangeEmail, ChangePassword, DeleteAccount};
+use crate::api::appearance::SetTheme;
 use crate::api::people::{get_profile, UpdateProfile};
 use crate::components::{form_done, form_error, loaded, query_value, Avatar, FormError};
-use crate::domain::{Bio, DisplayName, Password};
+use crate::domain::{Bio, DisplayName, Password, Theme};
 use crate::error::AppError;
 use crate::live::notify::{self, State};
 use crate::model::Person;
@@ -158,6 +159,60 @@ fn AccountForms() -> impl IntoView {
     }
 }
 
+/// The theme chosen now: the server rendered it as `<html data-theme>` (no attribute: the system's).
+fn current_theme() -> Theme {
+    #[cfg(feature = "ssr")]
+    return crate::api::appearance::requested_theme();
+    #[cfg(not(feature = "ssr"))]
+    return document()
+        .document_element()
+        .and_then(|html| html.get_attribute("data-theme"))
+        .map_or(Theme::System, |t| Theme::parse(&t));
+}
+
+/// Shows the page in `theme` at once (the cookie the server sets keeps it for the next pages).
+fn apply_theme(theme: Theme) {
+    #[cfg(feature = "hydrate")]
+    if let Some(html) = document().document_element() {
+        let _ = match theme.attribute() {
+            Some(value) => html.set_attribute("data-theme", value),
+            None => html.remove_attribute("data-theme"),
+        };
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = theme;
+}
+
+/// Light, dark, or as the system says. With JavaScript a choice applies and is saved as it is
+/// made; without, the button saves it and the page comes back in it.
+#[component]
+fn ThemeForm() -> impl IntoView {
+    let choose = ServerAction::<SetTheme>::new();
+    let current = RwSignal::new(current_theme());
+    let error = form_error(move || choose.value().get());
+    view! {
+        <ActionForm action=choose attr:class="stack">
+            <input type="hidden" name="next" value=url::SETTINGS/>
+            <fieldset class="choice">
+                <legend>"Theme"</legend>
+                {Theme::ALL.map(|theme| view! {
+                    <label class="inline-label">
+                        <input type="radio" name="theme" value=theme.as_str() checked=move || current.get() == theme
+                            on:change=move |_| {
+                                current.set(theme);
+                                apply_theme(theme);
+                                choose.dispatch(SetTheme { theme: theme.as_str().to_owned(), next: None });
+                            }/>
+                        {theme.label()}
+                    </label>
+                })}
+            </fieldset>
+            <FormError message=error/>
+            <button type="submit" class="secondary">"Save theme"</button>
+        </ActionForm>
+    }
+}
+
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     // Unknown until the page runs in the browser.
@@ -178,6 +233,8 @@ pub fn SettingsPage() -> impl IntoView {
             <h1>"Settings"</h1>
             <h2>"Profile"</h2>
             <ProfileForm here=url::SETTINGS/>
+            <h2>"Appearance"</h2>
+            <ThemeForm/>
             <AccountForms/>
             <h2>"Notifications"</h2>
             <p>"While this tab is out of view, a message in a private chat, or one that mentions you ("

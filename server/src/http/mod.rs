@@ -2,6 +2,7 @@
 //! [`router`] merges them and puts the guards in front. Handlers read the request, call
 //! `services`, and answer; they hold no domain rules of their own.
 
+pub mod assets;
 mod avatars;
 mod files;
 mod guards;
@@ -16,7 +17,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use axum::Router;
+use http::{header, Extensions, HeaderMap, StatusCode, Version};
 use tower::Layer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::normalize_path::NormalizePathLayer;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -29,10 +33,11 @@ pub const SYNC_PATH: &str = "/api/admin/users/sync";
 
 /// Every route of the chat, behind the guards: bodies bounded, cross-site posts refused,
 /// server-function errors given their own status, redirects made real `303`s, and the security
-/// headers on every answer. Trailing slashes are stripped before
+/// headers on every answer, and text compressed. Trailing slashes are stripped before
 /// routing, so `/chat/room/x/` and `/chat/room/x` (and the same for sockets) reach one handler.
 pub fn app(state: AppState) -> App {
     let router = Router::new()
+        .merge(assets::router())
         .merge(avatars::router())
         .merge(files::router())
         .merge(provisioning::router())
@@ -44,6 +49,7 @@ pub fn app(state: AppState) -> App {
         .layer(axum::middleware::from_fn(pages::real_redirects))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guards::limit_body))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guards::security_headers))
+        .layer(compression())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(RequestIds::default()))
@@ -57,6 +63,19 @@ pub fn app(state: AppState) -> App {
 fn request_span(request: &http::Request<axum::body::Body>) -> tracing::Span {
     let id = request.headers().get("x-request-id").and_then(|id| id.to_str().ok()).unwrap_or_default();
     tracing::info_span!("request", id, method = %request.method(), path = request.uri().path())
+}
+
+/// Pages and the answers of server functions and the API go out compressed, brotli or gzip as
+/// the client asks (brotli at a quality that costs about as much as gzip's default). Files
+/// are not: the bundle is compressed at build time, images and uploads are sent as stored.
+fn compression() -> CompressionLayer<impl Predicate> {
+    let textual = |_: StatusCode, _: Version, headers: &HeaderMap, _: &Extensions| {
+        headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|t| t.to_str().ok())
+            .is_some_and(|t| ["text/html", "application/json", "text/plain"].iter().any(|kind| t.starts_with(kind)))
+    };
+    CompressionLayer::new().quality(CompressionLevel::Precise(4)).compress_when(DefaultPredicate::new().and(textual))
 }
 
 /// Request ids: this process's random prefix and a count, unique across instances and restarts.

@@ -1,6 +1,5 @@
 //! The pages (rendered by Leptos, then hydrated), the server functions they call under
-//! `/api/`, and the files they load: the WASM bundle and stylesheet under `/pkg/`, avatars
-//! under `/avatars/`.
+//! `/api/`, and the avatars they show under `/avatars/`.
 
 use std::sync::{Arc, LazyLock};
 
@@ -28,11 +27,7 @@ static ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route
 pub fn router(state: &AppState) -> Router<AppState> {
     let backend: SharedBackend = Arc::new(Services(state.clone()));
     let provide_backend = move || provide_context(backend.clone());
-    let options = state.leptos_options.clone();
-
-    let assets = Router::new()
-        .fallback_service(ServeDir::new(state.config.site_root.join("pkg")))
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")));
+    let (assets, fallback_assets) = (state.assets.clone(), state.assets.clone());
     // Avatar files never change under a name (a new upload gets a new one): cache for a year.
     let avatar_files =
         Router::new().fallback_service(ServeDir::new(state.avatars.dir())).layer(SetResponseHeaderLayer::overriding(
@@ -40,12 +35,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
             HeaderValue::from_static("public, max-age=31536000, immutable"),
         ));
 
-    Router::new()
+    let pages = Router::new()
         .route("/api/{*fn_name}", post(server_fn_handler))
-        .leptos_routes_with_context(state, ROUTES.clone(), provide_backend, move || app::shell(options.clone()))
-        .nest_service("/pkg", assets)
-        .nest_service("/avatars", avatar_files)
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .leptos_routes_with_context(state, ROUTES.clone(), provide_backend, move || app::shell(&assets))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(move |_| app::shell(&fallback_assets)));
+    pages.nest_service("/avatars", avatar_files)
 }
 
 async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {

@@ -4,6 +4,7 @@
 mod access;
 mod accounts;
 mod administration;
+mod assets;
 mod avatars;
 mod backup;
 mod changes;

@@ -1,0 +1,145 @@
+import { Page } from '@playwright/test';
+import { test, expect } from './fixtures';
+
+import { openChat, signUp, twoPeople } from './helpers';
+
+async function send(page: Page, text: string): Promise<void> {
+  const box = page.getByLabel('Message');
+  await box.fill(text);
+  await box.press('Enter');
+  await expect(page.locator('.messages .message:not(.pending)').filter({ hasText: text })).toHaveCount(1);
+}
+
+test('messages from one person in a row share one name and avatar, under the day they were sent', async ({ browser }) => {
+  const { a, b, ana, bob } = await twoPeople(browser);
+  await openChat(ana, b);
+  await openChat(bob, a);
+  await send(ana, 'first of three');
+  await send(ana, 'second of three');
+  await send(ana, 'third of three');
+  await expect(bob.locator('.messages .message').filter({ hasText: 'third of three' })).toHaveCount(1);
+  await send(bob, 'an answer');
+
+  for (const page of [ana, bob]) {
+    const messages = page.locator('.messages .message:not(.pending)');
+    await expect(messages).toHaveCount(4);
+    // Only the first of Ana's three, and Bob's, show a name and an avatar.
+    await expect(page.locator('.messages .message:not(.continued)')).toHaveCount(2);
+    await expect(messages.nth(1)).toHaveClass(/continued/);
+    await expect(messages.nth(2)).toHaveClass(/continued/);
+    await expect(messages.nth(0).locator('.author')).toBeVisible();
+    await expect(messages.nth(1).locator('.avatar')).toBeHidden();
+    // One separator, above the first message of the day.
+    await expect(page.locator('.messages .day')).toHaveText(['Today']);
+    // The exact time is on hover.
+    await expect(messages.nth(0).locator('time')).toHaveAttribute('title', /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
+  }
+  // The same grouping without JavaScript, from the server's page.
+  const plain = await browser.newContext({ javaScriptEnabled: false, storageState: await bob.context().storageState() });
+  const page = await plain.newPage();
+  await page.goto(bob.url());
+  await expect(page.locator('.messages .message.continued')).toHaveCount(2);
+  await expect(page.locator('.messages .day')).toHaveText(['Today']);
+  await plain.close();
+});
+
+test('the theme follows the system until chosen, and a choice holds from the first paint, with or without JavaScript', async ({ browser }) => {
+  const context = await browser.newContext({ colorScheme: 'dark' });
+  const page = await signUp(context, `theme_${Date.now().toString(36)}`);
+  const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  expect(await background()).toBe('rgb(20, 23, 29)');
+  await page.emulateMedia({ colorScheme: 'light' });
+  expect(await background()).toBe('rgb(246, 247, 249)');
+
+  await page.goto('/settings');
+  await page.getByLabel('Dark').check();
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+  expect(await background()).toBe('rgb(20, 23, 29)');
+  // The choice is saved: the next page's HTML already carries it, so nothing flashes.
+  await expect.poll(async () => (await page.request.get('/')).text()).toContain('<html lang="en" data-theme="dark">');
+  await page.goto('/rooms');
+  expect(await background()).toBe('rgb(20, 23, 29)');
+  const firstPaint = await page.evaluate(() => performance.getEntriesByType('paint').length);
+  expect(firstPaint).toBeGreaterThan(0);
+
+  // Without JavaScript: the radio buttons and the button save it.
+  const plain = await browser.newContext({ javaScriptEnabled: false, colorScheme: 'dark', storageState: await context.storageState() });
+  const noJs = await plain.newPage();
+  await noJs.goto('/settings');
+  await expect(noJs.getByLabel('Dark')).toBeChecked();
+  await noJs.getByLabel('Light').check();
+  await noJs.getByRole('button', { name: 'Save theme' }).click();
+  await expect(noJs).toHaveURL(/\/settings$/);
+  await expect(noJs.locator('html')).toHaveAttribute('data-theme', 'light');
+  expect(await noJs.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(246, 247, 249)');
+  await plain.close();
+  await context.close();
+});
+
+test.describe('on a phone', () => {
+  test.use({ viewport: { width: 360, height: 740 } });
+
+  test('the rooms are a drawer: opened by the menu button, focus kept inside, closed by Escape or by going to a room', async ({ browser }) => {
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 } });
+    const page = await signUp(context, `phone_${Date.now().toString(36)}`);
+    const drawer = page.getByTestId('sidebar');
+    const menu = page.getByRole('button', { name: 'Your rooms' });
+    await expect(drawer).toBeHidden();
+    await expect(menu).toHaveAttribute('aria-expanded', 'false');
+
+    await menu.click();
+    await expect(drawer).toBeVisible();
+    await expect(menu).toHaveAttribute('aria-expanded', 'true');
+    await expect(drawer.locator(':focus')).toHaveCount(1);
+    // Tab goes round inside the drawer.
+    const links = await drawer.locator('a[href]').count();
+    for (let i = 0; i < links + 1; i++) await page.keyboard.press('Tab');
+    await expect(drawer.locator(':focus')).toHaveCount(1);
+    await page.keyboard.press('Shift+Tab');
+    await expect(drawer.locator(':focus')).toHaveCount(1);
+
+    await page.keyboard.press('Escape');
+    await expect(drawer).toBeHidden();
+    await expect(menu).toBeFocused();
+
+    await menu.click();
+    await drawer.getByRole('link', { name: 'Public chat' }).click();
+    await expect(page.getByRole('heading', { name: 'Public chat' })).toBeVisible();
+    await expect(drawer).toBeHidden();
+    // The room takes the screen; the message box is at its bottom, in view.
+    const box = await page.getByLabel('Message').boundingBox();
+    expect(box!.y + box!.height).toBeLessThanOrEqual(740);
+    expect(box!.y).toBeGreaterThan(740 / 2);
+    await context.close();
+  });
+
+  test('nothing scrolls sideways at 320 pixels, with or without JavaScript', async ({ browser }) => {
+    for (const javaScriptEnabled of [true, false]) {
+      const context = await browser.newContext({ viewport: { width: 320, height: 640 }, javaScriptEnabled });
+      const page = await context.newPage();
+      for (const path of ['/login', '/signup']) {
+        await page.goto(path);
+        expect(await page.evaluate(() => document.documentElement.scrollWidth), path).toBeLessThanOrEqual(320);
+      }
+      await context.close();
+    }
+    const context = await browser.newContext({ viewport: { width: 320, height: 640 } });
+    const page = await signUp(context, `narrow_${Date.now().toString(36)}`);
+    for (const path of ['/', '/rooms', '/settings', '/search?q=hello', '/chat/room/public-chat/']) {
+      await page.goto(path);
+      await expect(page.locator('main')).toBeVisible();
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), path).toBeLessThanOrEqual(320);
+    }
+    // Without JavaScript the menu is a link that opens the drawer as the page's target.
+    const plain = await browser.newContext({ viewport: { width: 320, height: 640 }, javaScriptEnabled: false, storageState: await context.storageState() });
+    const noJs = await plain.newPage();
+    await noJs.goto('/rooms');
+    await expect(noJs.getByTestId('sidebar')).toBeHidden();
+    await noJs.getByRole('button', { name: 'Your rooms' }).click();
+    await expect(noJs.getByTestId('sidebar')).toBeVisible();
+    await noJs.getByTestId('sidebar').getByRole('link', { name: 'Close' }).click();
+    await expect(noJs.getByTestId('sidebar')).toBeHidden();
+    await plain.close();
+    await context.close();
+  });
+});
