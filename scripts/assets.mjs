@@ -6,10 +6,11 @@
 // Reads chat.js, chat_bg.wasm and chat.css from <pkg dir>; writes chat.<hash>.js,
 // chat.<hash>.wasm and chat.<hash>.css (the hash: the first 16 hex digits of the file's
 // SHA-256), a .br (brotli) and a .gz (gzip) of each, and assets.json, which tells the server
-// the three names. Files of earlier builds are removed. `--fast` (debug builds) compresses
+// the three names. Files of earlier builds are removed. A source that is missing keeps the
+// name the last run gave it (say, only the stylesheet was copied in again). `--fast` (debug builds) compresses
 // at low settings: the debug bundle is large and nobody downloads it over a slow link.
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync, readdirSync, unlinkSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, readdirSync, unlinkSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliCompressSync, gzipSync, constants } from 'node:zlib';
 
@@ -21,8 +22,18 @@ if (!dir) {
 const fast = flag === '--fast';
 
 const sources = { js: 'chat.js', wasm: 'chat_bg.wasm', css: 'chat.css' };
+const manifest = join(dir, 'assets.json');
+const earlier = existsSync(manifest) ? JSON.parse(readFileSync(manifest, 'utf8')) : {};
 const names = {};
 for (const [kind, source] of Object.entries(sources)) {
+  if (!existsSync(join(dir, source))) {
+    if (!earlier[kind] || !existsSync(join(dir, earlier[kind]))) {
+      console.error(`${source} is missing from ${dir}, and no earlier build named one`);
+      process.exit(1);
+    }
+    names[kind] = earlier[kind];
+    continue;
+  }
   const bytes = readFileSync(join(dir, source));
   const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
   names[kind] = `chat.${hash}.${kind}`;
@@ -32,6 +43,7 @@ for (const file of readdirSync(dir)) {
   if (/^chat\.[0-9a-f]{16}\./.test(file) && !keep.has(file)) unlinkSync(join(dir, file));
 }
 for (const [kind, source] of Object.entries(sources)) {
+  if (!existsSync(join(dir, source))) continue;
   const name = names[kind];
   const bytes = readFileSync(join(dir, source));
   const brotli = brotliCompressSync(bytes, {
@@ -48,4 +60,4 @@ for (const [kind, source] of Object.entries(sources)) {
   renameSync(join(dir, source), join(dir, name));
   console.log(`${name}: ${bytes.length} bytes, brotli ${brotli.length}, gzip ${gzip.length}`);
 }
-writeFileSync(join(dir, 'assets.json'), JSON.stringify(names, null, 2) + '\n');
+writeFileSync(manifest, JSON.stringify(names, null, 2) + '\n');

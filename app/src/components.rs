@@ -119,8 +119,9 @@ fn focus_follows_drawer(session: Session) {
             } else {
                 None
             };
+            // After the frame that shows the drawer: a hidden element takes no focus.
             if let Some(element) = target.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
-                let _ = element.focus();
+                request_animation_frame(move || drop(element.focus()));
             }
         }
         let _ = was_open;

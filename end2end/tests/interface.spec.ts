@@ -46,13 +46,13 @@ test('messages from one person in a row share one name and avatar, under the day
 test('the theme follows the system until chosen, and a choice holds from the first paint, with or without JavaScript', async ({ browser }) => {
   const context = await browser.newContext({ colorScheme: 'dark' });
   const page = await signUp(context, `theme_${Date.now().toString(36)}`);
-  const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  const background = () => page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
   expect(await background()).toBe('rgb(20, 23, 29)');
   await page.emulateMedia({ colorScheme: 'light' });
   expect(await background()).toBe('rgb(246, 247, 249)');
 
   await page.goto('/settings');
-  await page.getByLabel('Dark').check();
+  await page.getByLabel('Dark', { exact: true }).check();
   await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
   expect(await background()).toBe('rgb(20, 23, 29)');
   // The choice is saved: the next page's HTML already carries it, so nothing flashes.
@@ -66,12 +66,12 @@ test('the theme follows the system until chosen, and a choice holds from the fir
   const plain = await browser.newContext({ javaScriptEnabled: false, colorScheme: 'dark', storageState: await context.storageState() });
   const noJs = await plain.newPage();
   await noJs.goto('/settings');
-  await expect(noJs.getByLabel('Dark')).toBeChecked();
-  await noJs.getByLabel('Light').check();
+  await expect(noJs.getByLabel('Dark', { exact: true })).toBeChecked();
+  await noJs.getByLabel('Light', { exact: true }).check();
   await noJs.getByRole('button', { name: 'Save theme' }).click();
   await expect(noJs).toHaveURL(/\/settings$/);
   await expect(noJs.locator('html')).toHaveAttribute('data-theme', 'light');
-  expect(await noJs.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(246, 247, 249)');
+  expect(await noJs.evaluate(() => getComputedStyle(document.documentElement).backgroundColor)).toBe('rgb(246, 247, 249)');
   await plain.close();
   await context.close();
 });
@@ -114,6 +114,7 @@ test.describe('on a phone', () => {
   });
 
   test('nothing scrolls sideways at 320 pixels, with or without JavaScript', async ({ browser }) => {
+    test.setTimeout(120_000);
     for (const javaScriptEnabled of [true, false]) {
       const context = await browser.newContext({ viewport: { width: 320, height: 640 }, javaScriptEnabled });
       const page = await context.newPage();
@@ -137,7 +138,7 @@ test.describe('on a phone', () => {
     await expect(noJs.getByTestId('sidebar')).toBeHidden();
     await noJs.getByRole('button', { name: 'Your rooms' }).click();
     await expect(noJs.getByTestId('sidebar')).toBeVisible();
-    await noJs.getByTestId('sidebar').getByRole('link', { name: 'Close' }).click();
+    await noJs.getByTestId('sidebar').getByRole('link', { name: 'Close' }).press('Enter');
     await expect(noJs.getByTestId('sidebar')).toBeHidden();
     await plain.close();
     await context.close();
