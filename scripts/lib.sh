@@ -105,8 +105,8 @@ ensure_browser() {
         $sudo apt-get update
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y chromium
     fi
-    if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
-        say "installing the Playwright test runner"
+    if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ] || [ ! -d "$ROOT/end2end/node_modules/@axe-core/playwright" ]; then
+        say "installing the Playwright test runner and axe-core"
         (cd "$ROOT/end2end" && npm ci --no-audit --no-fund --loglevel=error)
     fi
 }

@@ -26,7 +26,7 @@ pub fn Header() -> impl IntoView {
                             <MenuButton/>
                             <a class="brand" href="/">"Chat"</a>
                             <UserChannel/>
-                            <Form method="get" action=url::SEARCH attr:class="header-search" attr:role="search">
+                            <Form method="get" action=url::SEARCH attr:class="header-search" attr:role="search" attr:aria-label="The whole chat">
                                 <input type="search" name="q" aria-label="Search the chat" placeholder="Search"/>
                             </Form>
                             <nav class="account">

@@ -51,7 +51,7 @@ pub fn AdminPage() -> impl IntoView {
                         </table>
                         <h2>"Rooms " <small class="muted">{rooms.len()}</small></h2>
                         <table class="admin-table" data-testid="admin-rooms">
-                            <thead><tr><th>"Room"</th><th>"Kind"</th><th>"Owner"</th><th>"Members"</th><th>"Messages"</th><th></th></tr></thead>
+                            <thead><tr><th>"Room"</th><th>"Kind"</th><th>"Owner"</th><th>"Members"</th><th>"Messages"</th><th>"Actions"</th></tr></thead>
                             <tbody>
                                 {rooms.into_iter().map(|room| {
                                     let deletable = room.name != crate::domain::RoomName::PUBLIC;

@@ -214,8 +214,8 @@ pub fn MessageBox(room: String, live: RoomLive, pending: Pending) -> impl IntoVi
             })}
             <textarea name="body" id="composer-input" node_ref=input rows="2" maxlength=MessageBody::MAX_CHARS
                 placeholder="Write a message… (Enter sends, Shift+Enter for a new line, @ to mention)"
-                aria-label="Message" role="combobox" aria-autocomplete="list" aria-controls="mention-list"
-                aria-expanded=move || (!suggestions.with(Vec::is_empty)).to_string()
+                // A text box that suggests (ARIA allows `combobox` only on one-line inputs).
+                aria-label="Message" aria-autocomplete="list" aria-controls="mention-list"
                 aria-activedescendant=active
                 on:keydown=on_keydown on:input=on_input
                 on:paste=move |event: leptos::ev::ClipboardEvent| {

@@ -32,7 +32,7 @@ pub fn DirectoryPage() -> impl IntoView {
         <Title text="People"/>
         <section class="card directory">
             <h1>"People"</h1>
-            <form class="search" method="get" action=url::DIRECTORY role="search"
+            <form class="search" method="get" action=url::DIRECTORY role="search" aria-label="People"
                 on:submit=|event: leptos::ev::SubmitEvent| event.prevent_default()>
                 <input type="search" name="q" value=q on:input=on_input aria-label="Search people"
                     placeholder="Search by name, username or role" autocomplete="off"/>

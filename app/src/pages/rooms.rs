@@ -38,7 +38,7 @@ pub fn RoomsPage() -> impl IntoView {
         </section>
         <section class="card stack">
             <h1>"Public rooms"</h1>
-            <form class="search" method="get" action=url::ROOMS role="search">
+            <form class="search" method="get" action=url::ROOMS role="search" aria-label="Rooms">
                 <input type="search" name="q" value=q aria-label="Search rooms" placeholder="Search rooms"/>
                 <button type="submit">"Search"</button>
             </form>

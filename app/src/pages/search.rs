@@ -41,7 +41,7 @@ pub fn SearchPage() -> impl IntoView {
         <Title text=move || if q().is_empty() { "Search".to_owned() } else { format!("{} · Search", q()) }/>
         <section class="card search-page">
             <h1>"Search messages"</h1>
-            <form class="search" method="get" action=url::SEARCH role="search"
+            <form class="search" method="get" action=url::SEARCH role="search" aria-label="Search page"
                 on:submit=|event: leptos::ev::SubmitEvent| event.prevent_default()>
                 <input type="search" name="q" value=q on:input=on_input aria-label="Words to find"
                     aria-describedby="search-help" placeholder="Search" autocomplete="off"/>
