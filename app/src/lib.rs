@@ -73,6 +73,9 @@ pub fn shell(assets: &Assets) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1, interactive-widget=resizes-content"/>
+                <meta name="theme-color" content="#3451c7"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <link rel="manifest" href="/manifest.webmanifest"/>
                 <link rel="stylesheet" href=format!("/pkg/{}", assets.css)/>
                 <link rel="modulepreload" href=format!("/pkg/{}", assets.js)/>
                 <link rel="preload" href=format!("/pkg/{}", assets.wasm) r#as="fetch" r#type="application/wasm" crossorigin="anonymous"/>
@@ -126,6 +129,8 @@ pub fn App() -> impl IntoView {
     let drawer = RwSignal::new(false);
     let session = Session { login, signup, logout, user, rooms_changed, unread, presence, drawer };
     provide_context(session);
+    // The tab's icon carries the unread count too, as the title does.
+    Effect::new(move |_| live::show_unread_in_icon(session.total_unread()));
     let title = move |title: String| {
         let title = if title.is_empty() { "Chat".to_owned() } else { format!("{title} · Chat") };
         match session.total_unread() {

@@ -15,6 +15,12 @@ test('unread messages show as a badge and in the title, and clear when the room 
   const chat = bob.getByTestId('sidebar').getByRole('link', { name: new RegExp(a) });
   await expect(chat.getByTestId('unread')).toHaveText('2');
   await expect(bob).toHaveTitle(/^\(2\) /);
+  // The tab's icon carries the count too, and it is drawn with it.
+  const icon = bob.locator('link[rel=icon]');
+  await expect(icon).toHaveAttribute('href', '/favicon/2.svg');
+  const drawn = await bob.request.get('/favicon/2.svg');
+  expect(drawn.headers()['content-type']).toBe('image/svg+xml');
+  expect(await drawn.text()).toContain('>2</text>');
   // With unread messages, private chats come first in the sidebar.
   const headings = bob.getByTestId('sidebar').getByRole('heading');
   await expect(headings.first()).toHaveText('Private chats');
@@ -24,6 +30,7 @@ test('unread messages show as a badge and in the title, and clear when the room 
   await expect(bob.getByRole('heading', { name: a })).toBeVisible();
   await expect(chat.getByTestId('unread')).toHaveCount(0);
   await expect(bob).not.toHaveTitle(/^\(\d+\) /);
+  await expect(icon).toHaveAttribute('href', '/favicon.svg');
   await expect(headings.first()).toHaveText('Rooms');
 
   // A message arriving in the room Bob has open stays read.

@@ -34,6 +34,17 @@ pub fn now_ms() -> f64 {
     0.0
 }
 
+/// Points the tab's icon at the one with a badge of `unread` (none at 0).
+pub fn show_unread_in_icon(unread: u32) {
+    #[cfg(feature = "hydrate")]
+    if let Ok(Some(link)) = leptos::prelude::document().query_selector("link[rel=icon]") {
+        let href = if unread == 0 { "/favicon.svg".to_owned() } else { format!("/favicon/{unread}.svg") };
+        let _ = link.set_attribute("href", &href);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = unread;
+}
+
 /// The time now, in milliseconds since the epoch, on the server as in the browser (for "Today"
 /// and "Yesterday").
 pub fn wall_clock_ms() -> i64 {

@@ -7,6 +7,7 @@ mod avatars;
 mod files;
 mod guards;
 mod health;
+mod icons;
 pub mod origin;
 mod pages;
 mod provisioning;
@@ -43,6 +44,7 @@ pub fn app(state: AppState) -> App {
         .merge(provisioning::router())
         .merge(sockets::router())
         .merge(health::router())
+        .merge(icons::router())
         .merge(pages::router(&state))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guards::same_origin_posts))
         .layer(axum::middleware::from_fn(pages::server_fn_status))
