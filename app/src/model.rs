@@ -296,6 +296,18 @@ pub struct RoomPage {
     pub me: String,
     #[serde(default)]
     pub moderates: bool,
+    /// The `seq` the reader had read up to when the page was read (members, latest page only):
+    /// the "New messages" line goes above the first later message by someone else.
+    #[serde(default)]
+    pub read_up_to: Option<i64>,
+}
+
+impl RoomPage {
+    /// The first message shown that the reader had not read (and did not write).
+    pub fn first_unread(&self) -> Option<i64> {
+        let read = self.read_up_to?;
+        self.messages.iter().find(|m| m.seq > read && m.author.username != self.me).map(|m| m.seq)
+    }
 }
 
 /// One page of older messages, oldest first.

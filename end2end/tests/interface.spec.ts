@@ -43,6 +43,50 @@ test('messages from one person in a row share one name and avatar, under the day
   await plain.close();
 });
 
+test('a room opened with unread messages starts at a "New messages" line; scrolled up, "Jump to latest" counts what arrives', async ({ browser }) => {
+  const { a, b, ana, bob } = await twoPeople(browser);
+  await openChat(ana, b);
+  await send(ana, 'before you left');
+  // Bob opens the chat with one message unread: the line is above it. He reads it and leaves.
+  await openChat(bob, a);
+  await expect(bob.locator('.messages .new-messages + .message')).toContainText('before you left');
+  await bob.goto('/rooms');
+  const box = ana.getByLabel('Message');
+  for (let i = 1; i <= 30; i++) {
+    await box.fill(`unread number ${i}`);
+    await box.press('Enter');
+  }
+  await expect(ana.locator('.messages .message:not(.pending)')).toHaveCount(31);
+
+  await openChat(bob, a);
+  const line = bob.locator('.messages .new-messages');
+  await expect(line).toHaveText('New messages');
+  // The line is above the first unread message, which shows its author again, and is in view.
+  const next = bob.locator('.messages .new-messages + .message');
+  await expect(next).toContainText('unread number 1');
+  await expect(next).not.toHaveClass(/continued/);
+  await expect(line).toBeInViewport();
+  const jump = bob.getByRole('button', { name: /^Jump to latest/ });
+  await expect(jump).toBeVisible();
+  await jump.click();
+  await expect(bob.locator('.messages .message').filter({ hasText: 'unread number 30' })).toBeInViewport();
+  await expect(jump).toBeHidden();
+  await expect(bob.getByLabel('Message')).toBeFocused();
+
+  // Scrolled up, new messages do not pull the reader down; the button says how many came.
+  await bob.locator('.messages').evaluate((list) => (list.scrollTop = 0));
+  await expect(jump).toHaveText('Jump to latest');
+  await send(ana, 'one more');
+  await send(ana, 'and another');
+  await expect(jump).toHaveText('Jump to latest (2 new)');
+  await jump.click();
+  await expect(bob.locator('.messages .message').filter({ hasText: 'and another' })).toBeInViewport();
+  // The line stays where the reader stopped, until the room is opened again.
+  await expect(line).toHaveCount(1);
+  await bob.reload();
+  await expect(bob.locator('.messages .new-messages')).toHaveCount(0);
+});
+
 test('the theme follows the system until chosen, and a choice holds from the first paint, with or without JavaScript', async ({ browser }) => {
   const context = await browser.newContext({ colorScheme: 'dark' });
   const page = await signUp(context, `theme_${Date.now().toString(36)}`);

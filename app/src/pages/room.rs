@@ -69,9 +69,19 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
         live.error.set(Some(refused));
     }
     let (is_member, is_history) = (page.is_member, page.is_history);
+    // The "New messages" line: above the first message the reader had not read when the page
+    // was read; it stays there while the page is open.
+    let unread_from = page.first_unread();
     // Whether the reader is at the newest message; scrolling up to read history unsets it, so
     // arriving messages do not pull them back down.
     let at_bottom = StoredValue::new(true);
+    // Scrolled up: the "Jump to latest" button shows, with the messages that arrived below.
+    let scrolled_up = RwSignal::new(false);
+    let seen_last = StoredValue::new(page.messages.last().map(|m| m.seq));
+    let new_below = move || {
+        let seen = seen_last.get_value().unwrap_or(0);
+        live.messages.with(|messages| messages.iter().rev().take_while(|m| m.seq > seen).count())
+    };
     // Keep the newest message in view when one arrives (and once the list is on screen) if the
     // reader was there, but not when older ones are added at the top. The effect remembers the
     // last message it handled; until the list exists it remembers nothing, so it tries again.
@@ -84,12 +94,33 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
             Some(ol) => {
                 if at_bottom.get_value() {
                     ol.set_scroll_top(ol.scroll_height());
+                    seen_last.set_value(last);
+                }
+                // Opening the room: if the first unread message is above the screen, start there.
+                if shown.is_none() && unread_from.is_some() {
+                    if let Some(line) = document().get_element_by_id("new-messages") {
+                        let above = line.get_bounding_client_rect().top() - ol.get_bounding_client_rect().top();
+                        if above < 0.0 {
+                            ol.set_scroll_top(ol.scroll_top() + above as i32 - 8);
+                            at_bottom.set_value(false);
+                            scrolled_up.set(true);
+                        }
+                    }
                 }
                 last
             }
             None => None,
         }
     });
+    let jump_to_latest = move |_| {
+        if let Some(ol) = list.get_untracked() {
+            ol.set_scroll_top(ol.scroll_height());
+        }
+        at_bottom.set_value(true);
+        scrolled_up.set(false);
+        seen_last.set_value(live.messages.with_untracked(|m| m.last().map(|m| m.seq)));
+        focus_composer();
+    };
     // Opened at a message (`#m<seq>`, from a search result or a link): once the list is on
     // screen, bring it into view and highlight it. Runs once.
     Effect::new(move |done: Option<bool>| {
@@ -139,7 +170,14 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
         let load_older = load_older.clone();
         move |_| {
             let Some(ol) = list.get_untracked() else { return };
-            at_bottom.set_value(ol.scroll_height() - ol.client_height() - ol.scroll_top() < 40);
+            let bottom = ol.scroll_height() - ol.client_height() - ol.scroll_top() < 40;
+            at_bottom.set_value(bottom);
+            if bottom {
+                seen_last.set_value(live.messages.with_untracked(|m| m.last().map(|m| m.seq)));
+            }
+            if scrolled_up.get_untracked() == bottom {
+                scrolled_up.set(!bottom);
+            }
             if ol.scroll_top() < 80 {
                 load_older();
             }
@@ -248,7 +286,10 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
                     children={
                         let room = name.clone();
                         let can_act = is_member && !is_history;
-                        move |message| view! { <MessageItem message live local_time room=room.clone() can_act jump/> }
+                        move |message| {
+                            let new_line = unread_from == Some(message.seq);
+                            view! { <MessageItem message live local_time room=room.clone() can_act jump new_line/> }
+                        }
                     }
                 />
                 <For
@@ -262,6 +303,17 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
                     }
                 />
             </ol>
+            <div class="jump-anchor">
+                <Show when=move || scrolled_up.get() && !is_history>
+                    <button type="button" class="jump-latest" on:click=jump_to_latest>
+                        "Jump to latest"
+                        {move || match new_below() {
+                            0 => String::new(),
+                            n => format!(" ({n} new)"),
+                        }}
+                    </button>
+                </Show>
+            </div>
             <p class="typing" aria-live="polite" data-testid="typing">{move || typing_line(&live.typing.get())}</p>
             {move || match live.closed.get() {
                 Some(ClosedReason::Deleted) => view! {

@@ -135,6 +135,9 @@ impl Rooms for Services {
         let (_, last_change) = self.store.position(room.id).await?;
         let stored = self.store.messages_before(&room, before, limit + 1).await?;
         let (messages, has_older) = page(stored, limit, &room.name);
+        // Where the "New messages" line goes: read before the page is seen (and marked read).
+        let read_up_to =
+            if is_member && before.is_none() { self.store.read_position(room.id, me.id).await? } else { None };
         Ok(RoomPage {
             room: summary_for(self, &room, me.id).await?,
             messages,
@@ -146,6 +149,7 @@ impl Rooms for Services {
             last_change,
             me: me.username.clone(),
             moderates: super::changes::moderates(&room, &me),
+            read_up_to,
         })
     }
 

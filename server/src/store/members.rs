@@ -47,6 +47,17 @@ impl Store {
         })
     }
 
+    /// The `seq` a member has read up to (`None`: not a member).
+    pub async fn read_position(&self, room_id: i64, user_id: i64) -> Result<Option<i64>> {
+        on_pool!(self, db => {
+            Ok(sqlx::query_scalar("SELECT last_read_seq FROM room_members WHERE room_id = $1 AND user_id = $2")
+                .bind(room_id)
+                .bind(user_id)
+                .fetch_optional(db)
+                .await?)
+        })
+    }
+
     /// Adds a member; false when they already were one.
     pub async fn add_member(&self, room_id: i64, user_id: i64) -> Result<bool> {
         on_pool!(self, db => {
