@@ -156,6 +156,10 @@ pub fn Sidebar() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(rooms)) = rooms.get() {
             session.unread.set(rooms.iter().map(|room| (room.name.clone(), room.unread)).collect());
+            // The sidebar's order: rooms, then private chats.
+            let (direct, groups): (Vec<RoomSummary>, Vec<RoomSummary>) =
+                rooms.iter().cloned().partition(|room| room.kind == RoomKind::Direct);
+            session.rooms.set(groups.into_iter().chain(direct).collect());
         }
     });
     let location = use_location();

@@ -30,8 +30,8 @@ use leptos_router::{path, SsrMode};
 use crate::api::accounts::{Login, Logout, Signup};
 use crate::components::{Header, NotFound, Sidebar};
 use crate::pages::{
-    AdminPage, AdminRoomMessages, DirectoryPage, LoginPage, ProfilePage, RoomPage, RoomSettingsPage, RoomsPage,
-    SearchPage, SetPasswordPage, SettingsPage, SignupPage, StartChat, WelcomePage,
+    AdminPage, AdminRoomMessages, DirectoryPage, LoginPage, ProfilePage, QuickSwitcher, RoomPage, RoomSettingsPage,
+    RoomsPage, SearchPage, SetPasswordPage, SettingsPage, SignupPage, StartChat, WelcomePage,
 };
 use crate::session::Session;
 
@@ -127,7 +127,8 @@ pub fn App() -> impl IntoView {
     let unread = RwSignal::new(std::collections::HashMap::new());
     let presence = RwSignal::new(std::collections::HashMap::new());
     let drawer = RwSignal::new(false);
-    let session = Session { login, signup, logout, user, rooms_changed, unread, presence, drawer };
+    let rooms = RwSignal::new(Vec::new());
+    let session = Session { login, signup, logout, user, rooms_changed, unread, presence, drawer, rooms };
     provide_context(session);
     // The tab's icon carries the unread count too, as the title does.
     Effect::new(move |_| live::show_unread_in_icon(session.total_unread()));
@@ -143,6 +144,7 @@ pub fn App() -> impl IntoView {
         <Title formatter=title/>
         <Router>
             <Header/>
+            <QuickSwitcher/>
             <div class="layout">
                 <Sidebar/>
                 <div class="backdrop" class:open=move || drawer.get() on:click=move |_| drawer.set(false)></div>

@@ -28,6 +28,8 @@ pub struct Session {
     pub presence: RwSignal<HashMap<String, bool>>,
     /// Whether the sidebar is open as a drawer (narrow screens; the menu button opens it).
     pub drawer: RwSignal<bool>,
+    /// The person's rooms in the sidebar's order (the quick switcher and Alt+Up/Down use it).
+    pub rooms: RwSignal<Vec<crate::model::RoomSummary>>,
 }
 
 impl Session {

@@ -97,5 +97,11 @@ test('the chosen dark theme has no axe violations on a phone', async ({ browser 
   await page.getByRole('button', { name: 'Your rooms' }).click();
   await expect(page.getByTestId('sidebar')).toBeVisible();
   expect(await violations(page), 'the open drawer').toEqual([]);
+  // The quick switcher, open with matches.
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+k');
+  await page.getByRole('combobox', { name: 'Go to a room or person' }).fill('pub');
+  await expect(page.getByRole('option').first()).toContainText('Public chat');
+  expect(await violations(page), 'the quick switcher').toEqual([]);
   await context.close();
 });

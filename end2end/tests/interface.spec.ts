@@ -87,6 +87,53 @@ test('a room opened with unread messages starts at a "New messages" line; scroll
   await expect(bob.locator('.messages .new-messages')).toHaveCount(0);
 });
 
+test('Ctrl+K goes to a room or a person by typing; Alt+Down and Alt+Up move between rooms; Escape returns to the message box', async ({ browser }) => {
+  const { b, ana } = await twoPeople(browser);
+  const created = await ana.request.post('/api/create_room', { form: { title: 'Gardening tips', visibility: 'public' } });
+  const room: string = await created.json();
+  await ana.goto('/rooms');
+  await expect(ana.getByTestId('sidebar').getByRole('link', { name: 'Gardening tips' })).toBeVisible();
+
+  await ana.keyboard.press('Control+k');
+  const box = ana.getByRole('combobox', { name: 'Go to a room or person' });
+  await expect(box).toBeFocused();
+  await box.fill('garden');
+  await expect(ana.getByRole('option').first()).toContainText('Gardening tips');
+  await box.press('Enter');
+  await expect(ana).toHaveURL(new RegExp(`/chat/room/${room}/?$`));
+  await expect(ana.getByRole('dialog')).toHaveCount(0);
+
+  // A person, found by part of their name: their one-to-one chat.
+  await ana.keyboard.press('Control+k');
+  await box.fill(b.slice(0, 6));
+  await expect(ana.getByRole('option').filter({ hasText: `@${b}` })).toBeVisible();
+  await box.press('ArrowDown');
+  await ana.getByRole('option').filter({ hasText: `@${b}` }).click();
+  await expect(ana.getByRole('heading', { name: b })).toBeVisible();
+
+  // Escape closes the switcher without going anywhere.
+  await ana.keyboard.press('Control+k');
+  await box.fill('nothing like this');
+  await expect(ana.getByRole('option')).toHaveText([/Nothing matches/]);
+  await box.press('Escape');
+  await expect(ana.getByRole('dialog')).toHaveCount(0);
+  await expect(ana.getByRole('heading', { name: b })).toBeVisible();
+
+  // Alt+Up/Down: the rooms in the sidebar's order (rooms, then private chats).
+  await ana.goto(`/chat/room/${room}/`);
+  const order = await ana.getByTestId('sidebar').locator('li a').evaluateAll((links) => links.map((l) => l.getAttribute('href')));
+  const at = order.findIndex((href) => href!.includes(`/chat/room/${room}`));
+  await ana.locator('body').click({ position: { x: 5, y: 5 } });
+  await ana.keyboard.press('Alt+ArrowDown');
+  await expect(ana).toHaveURL(new RegExp(`${order[(at + 1) % order.length]!.replace(/\/$/, '')}/?$`));
+  await ana.keyboard.press('Alt+ArrowUp');
+  await expect(ana).toHaveURL(new RegExp(`/chat/room/${room}/?$`));
+  // Escape, outside a text box, goes back to writing.
+  await ana.getByRole('link', { name: 'Members' }).focus();
+  await ana.keyboard.press('Escape');
+  await expect(ana.getByLabel('Message')).toBeFocused();
+});
+
 test('the theme follows the system until chosen, and a choice holds from the first paint, with or without JavaScript', async ({ browser }) => {
   const context = await browser.newContext({ colorScheme: 'dark' });
   const page = await signUp(context, `theme_${Date.now().toString(36)}`);

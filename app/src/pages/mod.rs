@@ -13,6 +13,7 @@ mod rooms;
 mod search;
 mod sessions;
 mod settings;
+mod switcher;
 
 pub use account::{LoginPage, SetPasswordPage, SignupPage};
 pub use admin::{AdminPage, AdminRoomMessages};
@@ -23,3 +24,4 @@ pub use room_settings::RoomSettingsPage;
 pub use rooms::RoomsPage;
 pub use search::SearchPage;
 pub use settings::{SettingsPage, WelcomePage};
+pub use switcher::QuickSwitcher;
