@@ -63,7 +63,8 @@ pub fn shell(assets: &Assets) -> impl IntoView {
     #[cfg(not(feature = "ssr"))]
     let theme = None::<&str>;
     let load = format!(
-        "import('/pkg/{js}').then(m => m.default({{module_or_path: '/pkg/{wasm}'}}).then(() => m.hydrate()));",
+        "import('/pkg/{js}').then(m => m.default({{module_or_path: '/pkg/{wasm}'}}).then(() => m.hydrate()));\
+         if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {{}});",
         js = assets.js,
         wasm = assets.wasm
     );
@@ -130,6 +131,11 @@ pub fn App() -> impl IntoView {
     let rooms = RwSignal::new(Vec::new());
     let session = Session { login, signup, logout, user, rooms_changed, unread, presence, drawer, rooms };
     provide_context(session);
+    // Offline (the page came from the service worker, or the network went): a banner says so.
+    let online = RwSignal::new(true);
+    Effect::new(move |_| online.set(live::browser_online()));
+    let _online = window_event_listener(leptos::ev::online, move |_| online.set(true));
+    let _offline = window_event_listener(leptos::ev::offline, move |_| online.set(false));
     // The tab's icon carries the unread count too, as the title does.
     Effect::new(move |_| live::show_unread_in_icon(session.total_unread()));
     let title = move |title: String| {
@@ -144,6 +150,11 @@ pub fn App() -> impl IntoView {
         <Title formatter=title/>
         <Router>
             <Header/>
+            <Show when=move || !online.get()>
+                <p class="offline-banner" role="status" data-testid="offline">
+                    "You are offline: this is what the page showed last. It reconnects by itself."
+                </p>
+            </Show>
             <QuickSwitcher/>
             <div class="layout">
                 <Sidebar/>

@@ -134,6 +134,34 @@ test('Ctrl+K goes to a room or a person by typing; Alt+Down and Alt+Up move betw
   await expect(ana.getByLabel('Message')).toBeFocused();
 });
 
+test('installed or not, the chat opens offline from its service worker, says so, and reconnects when the network returns', async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await signUp(context, `offline_${Date.now().toString(36)}`);
+  const manifest = await page.request.get('/manifest.webmanifest');
+  expect((await manifest.json()).display).toBe('standalone');
+  await page.goto('/chat/room/public-chat/');
+  await expect(page.getByTestId('online-count')).toHaveText(/\d+ online/);
+  // The worker is installed and controls the page once it is reloaded (its files kept).
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+  await page.reload();
+  await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+  await expect(page.getByRole('heading', { name: 'Public chat' })).toBeVisible();
+
+  await context.setOffline(true);
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'Public chat' })).toBeVisible();
+  await expect(page.getByTestId('offline')).toBeVisible();
+  // The network returns: the banner goes and the room is live again.
+  await context.setOffline(false);
+  await expect(page.getByTestId('offline')).toBeHidden();
+  await expect(page.getByLabel('Message')).toBeEnabled();
+  const box = page.getByLabel('Message');
+  await box.fill('back online');
+  await box.press('Enter');
+  await expect(page.locator('.messages .message:not(.pending)').filter({ hasText: 'back online' })).toHaveCount(1);
+  await context.close();
+});
+
 test('the theme follows the system until chosen, and a choice holds from the first paint, with or without JavaScript', async ({ browser }) => {
   const context = await browser.newContext({ colorScheme: 'dark' });
   const page = await signUp(context, `theme_${Date.now().toString(36)}`);

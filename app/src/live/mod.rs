@@ -34,6 +34,14 @@ pub fn now_ms() -> f64 {
     0.0
 }
 
+/// Whether the browser says it is online (always on the server).
+pub fn browser_online() -> bool {
+    #[cfg(feature = "hydrate")]
+    return web_sys::window().is_none_or(|w| w.navigator().on_line());
+    #[cfg(not(feature = "hydrate"))]
+    true
+}
+
 /// Points the tab's icon at the one with a badge of `unread` (none at 0).
 pub fn show_unread_in_icon(unread: u32) {
     #[cfg(feature = "hydrate")]

@@ -13,6 +13,7 @@ mod pages;
 mod provisioning;
 pub mod serve;
 pub mod sockets;
+mod worker;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -45,6 +46,7 @@ pub fn app(state: AppState) -> App {
         .merge(sockets::router())
         .merge(health::router())
         .merge(icons::router())
+        .merge(worker::router())
         .merge(pages::router(&state))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guards::same_origin_posts))
         .layer(axum::middleware::from_fn(pages::server_fn_status))

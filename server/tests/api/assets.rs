@@ -84,6 +84,24 @@ async fn the_bundle_has_content_hashed_names_is_kept_a_year_and_travels_compress
     assert_eq!(css.headers()[CONTENT_TYPE], "text/css");
     assert_eq!(decode("br", &css.bytes().await.unwrap()), CSS.repeat(50).as_bytes());
 
+    // The service worker keeps exactly these files (a new build, a new worker), and may fetch.
+    let worker = http().get(app.url("/sw.js")).send().await.unwrap();
+    assert_eq!(worker.headers()[CACHE_CONTROL], "no-cache");
+    assert_eq!(worker.headers()["content-security-policy"], "default-src 'self'");
+    let script = worker.text().await.unwrap();
+    for name in [&assets.js, &assets.wasm, &assets.css] {
+        assert!(script.contains(&format!("\"/pkg/{name}\"")), "the worker keeps {name}");
+    }
+    // The icon with its badge, and the manifest that makes the chat installable.
+    let icon = http().get(app.url("/favicon/7.svg")).send().await.unwrap();
+    assert_eq!(icon.headers()[CONTENT_TYPE], "image/svg+xml");
+    assert!(icon.text().await.unwrap().contains(">7</text>"));
+    assert_eq!(http().get(app.url("/favicon/x.svg")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let manifest: serde_json::Value =
+        http().get(app.url("/manifest.webmanifest")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(manifest["display"], "standalone");
+    assert_eq!(manifest["start_url"], "/");
+
     // Only the bundle's own files: not the list of names, not the sources, not a guess.
     for path in ["/pkg/assets.json", "/pkg/chat.css", "/pkg/chat.0123456789abcdef.wasm", "/pkg/../Cargo.toml"] {
         let response = http().get(app.url(path)).send().await.unwrap();
