@@ -152,7 +152,7 @@ pub fn App() -> impl IntoView {
             <Header/>
             <Show when=move || !online.get()>
                 <p class="offline-banner" role="status" data-testid="offline">
-                    "You are offline: this is what the page showed last. It reconnects by itself."
+                    "You are offline. What you write waits, and the chat reconnects by itself when the network returns."
                 </p>
             </Show>
             <QuickSwitcher/>

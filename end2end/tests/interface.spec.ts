@@ -105,7 +105,7 @@ test('Ctrl+K goes to a room or a person by typing; Alt+Down and Alt+Up move betw
 
   // A person, found by part of their name: their one-to-one chat.
   await ana.keyboard.press('Control+k');
-  await box.fill(b.slice(0, 6));
+  await box.fill(b.slice(4)); // the part only this test's two people share
   await expect(ana.getByRole('option').filter({ hasText: `@${b}` })).toBeVisible();
   await box.press('ArrowDown');
   await ana.getByRole('option').filter({ hasText: `@${b}` }).click();

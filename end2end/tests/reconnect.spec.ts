@@ -10,7 +10,9 @@ test('a browser cut off the network catches up on reconnect: every message once,
 
   // Bob's network goes; his page says it is reconnecting.
   await bob.context().setOffline(true);
-  await expect(bob.getByRole('status')).toHaveText('reconnecting…');
+  await expect(bob.locator('.room-header').getByRole('status')).toHaveText('reconnecting…');
+  // The browser knows it is offline, and the page says so.
+  await expect(bob.getByTestId('offline')).toBeVisible();
 
   // Ana writes five messages meanwhile; Bob writes one, which waits as "sending…".
   for (let n = 1; n <= 5; n++) {
@@ -25,6 +27,7 @@ test('a browser cut off the network catches up on reconnect: every message once,
   // Back online: Bob's page catches up and his message goes out, once.
   await bob.context().setOffline(false);
   await expect(bob.getByRole('status')).toHaveCount(0, { timeout: 40_000 });
+  await expect(bob.getByTestId('offline')).toBeHidden();
   const expected = [1, 2, 3, 4, 5].map((n) => `while away ${n} ${suffix}`).concat(`written offline ${suffix}`);
   await expect.poll(() => bodies(bob, suffix)).toEqual(expected);
   await expect.poll(() => bodies(ana, suffix)).toEqual(expected);
