@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use http::{HeaderMap, HeaderValue};
 
 use crate::domain::{
-    Bio, DisplayName, Email, Emoji, MessageBody, Password, Role, RoomTitle, SearchQuery, Username, Visibility,
+    Bio, DisplayName, Email, Emoji, MessageBody, Password, PushSubscription, Role, RoomTitle, SearchQuery, Username, Visibility,
 };
 use crate::error::AppError;
 use crate::model::{
@@ -239,10 +239,25 @@ pub trait Search: Send + Sync + 'static {
     ) -> Result<SearchPage, AppError>;
 }
 
-/// Everything server functions call.
-pub trait Backend: Accounts + People + Rooms + Admin + Search {}
+/// Push notifications (Web Push): private messages and mentions reach a browser that turned
+/// them on, through its push service, when the person has no tab of the chat open.
+#[async_trait]
+pub trait Push: Send + Sync + 'static {
+    /// The key browsers subscribe with (`applicationServerKey`, base64url).
+    fn push_key(&self) -> String;
 
-impl<T: Accounts + People + Rooms + Admin + Search> Backend for T {}
+    /// Starts pushes to this browser for the person signed in by `headers`, for as long as
+    /// this session lasts.
+    async fn save_push_subscription(&self, headers: &HeaderMap, subscription: PushSubscription) -> Result<(), AppError>;
+
+    /// Stops pushes to `endpoint` for the person signed in by `headers`.
+    async fn drop_push_subscription(&self, headers: &HeaderMap, endpoint: &str) -> Result<(), AppError>;
+}
+
+/// Everything server functions call.
+pub trait Backend: Accounts + People + Rooms + Admin + Search + Push {}
+
+impl<T: Accounts + People + Rooms + Admin + Search + Push> Backend for T {}
 
 /// How the server provides its backend to server functions (through Leptos context).
 pub type SharedBackend = Arc<dyn Backend>;

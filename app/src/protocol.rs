@@ -443,3 +443,33 @@ mod tests {
         }
     }
 }
+
+/// What a notification shows, the same whether a page makes it (from [`UserEvent::Notify`])
+/// or the service worker does (from a Web Push, whose payload is this in JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub title: String,
+    pub body: String,
+    /// The page a click opens: the room, at the message.
+    pub url: String,
+    /// One notification per room: a newer one replaces the older (and a page's and a push's
+    /// for the same message are one).
+    pub tag: String,
+}
+
+/// The most characters of a message a notification shows.
+const NOTICE_CHARS: usize = 300;
+
+impl Notice {
+    pub fn new(title: &str, message: &ChatMessage, mention: bool) -> Self {
+        let summary: String = message.summary().chars().take(NOTICE_CHARS).collect();
+        let body =
+            if mention { format!("{} mentioned you: {summary}", message.author.display_name) } else { summary };
+        Self {
+            title: title.to_owned(),
+            body,
+            url: crate::url::room_at(&message.room, message.seq),
+            tag: message.room.clone(),
+        }
+    }
+}

@@ -58,6 +58,13 @@ pub struct Config {
     pub search_config: String,
     /// The largest file a message may share, in bytes (`MAX_UPLOAD_MB`, 25).
     pub max_upload_bytes: u64,
+    /// The push services browsers' subscriptions may point at (`PUSH_SERVICES`): origins such
+    /// as `https://fcm.googleapis.com`, a leading `*.` for any subdomain. The server posts to
+    /// nothing else, so a subscription cannot aim it at a machine of the inside network.
+    pub push_services: Vec<String>,
+    /// Who runs this chat, for the push services (`PUSH_CONTACT`: `mailto:` or `https://`;
+    /// `PUBLIC_URL` by default).
+    pub push_contact: String,
 }
 
 /// How much a stranger may repeat before being asked to wait.
@@ -130,6 +137,10 @@ pub enum ConfigError {
     MetricsAllow(String),
     #[error("MAX_CONNECTIONS must be a whole number from 1 to 1000000, not {0:?}")]
     MaxConnections(String),
+    #[error("PUSH_SERVICES must be origins such as https://fcm.googleapis.com or https://*.push.apple.com, separated by commas, not {0:?}")]
+    PushServices(String),
+    #[error("PUSH_CONTACT must be a mailto: or https:// address, not {0:?}")]
+    PushContact(String),
     #[error("SOCKET_TIMEOUT_SECONDS ({timeout}) must be longer than HEARTBEAT_SECONDS ({interval})")]
     Heartbeat { interval: u64, timeout: u64 },
 }
@@ -154,6 +165,15 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 25_000;
 
 /// Who may read `/metrics` unless `METRICS_ALLOW` says otherwise: this machine.
 pub const DEFAULT_METRICS_ALLOW: [&str; 2] = ["127.0.0.1", "::1"];
+
+/// The push services of Chrome and Edge (Firebase), Firefox (Mozilla), Safari (Apple) and
+/// Windows' own (WNS).
+pub const DEFAULT_PUSH_SERVICES: [&str; 4] = [
+    "https://fcm.googleapis.com",
+    "https://*.push.services.mozilla.com",
+    "https://*.push.apple.com",
+    "https://*.notify.windows.com",
+];
 
 /// How log lines are written (`LOG_FORMAT`): `text` for people, `json` for a log collector
 /// (one object per line, with the request id of the request it belongs to).
@@ -272,7 +292,32 @@ impl Config {
             return Err(ConfigError::SearchConfig(search_config));
         }
         let max_upload_bytes = u64::from(count("MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB)?.min(1024)) * 1024 * 1024;
+        let push_services = match var("PUSH_SERVICES") {
+            None => DEFAULT_PUSH_SERVICES.iter().map(|s| (*s).to_owned()).collect(),
+            Some(list) => list
+                .split(',')
+                .map(|s| s.trim().trim_end_matches('/'))
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    let origin = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+                    match origin {
+                        Some(host) if !host.is_empty() && !host.contains('/') => Ok(s.to_owned()),
+                        _ => Err(ConfigError::PushServices(s.to_owned())),
+                    }
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let push_contact = match var("PUSH_CONTACT") {
+            Some(c) if c.starts_with("mailto:") || c.starts_with("https://") => c.trim().to_owned(),
+            Some(c) => return Err(ConfigError::PushContact(c)),
+            None => public_url
+                .clone()
+                .filter(|url| url.starts_with("https://"))
+                .unwrap_or_else(|| "mailto:postmaster@localhost".to_owned()),
+        };
         Ok(Self {
+            push_services,
+            push_contact,
             max_upload_bytes,
             search_config,
             database_url,

@@ -2,7 +2,7 @@
 //! `run_until_stopped` starts the background jobs and serves the routes of `http`. `main` only
 //! parses the command line. Integration tests build the same application on port 0.
 //!
-//! Imports run one way: `http` → `services` → `realtime`, `store`, `auth`, `avatars`, `files`; `state`
+//! Imports run one way: `http` → `services` → `realtime`, `store`, `auth`, `avatars`, `files`, `webpush`; `state`
 //! holds the handles they share, `config` what they are told.
 
 pub mod auth;
@@ -18,6 +18,7 @@ pub mod realtime;
 pub mod services;
 pub mod state;
 pub mod store;
+pub mod webpush;
 
 use std::sync::Arc;
 
@@ -31,6 +32,7 @@ use crate::metrics::Metrics;
 use crate::realtime::hub::Hub;
 use crate::realtime::redis;
 use crate::services::committer::Committer;
+use crate::services::push::Pusher;
 use crate::services::throttle::{Buckets, SocketSlots};
 use crate::state::AppState;
 use crate::store::Store;
@@ -61,7 +63,18 @@ impl Application {
             None => None,
         };
         let metrics = Arc::new(Metrics::new());
-        let committer = Committer::start(store.clone(), hub.clone(), metrics.clone(), files.clone());
+        let key_path = config.data_dir.join("vapid.pem");
+        let key = webpush::VapidKey::load_or_create(&key_path)
+            .map_err(|e| anyhow::anyhow!("the push notification key at {}: {e}", key_path.display()))?;
+        let push = Pusher::start(
+            store.clone(),
+            hub.clone(),
+            metrics.clone(),
+            key,
+            config.push_services.clone(),
+            config.push_contact.clone(),
+        );
+        let committer = Committer::start(store.clone(), hub.clone(), metrics.clone(), files.clone(), push.clone());
         let limits = config.limits;
         let posting = Arc::new(Buckets::new(limits.messages_per_second, limits.message_burst));
         let frames = Arc::new(Buckets::new(limits.frames_per_second, limits.frames_per_second.saturating_mul(3)));
@@ -70,6 +83,7 @@ impl Application {
             store,
             hub,
             committer,
+            push,
             posting,
             frames,
             sockets,

@@ -23,6 +23,8 @@ pub struct Metrics {
     dropped: IntCounterVec,
     /// `chat_rate_limited_total{limit=…}`.
     refused: IntCounterVec,
+    /// `chat_pushes_total{outcome=…}`.
+    pushes: IntCounterVec,
     /// `chat_post_seconds{stage="stored"|"fanned_out"}`: from a message reaching the committer
     /// to its commit, and to its broadcast to the room's sockets.
     post: HistogramVec,
@@ -99,6 +101,11 @@ impl Metrics {
             &["limit"],
         )
         .unwrap();
+        let pushes = IntCounterVec::new(
+            Opts::new("chat_pushes_total", "Web Pushes posted to push services, by outcome (accepted, gone, failed, dropped)"),
+            &["outcome"],
+        )
+        .unwrap();
         let post = HistogramVec::new(
             HistogramOpts::new("chat_post_seconds", "Seconds from a message reaching the committer to each stage")
                 .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]),
@@ -116,6 +123,7 @@ impl Metrics {
             Box::new(deliveries.clone()),
             Box::new(dropped.clone()),
             Box::new(refused.clone()),
+            Box::new(pushes.clone()),
             Box::new(post.clone()),
             Box::new(pool.clone()),
         ] {
@@ -125,7 +133,7 @@ impl Metrics {
         for kind in [SocketKind::Room, SocketKind::User, SocketKind::Provisioning] {
             sockets.with_label_values(&[kind.label()]);
         }
-        Self { registry, sockets, connections, messages_stored, deliveries, dropped, refused, post, pool, bus }
+        Self { registry, sockets, connections, messages_stored, deliveries, dropped, refused, pushes, post, pool, bus }
     }
 
     /// Counts a socket open until the gauge is dropped.
@@ -141,6 +149,12 @@ impl Metrics {
     /// a database-counted key (`account`, `login-from`, `signup-from`, `rooms-by`, …).
     pub fn refused(&self, limit: &str) {
         self.refused.with_label_values(&[limit]).inc();
+    }
+
+    /// A push went to a push service (`accepted`, `gone`, `failed`), or was not sent because
+    /// the queue was full (`dropped`).
+    pub fn pushed(&self, outcome: &str) {
+        self.pushes.with_label_values(&[outcome]).inc();
     }
 
     pub fn post_took(&self, stage: Stage, seconds: f64) {

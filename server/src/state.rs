@@ -13,6 +13,7 @@ use crate::metrics::Metrics;
 use crate::realtime::hub::Hub;
 use crate::realtime::redis::RedisBroker;
 use crate::services::committer::Committer;
+use crate::services::push::Pusher;
 use crate::services::throttle::{Buckets, SocketSlots};
 use crate::store::Store;
 
@@ -26,6 +27,8 @@ pub struct AppState {
     pub files: Files,
     /// Where every message is stored (in batches) and published from.
     pub committer: Committer,
+    /// Where private messages and mentions go out as Web Pushes.
+    pub push: Pusher,
     /// How fast each person may post (on this instance).
     pub posting: Arc<Buckets>,
     /// How fast each person may send read and typing frames (on this instance).

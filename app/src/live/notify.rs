@@ -35,7 +35,7 @@ mod imp {
     }
     pub fn set_sound(_on: bool) {}
     #[allow(dead_code)]
-    pub fn show(_title: &str, _body: &str, _room: &str) {}
+    pub fn show(_notice: &crate::protocol::Notice) {}
 }
 
 #[cfg(feature = "hydrate")]
@@ -108,17 +108,16 @@ mod imp {
 
     /// Shows a notification (and plays the sound, if chosen) unless the page is in view.
     /// Clicking it brings the tab forward at the room.
-    pub fn show(title: &str, body: &str, room: &str) {
+    pub fn show(notice: &crate::protocol::Notice) {
         if page_is_seen() {
             return;
         }
         if state() == State::On {
             let options = NotificationOptions::new();
-            options.set_body(body);
-            // One notification per room: a newer one replaces the older.
-            options.set_tag(room);
-            if let Ok(notification) = Notification::new_with_options(title, &options) {
-                let url = crate::url::room(room);
+            options.set_body(&notice.body);
+            options.set_tag(&notice.tag);
+            if let Ok(notification) = Notification::new_with_options(&notice.title, &options) {
+                let url = notice.url.clone();
                 let on_click = Closure::<dyn FnMut()>::new(move || {
                     if let Some(window) = web_sys::window() {
                         let _ = window.focus();

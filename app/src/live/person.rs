@@ -22,12 +22,7 @@ pub fn apply(session: Session, event: UserEvent) {
             presence.extend(offline.into_iter().map(|username| (username, false)));
         }),
         UserEvent::Notify { title, message, mention } => {
-            let body = if mention {
-                format!("{} mentioned you: {}", message.author.display_name, message.summary())
-            } else {
-                message.summary()
-            };
-            super::notify::show(&title, &body, &message.room);
+            super::notify::show(&crate::protocol::Notice::new(&title, &message, mention));
         }
         UserEvent::Error { message, .. } => leptos::logging::warn!("{message}"),
         UserEvent::Pong | UserEvent::SyncResult(_) => {}

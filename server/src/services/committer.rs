@@ -12,13 +12,14 @@ use std::time::Instant;
 
 use app::domain::{ClientId, MessageBody};
 use app::model::RoomKind;
-use app::protocol::{ChatMessage, ServerEvent, UserEvent};
+use app::protocol::{ChatMessage, Notice, ServerEvent, UserEvent};
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::files::{Files, Prepared};
 use crate::metrics::{Metrics, Stage};
 use crate::realtime::hub::{self, Hub};
+use crate::services::push::Pusher;
 use crate::store::{Inserted, NewAttachment, NewMessage, Room, Store, StoreError, User};
 
 /// The most messages stored in one transaction.
@@ -85,9 +86,9 @@ pub struct Post {
 
 impl Committer {
     /// Starts the committer task for this instance.
-    pub fn start(store: Store, hub: Arc<Hub>, metrics: Arc<Metrics>, files: Files) -> Self {
+    pub fn start(store: Store, hub: Arc<Hub>, metrics: Arc<Metrics>, files: Files, push: Pusher) -> Self {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        tokio::spawn(commit_loop(store, hub, metrics, files, jobs));
+        tokio::spawn(commit_loop(store, hub, metrics, files, push, jobs));
         Self { queue }
     }
 
@@ -117,7 +118,14 @@ impl Committer {
     }
 }
 
-async fn commit_loop(store: Store, hub: Arc<Hub>, metrics: Arc<Metrics>, files: Files, mut jobs: mpsc::Receiver<Job>) {
+async fn commit_loop(
+    store: Store,
+    hub: Arc<Hub>,
+    metrics: Arc<Metrics>,
+    files: Files,
+    push: Pusher,
+    mut jobs: mpsc::Receiver<Job>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let outcomes = match store_all(&store, &batch).await {
@@ -149,10 +157,10 @@ async fn commit_loop(store: Store, hub: Arc<Hub>, metrics: Arc<Metrics>, files: 
                     metrics.post_took(Stage::Stored, (stored_at - job.received).as_secs_f64());
                     metrics.post_took(Stage::FannedOut, job.received.elapsed().as_secs_f64());
                     if job.room.kind() == RoomKind::Direct || !app::domain::mentions(&message.body).is_empty() {
-                        let (store, hub, room, author) =
-                            (store.clone(), hub.clone(), job.room.clone(), job.author.clone());
+                        let (store, hub, push, room, author) =
+                            (store.clone(), hub.clone(), push.clone(), job.room.clone(), job.author.clone());
                         let message = message.clone();
-                        tokio::spawn(async move { notify_people(&store, &hub, &room, &author, &message).await });
+                        tokio::spawn(async move { notify_people(&store, &hub, &push, &room, &author, &message).await });
                     }
                     Ok(Posted::New(message))
                 }
@@ -188,13 +196,16 @@ async fn store_all(store: &Store, jobs: &[Job]) -> Result<Vec<Inserted>, StoreEr
 }
 
 /// Sends a `notify` event for a new message to the other person of a private chat and to
-/// the members it mentions. Their pages decide whether to show it (only when not in view).
-async fn notify_people(store: &Store, hub: &Hub, room: &Room, author: &User, message: &ChatMessage) {
+/// the members it mentions: their pages decide whether to show it (only when not in view);
+/// those with no page open get it pushed to their browsers.
+async fn notify_people(store: &Store, hub: &Hub, push: &Pusher, room: &Room, author: &User, message: &ChatMessage) {
     let mut told: Vec<i64> = Vec::new();
     if room.kind() == RoomKind::Direct {
         match store.other_member(room, author.id).await {
             Ok(Some(other)) => {
-                let event = UserEvent::Notify { title: author.shown_name(), message: message.clone(), mention: false };
+                let title = author.shown_name();
+                push.notify(vec![other.id], &Notice::new(&title, message, false));
+                let event = UserEvent::Notify { title, message: message.clone(), mention: false };
                 hub.notify_user(other.id, Utf8Bytes::from(event.to_json()));
                 told.push(other.id);
             }
@@ -209,8 +220,10 @@ async fn notify_people(store: &Store, hub: &Hub, room: &Room, author: &User, mes
     match store.members_named(room.id, &mentioned, author.id).await {
         Ok(ids) => {
             let title = if room.kind() == RoomKind::Direct { author.shown_name() } else { room.title.clone() };
+            let ids: Vec<i64> = ids.into_iter().filter(|id| !told.contains(id)).collect();
+            push.notify(ids.clone(), &Notice::new(&title, message, true));
             let event = Utf8Bytes::from(UserEvent::Notify { title, message: message.clone(), mention: true }.to_json());
-            for id in ids.into_iter().filter(|id| !told.contains(id)) {
+            for id in ids {
                 hub.notify_user(id, event.clone());
             }
         }

@@ -1,6 +1,6 @@
 //! The domain operations, one module per concern, over the data-only [`AppState`]:
 //! `accounts` (signup, login, sessions), `people` (directory and profiles), `rooms` (rooms and
-//! their members), `messaging` (posting, unread counts), `changes` (edits, deletions, reactions), `search`, `presence`, `admin` (the admin
+//! their members), `messaging` (posting, unread counts), `changes` (edits, deletions, reactions), `search`, `presence`, `push` (push notifications), `admin` (the admin
 //! page's powers) and `provisioning` (people synced from another system).
 //!
 //! [`Services`] is what server functions call: it implements the `app::backend` traits, one per
@@ -15,6 +15,7 @@ pub mod messaging;
 mod people;
 pub mod presence;
 pub mod provisioning;
+pub mod push;
 pub mod rooms;
 mod search;
 mod sessions;

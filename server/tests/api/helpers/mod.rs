@@ -113,6 +113,8 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
         metrics_allow: vec!["127.0.0.1".parse().unwrap()],
         search_config: "chat_search".to_owned(),
         max_upload_bytes: u64::from(server::config::DEFAULT_MAX_UPLOAD_MB) * 1024 * 1024,
+        push_services: vec![],
+        push_contact: "mailto:ops@example.org".to_owned(),
         // The tests sign many people up from one address; the limits have tests of their own.
         limits: server::config::Limits {
             signups_per_address: 1_000_000,
