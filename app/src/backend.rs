@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use http::{HeaderMap, HeaderValue};
 
 use crate::domain::{
-    Bio, DisplayName, Email, Emoji, MessageBody, Password, PushSubscription, Role, RoomTitle, SearchQuery, Username, Visibility,
+    Bio, DisplayName, Email, Emoji, MessageBody, Password, PushSubscription, Role, RoomTitle, SearchQuery, Username,
+    Visibility,
 };
 use crate::error::AppError;
 use crate::model::{
@@ -248,7 +249,8 @@ pub trait Push: Send + Sync + 'static {
 
     /// Starts pushes to this browser for the person signed in by `headers`, for as long as
     /// this session lasts.
-    async fn save_push_subscription(&self, headers: &HeaderMap, subscription: PushSubscription) -> Result<(), AppError>;
+    async fn save_push_subscription(&self, headers: &HeaderMap, subscription: PushSubscription)
+        -> Result<(), AppError>;
 
     /// Stops pushes to `endpoint` for the person signed in by `headers`.
     async fn drop_push_subscription(&self, headers: &HeaderMap, endpoint: &str) -> Result<(), AppError>;

@@ -463,8 +463,7 @@ const NOTICE_CHARS: usize = 300;
 impl Notice {
     pub fn new(title: &str, message: &ChatMessage, mention: bool) -> Self {
         let summary: String = message.summary().chars().take(NOTICE_CHARS).collect();
-        let body =
-            if mention { format!("{} mentioned you: {summary}", message.author.display_name) } else { summary };
+        let body = if mention { format!("{} mentioned you: {summary}", message.author.display_name) } else { summary };
         Self {
             title: title.to_owned(),
             body,

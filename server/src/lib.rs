@@ -32,7 +32,7 @@ use crate::metrics::Metrics;
 use crate::realtime::hub::Hub;
 use crate::realtime::redis;
 use crate::services::committer::Committer;
-use crate::services::push::Pusher;
+use crate::services::push::{PushSettings, Pusher};
 use crate::services::throttle::{Buckets, SocketSlots};
 use crate::state::AppState;
 use crate::store::Store;
@@ -66,14 +66,9 @@ impl Application {
         let key_path = config.data_dir.join("vapid.pem");
         let key = webpush::VapidKey::load_or_create(&key_path)
             .map_err(|e| anyhow::anyhow!("the push notification key at {}: {e}", key_path.display()))?;
-        let push = Pusher::start(
-            store.clone(),
-            hub.clone(),
-            metrics.clone(),
-            key,
-            config.push_services.clone(),
-            config.push_contact.clone(),
-        );
+        let settings =
+            PushSettings { key, services: config.push_services.clone(), contact: config.push_contact.clone() };
+        let push = Pusher::start(store.clone(), hub.clone(), bus.clone(), metrics.clone(), settings);
         let committer = Committer::start(store.clone(), hub.clone(), metrics.clone(), files.clone(), push.clone());
         let limits = config.limits;
         let posting = Arc::new(Buckets::new(limits.messages_per_second, limits.message_burst));

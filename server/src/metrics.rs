@@ -102,7 +102,10 @@ impl Metrics {
         )
         .unwrap();
         let pushes = IntCounterVec::new(
-            Opts::new("chat_pushes_total", "Web Pushes posted to push services, by outcome (accepted, gone, failed, dropped)"),
+            Opts::new(
+                "chat_pushes_total",
+                "Web Pushes posted to push services, by outcome (accepted, gone, failed, dropped)",
+            ),
             &["outcome"],
         )
         .unwrap();

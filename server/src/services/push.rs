@@ -22,6 +22,7 @@ use super::Services;
 use crate::auth;
 use crate::metrics::Metrics;
 use crate::realtime::hub::Hub;
+use crate::realtime::redis::RedisBroker;
 use crate::store::{PushRow, Store};
 use crate::webpush::{Outcome, Sender, Subscription, VapidKey};
 
@@ -40,6 +41,23 @@ pub struct Pusher {
     metrics: Arc<Metrics>,
 }
 
+/// What the push task is given to start.
+pub struct PushSettings {
+    pub key: VapidKey,
+    /// The origins it may post to (`PUSH_SERVICES`).
+    pub services: Vec<String>,
+    /// Who runs this chat (`PUSH_CONTACT`).
+    pub contact: String,
+}
+
+struct PushTask {
+    store: Store,
+    hub: Arc<Hub>,
+    bus: Option<Arc<RedisBroker>>,
+    sender: Sender,
+    pusher: Pusher,
+}
+
 struct Delivery {
     user_ids: Vec<i64>,
     payload: Vec<u8>,
@@ -47,11 +65,18 @@ struct Delivery {
 
 impl Pusher {
     /// Starts the push task; `services` are the origins it may post to (`PUSH_SERVICES`).
-    pub fn start(store: Store, hub: Arc<Hub>, metrics: Arc<Metrics>, key: VapidKey, services: Vec<String>, contact: String) -> Self {
-        let key = Arc::new(key);
+    pub fn start(
+        store: Store,
+        hub: Arc<Hub>,
+        bus: Option<Arc<RedisBroker>>,
+        metrics: Arc<Metrics>,
+        push: PushSettings,
+    ) -> Self {
+        let key = Arc::new(push.key);
         let (queue, deliveries) = mpsc::channel(QUEUE);
-        let pusher = Self { queue, key: key.clone(), services: services.into(), metrics };
-        tokio::spawn(push_loop(store, hub, Sender::new(key, contact), pusher.clone(), deliveries));
+        let pusher = Self { queue, key: key.clone(), services: push.services.into(), metrics };
+        let task = PushTask { store, hub, bus, sender: Sender::new(key, push.contact), pusher: pusher.clone() };
+        tokio::spawn(task.run(deliveries));
         pusher
     }
 
@@ -78,42 +103,66 @@ impl Pusher {
     }
 }
 
-async fn push_loop(store: Store, hub: Arc<Hub>, sender: Sender, pusher: Pusher, mut deliveries: mpsc::Receiver<Delivery>) {
-    let in_flight = Arc::new(Semaphore::new(IN_FLIGHT));
-    while let Some(Delivery { user_ids, payload }) = deliveries.recv().await {
-        let away: Vec<i64> = user_ids.into_iter().filter(|id| !hub.is_online(*id)).collect();
-        if away.is_empty() {
-            continue;
-        }
-        let rows = match store.push_subscriptions_of(&away).await {
-            Ok(rows) => rows,
-            Err(error) => {
-                tracing::warn!(%error, "could not look up push subscriptions");
+impl PushTask {
+    async fn run(self, mut deliveries: mpsc::Receiver<Delivery>) {
+        let in_flight = Arc::new(Semaphore::new(IN_FLIGHT));
+        while let Some(Delivery { user_ids, payload }) = deliveries.recv().await {
+            let mut away = Vec::with_capacity(user_ids.len());
+            for id in user_ids {
+                if !self.has_a_tab_open(id).await {
+                    away.push(id);
+                }
+            }
+            if away.is_empty() {
                 continue;
             }
-        };
-        let payload: Arc<[u8]> = payload.into();
-        for row in rows {
-            let Some(subscription) = usable(&row, &pusher) else { continue };
-            let permit = in_flight.clone().acquire_owned().await.expect("the semaphore is never closed");
-            let (store, sender, payload, metrics) = (store.clone(), sender.clone(), payload.clone(), pusher.metrics.clone());
-            tokio::spawn(async move {
-                let outcome = sender.send(&subscription, &payload).await;
-                drop(permit);
-                match outcome {
-                    Outcome::Accepted => metrics.pushed("accepted"),
-                    Outcome::Gone => {
-                        metrics.pushed("gone");
-                        if let Err(error) = store.forget_push_endpoint(subscription.endpoint.as_str()).await {
-                            tracing::warn!(%error, "could not forget a push subscription");
-                        }
-                    }
-                    Outcome::Failed(reason) => {
-                        metrics.pushed("failed");
-                        tracing::warn!(service = subscription.endpoint.host_str().unwrap_or(""), %reason, "a push was not taken");
-                    }
+            let rows = match self.store.push_subscriptions_of(&away).await {
+                Ok(rows) => rows,
+                Err(error) => {
+                    tracing::warn!(%error, "could not look up push subscriptions");
+                    continue;
                 }
-            });
+            };
+            let payload: Arc<[u8]> = payload.into();
+            for row in rows {
+                let Some(subscription) = usable(&row, &self.pusher) else { continue };
+                let permit = in_flight.clone().acquire_owned().await.expect("the semaphore is never closed");
+                let (store, sender, payload) = (self.store.clone(), self.sender.clone(), payload.clone());
+                let metrics = self.pusher.metrics.clone();
+                tokio::spawn(async move {
+                    let outcome = sender.send(&subscription, &payload).await;
+                    drop(permit);
+                    record(&store, &metrics, &subscription, outcome).await;
+                });
+            }
+        }
+    }
+
+    /// Whether the person has the app open here, or (asked of Redis now, with several
+    /// instances) on another instance: then that tab shows the notification.
+    async fn has_a_tab_open(&self, user_id: i64) -> bool {
+        if self.hub.is_connected_here(user_id) {
+            return true;
+        }
+        match &self.bus {
+            Some(bus) => bus.online_elsewhere_now(user_id).await,
+            None => false,
+        }
+    }
+}
+
+async fn record(store: &Store, metrics: &Metrics, subscription: &Subscription, outcome: Outcome) {
+    match outcome {
+        Outcome::Accepted => metrics.pushed("accepted"),
+        Outcome::Gone => {
+            metrics.pushed("gone");
+            if let Err(error) = store.forget_push_endpoint(subscription.endpoint.as_str()).await {
+                tracing::warn!(%error, "could not forget a push subscription");
+            }
+        }
+        Outcome::Failed(reason) => {
+            metrics.pushed("failed");
+            tracing::warn!(service = subscription.endpoint.host_str().unwrap_or(""), %reason, "a push was not taken");
         }
     }
 }
@@ -168,7 +217,11 @@ impl Push for Services {
         self.push.public_key().to_owned()
     }
 
-    async fn save_push_subscription(&self, headers: &HeaderMap, subscription: PushSubscription) -> Result<(), AppError> {
+    async fn save_push_subscription(
+        &self,
+        headers: &HeaderMap,
+        subscription: PushSubscription,
+    ) -> Result<(), AppError> {
         let (session, user) = self.session(headers).await?;
         let parsed = Subscription::parse(subscription.endpoint_url(), subscription.p256dh(), subscription.auth())
             .map_err(|error| AppError::Invalid(format!("{error}: turn push notifications off and on again")))?;
@@ -179,7 +232,13 @@ impl Push for Services {
             )));
         }
         self.store
-            .save_push_subscription(user.id, &session, parsed.endpoint.as_str(), subscription.p256dh(), subscription.auth())
+            .save_push_subscription(
+                user.id,
+                &session,
+                parsed.endpoint.as_str(),
+                subscription.p256dh(),
+                subscription.auth(),
+            )
             .await?;
         Ok(())
     }

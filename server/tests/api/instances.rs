@@ -6,6 +6,7 @@ use std::time::Duration;
 use app::protocol::{ChatMessage, ServerEvent};
 use futures_util::future::join_all;
 use reqwest::StatusCode;
+use serde_json::Value;
 
 use crate::helpers::*;
 
@@ -399,4 +400,59 @@ async fn edits_deletions_and_reactions_reach_the_other_instance_live_and_after_a
         });
     }
     assert_eq!(told, ["3 deleted at 3", "2 is \"message two\" at 4", "2 has 1 at 4"]);
+}
+
+#[tokio::test]
+async fn a_private_message_is_pushed_once_by_whichever_instance_took_it_and_not_while_a_tab_is_open_on_the_other() {
+    use app::protocol::UserEvent;
+    let redis = Redis::start();
+    let service = PushService::start().await;
+    let (url, origin) = (redis.url(), service.origin.clone());
+    let app = spawn_app_with(|config| {
+        config.redis_url = Some(url.clone());
+        config.presence_ttl = Duration::from_secs(3);
+        config.push_services = vec![origin.clone()];
+    })
+    .await;
+    let other = app.spawn_instance_with(&[
+        ("REDIS_URL", &url),
+        ("PRESENCE_TTL_SECONDS", "3"),
+        ("PUSH_SERVICES", &origin),
+        ("PUSH_CONTACT", "mailto:ops@example.org"),
+    ]);
+    let (ana, bob) = (app.signup("ana").await, app.signup("bob").await);
+    let laptop = Device::new("laptop");
+    let _: () = app.call_ok("push_subscribe", &[("subscription", &laptop.subscription(&service))], &bob).await;
+    let key: String = app.call_ok("push_key", &[], &bob).await;
+    let dm = app.direct_room(&ana, "bob").await;
+
+    app.post(&dm, &ana, "via A").await;
+    let posted = http()
+        .post(other.url("http", "/api/send_message"))
+        .header("Cookie", &ana.cookie)
+        .form(&[("room", dm.as_str()), ("body", "via B")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), StatusCode::OK);
+    let pushes = service.wait_for(2).await;
+    assert_eq!(pushes.len(), 2, "one push per message, not one per instance");
+    let bodies: Vec<Value> = pushes.iter().map(|push| laptop.decrypt(&push.body)["body"].clone()).collect();
+    assert_eq!(bodies, ["via A", "via B"]);
+    for push in &pushes {
+        // Both instances sign with the one key under the shared DATA_DIR.
+        assert_signed(push, &service, &key, "mailto:ops@example.org");
+    }
+
+    // Bob opens a tab on B: A, which takes the next message, sees it and pushes nothing.
+    let mut bob_tab = app.open_url(&other.url("ws", "/ws/chat/"), &bob.cookie).await;
+    send_text(&mut bob_tab, r#"{"type":"ping"}"#).await;
+    wait_for_user_event(&mut bob_tab, |e| matches!(e, UserEvent::Pong)).await;
+    // (The pong says B wrote that he is online; its subscription to his events may take a
+    // moment more.)
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.post(&dm, &ana, "your tab on B shows this").await;
+    wait_for_user_event(&mut bob_tab, |e| matches!(e, UserEvent::Notify { .. })).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(service.received().len(), 2, "no push while a tab is open on another instance");
 }

@@ -24,6 +24,7 @@ mod one_to_one;
 mod presence;
 mod profiles;
 mod provisioning;
+mod push;
 mod redirects;
 mod restart;
 mod resume;

@@ -35,7 +35,8 @@ impl TestApp {
             .env("DATABASE_URL", &self.database_url)
             .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
             .env("LEPTOS_SITE_ROOT", concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site"))
-            .env("DATA_DIR", std::env::temp_dir())
+            // One data folder for all instances, as in production: the files, the push key.
+            .env("DATA_DIR", self._data.path())
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             // The limits of the test's own server (see helpers): these tests post in bursts.

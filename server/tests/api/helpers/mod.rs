@@ -8,9 +8,11 @@ use server::state::AppState;
 use server::Application;
 
 mod instance;
+mod push;
 mod sockets;
 
 pub use instance::*;
+pub use push::*;
 pub use sockets::*;
 
 pub struct TestApp {
