@@ -136,6 +136,13 @@ pub fn App() -> impl IntoView {
     Effect::new(move |_| online.set(live::browser_online()));
     let _online = window_event_listener(leptos::ev::online, move |_| online.set(true));
     let _offline = window_event_listener(leptos::ev::offline, move |_| online.set(false));
+    // A browser with pushes on hands its subscription to the server again at each load, for
+    // the person who turned them on (the session it belonged to may have ended).
+    Effect::new(move |_| {
+        if let Some(Ok(Some(me))) = user.get() {
+            leptos::task::spawn_local(async move { live::push::keep(&me.username).await });
+        }
+    });
     // The tab's icon carries the unread count too, as the title does.
     Effect::new(move |_| live::show_unread_in_icon(session.total_unread()));
     let title = move |title: String| {

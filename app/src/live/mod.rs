@@ -2,13 +2,15 @@
 //! a page renders once and nothing connects). `transport` is a reconnecting WebSocket that
 //! knows nothing of the app; `room` holds a room page's live state and folds its socket's
 //! events into it; `person` does the same for the signed-in person's own socket (sidebar,
-//! badges, presence, notifications); `notify` shows notifications.
+//! badges, presence, notifications); `notify` shows notifications, `push` turns on push notifications (shown by the service
+//! worker when no tab is open).
 //!
 //! Imports run one way: pages and components use these; these use `model`, `protocol`, `url`,
 //! `session` and the server functions, never a page or a component.
 
 pub mod notify;
 pub mod person;
+pub mod push;
 pub mod room;
 mod transport;
 

@@ -1,6 +1,6 @@
 //! `/settings`: your profile (display name and bio), email, password, where you are signed in
 //! (`sessions`), your account, this browser's theme, and its notification choices (the
-//! permission is the browser's, so the choice is kept in it too).
+//! permission is the browser's, so the choice is kept in it too), push notifications included.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -14,8 +14,10 @@ use crate::components::{form_done, form_error, loaded, query_value, Avatar, Form
 use crate::domain::{Bio, DisplayName, Password, Theme};
 use crate::error::AppError;
 use crate::live::notify::{self, State};
+use crate::live::push;
 use crate::model::Person;
 use crate::pages::sessions::Sessions;
+use crate::session::Session;
 use crate::url;
 
 /// The avatar: a plain multipart form posted to `/api/avatar` (the server decodes, checks and
@@ -213,6 +215,55 @@ fn ThemeForm() -> impl IntoView {
     }
 }
 
+/// Push notifications: private messages and mentions on this device with no tab open.
+#[component]
+fn PushChoice() -> impl IntoView {
+    let session = expect_context::<Session>();
+    // Unknown until the page runs in the browser (and its service worker is ready).
+    let state = RwSignal::new(None::<State>);
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    Effect::new(move |_| spawn_local(async move { state.set(Some(push::state().await)) }));
+    let change = move |on: bool| {
+        let username = session.user.get_untracked().and_then(Result::ok).flatten().map(|u| u.username);
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let result = match (on, username) {
+                (true, Some(username)) => push::turn_on(&username).await,
+                (true, None) => Err(AppError::Unauthorized.to_string()),
+                (false, _) => push::turn_off().await,
+            };
+            match result {
+                Ok(now) => state.set(Some(now)),
+                Err(text) => error.set(Some(text)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <h3>"When the chat is closed"</h3>
+        <p>"Private messages and mentions can also reach this device while no tab of the chat is open, through this browser's push service."</p>
+        <p data-testid="push-state">{move || match state.get() {
+            None => "Checking this browser…",
+            Some(State::On) => "Push notifications are on for this browser.",
+            Some(State::Off) => "Push notifications are off for this browser.",
+            Some(State::Blocked) => "This browser blocks notifications from this site: allow them in its site settings, then reload this page.",
+            Some(State::Unsupported) => "This browser cannot receive push notifications here (they need HTTPS and a browser with push).",
+        }}</p>
+        <FormError message=move || error.get()/>
+        {move || match state.get() {
+            Some(State::On) => view! {
+                <button class="secondary" disabled=busy on:click=move |_| change(false)>"Turn push notifications off"</button>
+            }.into_any(),
+            Some(State::Off) => view! {
+                <button disabled=busy on:click=move |_| change(true)>"Turn push notifications on"</button>
+            }.into_any(),
+            _ => ().into_any(),
+        }}
+    }
+}
+
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     // Unknown until the page runs in the browser.
@@ -259,6 +310,7 @@ pub fn SettingsPage() -> impl IntoView {
                 }/>
                 "Play a short sound with each notification"
             </label>
+            <PushChoice/>
         </section>
     }
 }

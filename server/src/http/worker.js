@@ -19,8 +19,9 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (request.method === 'POST' && url.pathname === '/api/logout') {
-    // Signed out: the pages kept for this person go.
-    event.respondWith(fetch(request).then((response) => caches.delete(PAGES_CACHE).then(() => response)));
+    // Signed out: the pages kept for this person go, and so do their pushes to this browser.
+    event.respondWith(fetch(request).then((response) =>
+      Promise.all([caches.delete(PAGES_CACHE), unsubscribe()]).then(() => response)));
     return;
   }
   if (request.method !== 'GET') return;
@@ -46,4 +47,51 @@ self.addEventListener('fetch', (event) => {
         ),
     );
   }
+});
+
+function unsubscribe() {
+  return self.registration.pushManager.getSubscription()
+    .then((subscription) => subscription && subscription.unsubscribe())
+    .catch(() => {});
+}
+
+// A push (a private message or a mention, sent while no tab was open): its payload is a
+// `Notice` in JSON. One notification per room (`tag`): a newer one replaces the older.
+self.addEventListener('push', (event) => {
+  let notice = {};
+  try {
+    notice = event.data ? event.data.json() : {};
+  } catch (_) {
+    // Not ours to read: still say something came.
+  }
+  event.waitUntil(self.registration.showNotification(notice.title || 'Chat', {
+    body: notice.body || 'You have a new message.',
+    tag: notice.tag || undefined,
+    icon: '/favicon.svg',
+    data: { url: notice.url || '/' },
+  }));
+});
+
+// A click opens the room at the message: in a tab of the chat if one is open, else a new one.
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  let target = new URL((event.notification.data && event.notification.data.url) || '/', self.location.origin);
+  if (target.origin !== self.location.origin) target = new URL('/', self.location.origin);
+  event.waitUntil(self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((tabs) => {
+    const tab = tabs.find((t) => new URL(t.url).origin === self.location.origin);
+    if (!tab) return self.clients.openWindow(target.href);
+    return tab.focus().then(() => tab.navigate(target.href)).catch(() => self.clients.openWindow(target.href));
+  }));
+});
+
+// The push service renewed the subscription: hand the new one to the server.
+self.addEventListener('pushsubscriptionchange', (event) => {
+  const options = event.oldSubscription && event.oldSubscription.options;
+  if (!options) return;
+  event.waitUntil(self.registration.pushManager.subscribe(options).then((subscription) =>
+    fetch('/api/push_subscribe', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ subscription: JSON.stringify(subscription) }),
+    })).catch(() => {}));
 });
