@@ -73,6 +73,19 @@ pub fn day_label(day: i64, today: i64) -> String {
     }
 }
 
+/// How long ago a time was, while that reads better than the clock: "just now" under a
+/// minute, "5 min ago" under an hour; `None` after (the clock time, under its day's line,
+/// says it better) and for a time ahead of the reader's clock.
+pub fn relative(at_ms: i64, now_ms: i64) -> Option<String> {
+    let ago = now_ms - at_ms;
+    match ago {
+        // A clock a little behind the server's still reads "just now".
+        -30_000..60_000 => Some("just now".to_owned()),
+        60_000..3_600_000 => Some(format!("{} min ago", ago / 60_000)),
+        _ => None,
+    }
+}
+
 /// Whether a message continues the group of the one before it: same author, within
 /// [`GROUP_WINDOW_MS`], on the same local day.
 pub fn continues(previous: (&str, i64), this: (&str, i64), offset_minutes: i64) -> bool {
@@ -109,6 +122,17 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recent_times_read_as_how_long_ago_then_the_clock_says_it() {
+        let now = 1_000_000_000_000;
+        assert_eq!(relative(now - 5_000, now).as_deref(), Some("just now"));
+        assert_eq!(relative(now + 10_000, now).as_deref(), Some("just now"));
+        assert_eq!(relative(now - 60_000, now).as_deref(), Some("1 min ago"));
+        assert_eq!(relative(now - 59 * 60_000 - 59_000, now).as_deref(), Some("59 min ago"));
+        assert_eq!(relative(now - 3_600_000, now), None);
+        assert_eq!(relative(now + 120_000, now), None);
+    }
 
     #[test]
     fn server_times_parse_to_milliseconds() {

@@ -345,6 +345,28 @@ pub fn ErrorCard(error: AppError) -> impl IntoView {
     view! { <section class="card narrow"><p class="form-error" role="alert">{error.to_string()}</p></section> }
 }
 
+/// What a page shows while its data loads, instead of a blank: grey bars in the shape of
+/// what is coming (`lines` of them, in messages when `messages`), told to screen readers once
+/// as `label`.
+#[component]
+pub fn Skeleton(
+    label: &'static str,
+    #[prop(default = 6)] lines: usize,
+    #[prop(optional)] messages: bool,
+) -> impl IntoView {
+    let class = if messages { "skeleton skeleton-messages" } else { "skeleton" };
+    view! {
+        <div class=class role="status" aria-label=label data-testid="skeleton">
+            {(0..lines).map(|_| view! {
+                <div class="skeleton-row" aria-hidden="true">
+                    {messages.then(|| view! { <span class="skeleton-avatar"></span> })}
+                    <span class="skeleton-line"></span>
+                </div>
+            }).collect_view()}
+        </div>
+    }
+}
+
 /// The line under a form that says what went wrong, while something did.
 #[component]
 pub fn FormError(message: impl Fn() -> Option<String> + Send + Sync + 'static) -> impl IntoView {

@@ -1,7 +1,7 @@
 import { Page } from '@playwright/test';
 import { test, expect } from './fixtures';
 
-import { openChat, signUp, twoPeople } from './helpers';
+import { openChat, roomOfTheirOwn, signUp, twoPeople } from './helpers';
 
 async function send(page: Page, text: string): Promise<void> {
   const box = page.getByLabel('Message');
@@ -41,6 +41,30 @@ test('messages from one person in a row share one name and avatar, under the day
   await expect(page.locator('.messages .message.continued')).toHaveCount(2);
   await expect(page.locator('.messages .day')).toHaveText(['Today']);
   await plain.close();
+});
+
+test('a new room says how to start; a message just sent reads "just now"; a room loading shows its shape', async ({ browser }) => {
+  const suffix = Date.now().toString(36);
+  const ana = await signUp(browser, `ana_${suffix}`);
+  await roomOfTheirOwn(ana, `Quiet ${suffix}`);
+  await expect(ana.getByTestId('room-empty')).toHaveText('No messages yet. Write the first one below.');
+
+  await send(ana, `hello ${suffix}`);
+  await expect(ana.getByTestId('room-empty')).toHaveCount(0);
+  const time = ana.locator('.messages .message').filter({ hasText: `hello ${suffix}` }).locator('time');
+  await expect(time).toHaveText('just now');
+  await expect(time).toHaveAttribute('title', /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
+
+  // A slow network: going to another room shows grey message shapes until it arrives.
+  await ana.route('**/api/room*', async (route) => {
+    await new Promise((done) => setTimeout(done, 1500));
+    await route.continue();
+  });
+  await ana.getByRole('link', { name: 'Public chat' }).first().click();
+  await expect(ana.getByRole('status', { name: 'Loading the room…' })).toBeVisible();
+  await expect(ana.getByRole('heading', { name: 'Public chat' })).toBeVisible();
+  await expect(ana.getByTestId('skeleton')).toHaveCount(0);
+  await ana.context().close();
 });
 
 test('a room opened with unread messages starts at a "New messages" line; scrolled up, "Jump to latest" counts what arrives', async ({ browser }) => {

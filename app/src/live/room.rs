@@ -58,6 +58,9 @@ pub struct RoomLive {
     pub replying: RwSignal<Option<Quote>>,
     /// The message a quote was followed to, shown highlighted for a moment.
     pub highlight: RwSignal<Option<i64>>,
+    /// The time now (ms since 1970), for "5 min ago": set once the page runs in the browser,
+    /// then every 20 seconds (one timer a page); 0 on the server, which shows clock times.
+    pub now: RwSignal<i64>,
     connection: StoredValue<Option<Connection>, Storage>,
 }
 
@@ -98,6 +101,7 @@ impl RoomLive {
             typing_sent: StoredValue::new(0.0),
             changed: StoredValue::new(page.last_change),
             me: StoredValue::new(page.me.clone()),
+            now: RwSignal::new(0),
             moderates: page.moderates,
             editing: RwSignal::new(None),
             replying: RwSignal::new(None),
@@ -391,10 +395,14 @@ pub fn connect(live: RoomLive) {
         let focus = window_event_listener(leptos::ev::focus, move |_| live.mark_read());
         let typists =
             set_interval_with_handle(move || live.forget_quiet_typists(), std::time::Duration::from_secs(1)).ok();
+        live.now.set(super::wall_clock_ms());
+        let clock =
+            set_interval_with_handle(move || live.now.set(super::wall_clock_ms()), std::time::Duration::from_secs(20))
+                .ok();
         on_cleanup(move || {
             focus.remove();
-            if let Some(typists) = typists {
-                typists.clear();
+            for timer in [typists, clock].into_iter().flatten() {
+                timer.clear();
             }
             if let Some(Some(connection)) = live.connection.try_update_value(|c| c.take()) {
                 connection.stop();

@@ -10,7 +10,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use leptos_router::NavigateOptions;
 
 use crate::api::people::{directory, start_chat, OpenChat, CONFIRM_CROSS_SITE};
-use crate::components::{loaded, query_value, PersonSummary};
+use crate::components::{loaded, query_value, PersonSummary, Skeleton};
 use crate::error::AppError;
 use crate::model::Person;
 use crate::url;
@@ -38,7 +38,7 @@ pub fn DirectoryPage() -> impl IntoView {
                     placeholder="Search by name, username or role" autocomplete="off"/>
                 <button type="submit">"Search"</button>
             </form>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Transition fallback=|| view! { <Skeleton label="Loading people…" lines=5/> }>
                 {move || Suspend::new(async move {
                     loaded(people.await, |people| if people.is_empty() {
                         view! {

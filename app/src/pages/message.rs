@@ -47,9 +47,11 @@ pub fn MessageItem(
     let me = live.me.get_value();
     let mine = message.author.username == me && !me.is_empty();
     let created_at = message.created_at.clone();
+    let at_ms = calendar::parse_utc(&message.created_at).unwrap_or_default();
+    // "just now", "5 min ago", then the clock (local once hydrated); the exact time on hover.
     let time = move || {
         if local_time.get() {
-            live::local_clock(&created_at)
+            calendar::relative(at_ms, live.now.get()).unwrap_or_else(|| live::local_clock(&created_at))
         } else {
             created_at.get(11..16).unwrap_or_default().to_owned()
         }
@@ -71,7 +73,6 @@ pub fn MessageItem(
     let quote_room = room.clone();
     // Grouping and day separators look at the message before this one (a binary search, as
     // for `current`). Days are UTC until hydrated, then the reader's own.
-    let at_ms = calendar::parse_utc(&message.created_at).unwrap_or_default();
     let previous = Memo::new(move |_| {
         live.messages.with(|messages| {
             let at = messages.binary_search_by_key(&seq, |m| m.seq).ok()?;

@@ -14,7 +14,7 @@ use super::composer::MessageBox;
 use super::message::focus_composer;
 use super::message::MessageItem;
 use crate::api::rooms::{get_room, history, JoinRoom};
-use crate::components::{form_error, loaded, Avatar, FormError, OnlineDot};
+use crate::components::{form_error, loaded, Avatar, FormError, OnlineDot, Skeleton};
 use crate::domain::RoomName;
 use crate::format::{self, Mentions};
 use crate::live::room::RoomLive;
@@ -34,7 +34,7 @@ pub fn RoomPage() -> impl IntoView {
     };
     let page = Resource::new(key, |(name, before, _)| get_room(name, before));
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <Skeleton label="Loading the room…" lines=8 messages=true/> }>
             {move || Suspend::new(async move {
                 loaded(page.await, |page| view! { <Room page join/> }.into_any())
             })}
@@ -278,6 +278,13 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
                         <a href=older_href on:click=on_older_click.clone()>
                             {move || if live.loading_older.get() { "Loading older messages…" } else { "Load older messages" }}
                         </a>
+                    </li>
+                </Show>
+                <Show when=move || {
+                    !live.has_older.get() && live.messages.with(Vec::is_empty) && live.outbox.with(Vec::is_empty)
+                }>
+                    <li class="empty-room" data-testid="room-empty">
+                        {if is_member { "No messages yet. Write the first one below." } else { "No messages yet. Join the room to write the first one." }}
                     </li>
                 </Show>
                 <For

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::rooms::{public_rooms, CreateRoom};
-use crate::components::{form_error, loaded, query_value, FormError};
+use crate::components::{form_error, loaded, query_value, FormError, Skeleton};
 use crate::domain::RoomTitle;
 use crate::model::PublicRoom;
 use crate::url;
@@ -42,13 +42,21 @@ pub fn RoomsPage() -> impl IntoView {
                 <input type="search" name="q" value=q aria-label="Search rooms" placeholder="Search rooms"/>
                 <button type="submit">"Search"</button>
             </form>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Transition fallback=|| view! { <Skeleton label="Loading rooms…" lines=5/> }>
                 {move || Suspend::new(async move {
-                    loaded(rooms.await, |rooms| view! {
-                        <ul class="room-list" data-testid="public-rooms">
-                            {rooms.into_iter().map(|room| view! { <RoomRow room/> }).collect_view()}
-                        </ul>
-                    }.into_any())
+                    loaded(rooms.await, |rooms| if rooms.is_empty() {
+                        view! {
+                            <p class="muted" data-testid="rooms-empty">
+                                {if q().is_empty() { "No public rooms yet: create one with the form above." } else { "No public room matches that search." }}
+                            </p>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <ul class="room-list" data-testid="public-rooms">
+                                {rooms.into_iter().map(|room| view! { <RoomRow room/> }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    })
                 })}
             </Transition>
         </section>
