@@ -14,4 +14,25 @@ DATABASE_URL="sqlite://$data/chat.db" DATA_DIR="$data" LEPTOS_SITE_ADDR="127.0.0
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
-node "$ROOT/end2end/budget.mjs" "http://127.0.0.1:$port"
+status=0
+node "$ROOT/end2end/budget.mjs" "http://127.0.0.1:$port" || status=1
+
+# Lighthouse 12 (its default: a mid-range phone on a slow 4G link, simulated), in Debian's
+# Chromium, on the same three pages; the signed-in ones with a new person's cookie.
+base="http://127.0.0.1:$port"
+cookie="$(curl -s -D - -o /dev/null -X POST --data "username=lh_$(date +%s%N | tail -c 9)&password=correct-horse-battery" \
+    "$base/api/signup" | sed -n 's/^[Ss]et-[Cc]ookie: \(chat_session=[^;]*\).*/\1/p')"
+for path in /login / /chat/room/public-chat/; do
+    headers=()
+    [ "$path" != /login ] && headers=(--extra-headers "{\"Cookie\":\"$cookie\"}")
+    CHROME_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}" npx -y lighthouse@12.2.3 "$base$path" --quiet \
+        --chrome-flags="--headless --no-sandbox --disable-gpu" "${headers[@]}" \
+        --only-categories=performance,accessibility,best-practices --output=json --output-path="$data/lighthouse.json" \
+        || { status=1; continue; }
+    node -e 'const r = require(process.argv[1]);
+        const scores = Object.values(r.categories).map((c) => `${c.title} ${Math.round(c.score * 100)}`);
+        const a = r.audits;
+        console.log(`${process.argv[2]}: ${scores.join(", ")} (FCP ${a["first-contentful-paint"].displayValue}, LCP ${a["largest-contentful-paint"].displayValue}, TBT ${a["total-blocking-time"].displayValue}, CLS ${a["cumulative-layout-shift"].displayValue})`);' \
+        "$data/lighthouse.json" "$path"
+done
+exit $status

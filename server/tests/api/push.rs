@@ -21,6 +21,32 @@ async fn subscribe(app: &TestApp, user: &TestUser, device: &Device, service: &Pu
     let _: () = app.call_ok("push_subscribe", &[("subscription", &device.subscription(service))], user).await;
 }
 
+/// Ana, and Bob with pushes on in two browsers (his laptop and his phone, each a session of
+/// its own), and their private chat.
+struct TwoBrowsers {
+    service: PushService,
+    app: TestApp,
+    ana: TestUser,
+    bob: TestUser,
+    laptop: Device,
+    phone: Device,
+    dm: String,
+}
+
+async fn bob_on_two_browsers() -> TwoBrowsers {
+    let service = PushService::start().await;
+    let app = app_pushing_to(&service).await;
+    let ana = app.signup("ana").await;
+    let bob = app.signup("bob").await;
+    let phone_session = app.log_in("bob", "correct-horse").await.unwrap();
+    let bob_phone = TestUser { username: "bob".into(), cookie: phone_session };
+    let (laptop, phone) = (Device::new("laptop"), Device::new("phone"));
+    subscribe(&app, &bob, &laptop, &service).await;
+    subscribe(&app, &bob_phone, &phone, &service).await;
+    let dm = app.direct_room(&ana, "bob").await;
+    TwoBrowsers { service, app, ana, bob, laptop, phone, dm }
+}
+
 /// The pushes `device` got among `pushes`, decrypted with its keys.
 fn notices_of(device: &Device, pushes: &[Received]) -> Vec<Value> {
     pushes.iter().filter(|p| p.device == device.name).map(|p| device.decrypt(&p.body)).collect()
@@ -28,19 +54,9 @@ fn notices_of(device: &Device, pushes: &[Received]) -> Vec<Value> {
 
 #[tokio::test]
 async fn a_private_message_or_a_mention_reaches_each_browser_once_encrypted_and_signed() {
-    let service = PushService::start().await;
-    let app = app_pushing_to(&service).await;
-    let ana = app.signup("ana").await;
-    let bob = app.signup("bob").await;
+    let TwoBrowsers { service, app, ana, bob, laptop, phone, dm } = bob_on_two_browsers().await;
     let cleo = app.signup("cleo").await;
-    // Bob turned pushes on in two browsers (his laptop and his phone), each its own session.
-    let phone_session = app.log_in("bob", "correct-horse").await.unwrap();
-    let bob_phone = TestUser { username: "bob".into(), cookie: phone_session };
-    let (laptop, phone) = (Device::new("laptop"), Device::new("phone"));
-    subscribe(&app, &bob, &laptop, &service).await;
-    subscribe(&app, &bob_phone, &phone, &service).await;
     let key: String = app.call_ok("push_key", &[], &bob).await;
-    let dm = app.direct_room(&ana, "bob").await;
 
     app.post(&dm, &ana, "are you in?").await;
     let pushes = service.wait_for(2).await;
@@ -109,17 +125,8 @@ async fn a_person_with_a_tab_open_gets_no_push_their_tab_tells_them() {
 
 #[tokio::test]
 async fn a_subscription_its_service_says_is_gone_is_forgotten_and_signing_out_stops_pushes() {
-    let service = PushService::start().await;
-    let app = app_pushing_to(&service).await;
-    let ana = app.signup("ana").await;
-    let bob = app.signup("bob").await;
-    let phone_session = app.log_in("bob", "correct-horse").await.unwrap();
-    let bob_phone = TestUser { username: "bob".into(), cookie: phone_session };
-    let (laptop, phone) = (Device::new("laptop"), Device::new("phone"));
-    subscribe(&app, &bob, &laptop, &service).await;
-    subscribe(&app, &bob_phone, &phone, &service).await;
+    let TwoBrowsers { service, app, ana, bob, laptop, phone: _, dm } = bob_on_two_browsers().await;
     let bob_id = app.user_id("bob").await;
-    let dm = app.direct_room(&ana, "bob").await;
 
     // The phone's subscription expired at its push service: 410, and the chat forgets it.
     service.expire("phone");
