@@ -50,11 +50,11 @@ async fn public_rooms_are_listed_and_private_ones_are_not() {
     // Joining puts it in the sidebar (and tells Bob's other tabs); leaving takes it out.
     let mut tab = app.user_socket(&bob).await;
     let _: () = app.call_ok("join_room", &[("room", "garden-club")], &bob).await;
-    assert!(matches!(next_user_event(&mut tab).await, UserEvent::RoomAdded { room } if room.name == "garden-club"));
+    assert!(matches!(next_sidebar_event(&mut tab).await, UserEvent::RoomAdded { room } if room.name == "garden-club"));
     let sidebar: Vec<RoomSummary> = app.call_ok("my_rooms", &[], &bob).await;
     assert_eq!(sidebar.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["public-chat", "garden-club"]);
     let _: () = app.call_ok("leave_room", &[("room", "garden-club")], &bob).await;
-    assert!(matches!(next_user_event(&mut tab).await, UserEvent::RoomRemoved { room } if room == "garden-club"));
+    assert!(matches!(next_sidebar_event(&mut tab).await, UserEvent::RoomRemoved { room } if room == "garden-club"));
 
     // Nobody leaves the public chat, and an owner must hand the room over first.
     let stay = app.call("leave_room", &[("room", "public-chat")], Some(&bob)).await;
@@ -75,7 +75,7 @@ async fn the_owner_manages_a_private_room_and_sockets_follow() {
     // Adding Bob tells his open tabs; he can then open the room.
     let mut bob_tab = app.user_socket(&bob).await;
     let _: () = app.call_ok("add_member", &[("room", &room), ("username", "bob")], &ana).await;
-    match next_user_event(&mut bob_tab).await {
+    match next_sidebar_event(&mut bob_tab).await {
         UserEvent::RoomAdded { room: added } => {
             assert_eq!((added.name.as_str(), added.title.as_str()), (room.as_str(), "Board"))
         }
@@ -101,7 +101,7 @@ async fn the_owner_manages_a_private_room_and_sockets_follow() {
         ServerEvent::RoomRenamed { room: room.clone(), title: "The Board".into() }
     );
     assert_eq!(
-        next_user_event(&mut bob_tab).await,
+        next_sidebar_event(&mut bob_tab).await,
         UserEvent::RoomRenamed { room: room.clone(), title: "The Board".into() }
     );
     let bobs_rooms: Vec<RoomSummary> = app.call_ok("my_rooms", &[], &bob).await;
@@ -114,7 +114,7 @@ async fn the_owner_manages_a_private_room_and_sockets_follow() {
         ServerEvent::RoomClosed { room: room.clone(), reason: ClosedReason::Removed }
     );
     assert_eq!(closed_with(&mut bob_room).await, 1000);
-    assert!(matches!(next_user_event(&mut bob_tab).await, UserEvent::RoomRemoved { room: r } if r == room));
+    assert!(matches!(next_sidebar_event(&mut bob_tab).await, UserEvent::RoomRemoved { room: r } if r == room));
     assert_eq!(app.get(&format!("/chat/room/{room}/"), Some(&bob.cookie)).await.status(), StatusCode::NOT_FOUND);
 
     // Handing over: Cleo joins, becomes owner; Ana may now leave.
@@ -154,7 +154,7 @@ async fn deleting_asks_for_the_name_and_takes_the_messages_with_it() {
         ServerEvent::RoomClosed { room: room.clone(), reason: ClosedReason::Deleted }
     );
     assert_eq!(closed_with(&mut bob_room).await, 1000);
-    assert!(matches!(next_user_event(&mut bob_tab).await, UserEvent::RoomRemoved { room: r } if r == room));
+    assert!(matches!(next_sidebar_event(&mut bob_tab).await, UserEvent::RoomRemoved { room: r } if r == room));
     assert!(app.state.store.room_by_name(&room).await.unwrap().is_none());
     let orphans: i64 = app.state.store.count_all_messages().await.unwrap();
     assert_eq!(orphans, 0, "the room's messages went with it");
