@@ -18,7 +18,8 @@ status=0
 node "$ROOT/end2end/budget.mjs" "http://127.0.0.1:$port" || status=1
 
 # Lighthouse 12 (its default: a mid-range phone on a slow 4G link, simulated), in Debian's
-# Chromium, on the same three pages; the signed-in ones with a new person's cookie.
+# Chromium, on the same three pages; the signed-in ones with a new person's cookie. Budgets:
+# performance >= 90, accessibility and best practices >= 95.
 base="http://127.0.0.1:$port"
 cookie="$(curl -s -D - -o /dev/null -X POST --data "username=lh_$(date +%s%N | tail -c 9)&password=correct-horse-battery" \
     "$base/api/signup" | sed -n 's/^[Ss]et-[Cc]ookie: \(chat_session=[^;]*\).*/\1/p')"
@@ -32,7 +33,11 @@ for path in /login / /chat/room/public-chat/; do
     node -e 'const r = require(process.argv[1]);
         const scores = Object.values(r.categories).map((c) => `${c.title} ${Math.round(c.score * 100)}`);
         const a = r.audits;
-        console.log(`${process.argv[2]}: ${scores.join(", ")} (FCP ${a["first-contentful-paint"].displayValue}, LCP ${a["largest-contentful-paint"].displayValue}, TBT ${a["total-blocking-time"].displayValue}, CLS ${a["cumulative-layout-shift"].displayValue})`);' \
-        "$data/lighthouse.json" "$path"
+        console.log(`${process.argv[2]}: ${scores.join(", ")} (FCP ${a["first-contentful-paint"].displayValue}, LCP ${a["largest-contentful-paint"].displayValue}, TBT ${a["total-blocking-time"].displayValue}, CLS ${a["cumulative-layout-shift"].displayValue})`);
+        const floor = { performance: 90, accessibility: 95, "best-practices": 95 };
+        const low = Object.entries(floor).filter(([k, min]) => Math.round(r.categories[k].score * 100) < min);
+        for (const [k, min] of low) console.log(`  over budget: ${k} below ${min}`);
+        process.exit(low.length ? 1 : 0);' \
+        "$data/lighthouse.json" "$path" || status=1
 done
 exit $status
