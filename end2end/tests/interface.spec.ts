@@ -186,6 +186,30 @@ test('installed or not, the chat opens offline from its service worker, says so,
   await context.close();
 });
 
+test('the worker keeps the directory and the 50 pages opened last for offline use, not every page ever opened', async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await signUp(context, `kept_${Date.now().toString(36)}`);
+  await page.goto('/');
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+  await page.reload();
+  await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+  for (let i = 0; i < 56; i++) await page.goto(`/rooms?visit=${i}`, { waitUntil: 'domcontentloaded' });
+  const kept = () => page.evaluate(() => caches.open('pages').then((c) => c.keys()).then((keys) => keys.map((k) => { const u = new URL(k.url); return u.pathname + u.search; })));
+  await expect.poll(async () => (await kept()).length).toBe(51);
+  await expect.poll(async () => (await kept()).includes('/rooms?visit=55')).toBe(true);
+  expect(await kept()).toContain('/');
+  expect(await kept()).not.toContain('/rooms?visit=0');
+  // Offline, the newest is there; the oldest is gone, and the directory stands in for it.
+  await context.setOffline(true);
+  await page.goto('/rooms?visit=55');
+  await expect(page.getByRole('heading', { name: 'Public rooms' })).toBeVisible();
+  await expect(page.getByTestId('offline')).toBeVisible();
+  await page.goto('/rooms?visit=0');
+  await expect(page.getByRole('heading', { name: 'People' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Public rooms' })).toBeHidden();
+  await context.close();
+});
+
 test('the theme follows the system until chosen, and a choice holds from the first paint, with or without JavaScript', async ({ browser }) => {
   const context = await browser.newContext({ colorScheme: 'dark' });
   const page = await signUp(context, `theme_${Date.now().toString(36)}`);

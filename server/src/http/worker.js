@@ -1,6 +1,10 @@
 // The chat's service worker; `VERSION` and `FILES` are written above by the server.
 const FILES_CACHE = `files-${VERSION}`;
 const PAGES_CACHE = 'pages';
+// The pages kept for offline use: the directory (what an unkept page falls back to) and the
+// most recently opened others (a put moves a page to the end).
+const PAGES_KEPT = 50;
+const DIRECTORY = new URL('/', self.location.origin).href;
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(FILES_CACHE).then((cache) => cache.addAll(FILES)).then(() => self.skipWaiting()));
@@ -36,12 +40,15 @@ self.addEventListener('fetch', (event) => {
         .then((response) => {
           if (response.ok && response.type === 'basic') {
             const copy = response.clone();
-            caches.open(PAGES_CACHE).then((cache) => cache.put(request, copy));
+            caches.open(PAGES_CACHE).then((cache) => cache.put(request, copy)
+              .then(() => cache.keys())
+              .then((keys) => keys.filter((k) => k.url !== DIRECTORY))
+              .then((keys) => Promise.all(keys.slice(0, Math.max(0, keys.length - PAGES_KEPT)).map((k) => cache.delete(k)))));
           }
           return response;
         })
         .catch(() => caches.open(PAGES_CACHE).then((cache) =>
-          cache.match(request, { ignoreSearch: false }).then((kept) => kept || cache.match('/')).then((kept) =>
+          cache.match(request, { ignoreSearch: false }).then((kept) => kept || cache.match(DIRECTORY)).then((kept) =>
             kept || new Response('<!DOCTYPE html><title>Offline</title><p>You are offline, and this page was not opened here before.</p>',
               { status: 503, headers: { 'Content-Type': 'text/html; charset=utf-8' } }))),
         ),
