@@ -7,6 +7,11 @@
 
 #![recursion_limit = "512"]
 
+// The server and the browser must render views the same way, or no page hydrates: both are
+// built with Leptos' type-erased components (`.cargo/config.toml`).
+#[cfg(not(erase_components))]
+compile_error!("build with `--cfg erase_components` (.cargo/config.toml sets it; a RUSTFLAGS in the environment replaces it: add the flag there)");
+
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;
