@@ -57,8 +57,11 @@ impl Default for Assets {
     }
 }
 
-/// The HTML document around every page: the stylesheet, then the bundle, loaded as a module
-/// (it never blocks the first paint) and preloaded so it downloads beside the stylesheet.
+/// The HTML document around every page: the stylesheet, then the bundle, whose download
+/// starts once the server's page is on screen (a task queued from an animation frame runs
+/// after that frame's paint), so the page a person sees, and its largest paint, never wait on
+/// the bundle; a tab opened in the background, which paints nothing, starts it after 500 ms.
+/// Only the bundle's small JavaScript glue is preloaded.
 pub fn shell(assets: &Assets) -> impl IntoView {
     #[cfg(feature = "ssr")]
     set_content_security_policy();
@@ -68,7 +71,10 @@ pub fn shell(assets: &Assets) -> impl IntoView {
     #[cfg(not(feature = "ssr"))]
     let theme = None::<&str>;
     let load = format!(
-        "import('/pkg/{js}').then(m => m.default({{module_or_path: '/pkg/{wasm}'}}).then(() => m.hydrate()));\
+        "let started = false;\
+         const start = () => {{ if (started) return; started = true;\
+           import('/pkg/{js}').then(m => m.default({{module_or_path: '/pkg/{wasm}'}}).then(() => m.hydrate())); }};\
+         requestAnimationFrame(() => setTimeout(start)); setTimeout(start, 500);\
          if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {{}});",
         js = assets.js,
         wasm = assets.wasm
@@ -84,7 +90,6 @@ pub fn shell(assets: &Assets) -> impl IntoView {
                 <link rel="manifest" href="/manifest.webmanifest"/>
                 <link rel="stylesheet" href=format!("/pkg/{}", assets.css)/>
                 <link rel="modulepreload" href=format!("/pkg/{}", assets.js)/>
-                <link rel="preload" href=format!("/pkg/{}", assets.wasm) r#as="fetch" r#type="application/wasm" crossorigin="anonymous"/>
                 <script type="module" nonce=nonce>{load}</script>
                 <MetaTags/>
             </head>
