@@ -101,7 +101,7 @@ async fn create_admin_prints_a_link_that_sets_the_password_once() {
     assert!(said.contains(&format!("{}/set-password?token=", app.address)), "the link is complete: {said}");
     assert!(app.log_in("root", "").await.is_err(), "no password works before the link is used");
 
-    let page = app.get(&link_path(&said), None).await.text().await.unwrap();
+    let page = markup(&app.get(&link_path(&said), None).await.text().await.unwrap());
     assert!(page.contains("Set your password") && page.contains("root</strong>"), "{page}");
     let set = app
         .post_form("/api/set_password", &[("token", &link_token(&said)), ("new_password", "root-password")], None)

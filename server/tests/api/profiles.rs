@@ -28,7 +28,7 @@ async fn a_profile_is_seen_by_those_who_share_a_role_and_by_its_owner_only() {
     }
     let page = app.get("/@bob", Some(&cleo.cookie)).await;
     assert_eq!(page.status(), StatusCode::OK);
-    let html = page.text().await.unwrap();
+    let html = markup(&page.text().await.unwrap());
     assert!(
         html.contains(r#"data-testid="profile""#) && html.contains("<h1>bob</h1>"),
         "the profile is server-rendered"

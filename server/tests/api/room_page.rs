@@ -9,7 +9,7 @@ async fn the_public_room_exists_and_its_url_variants_serve_the_same_page() {
     for path in ["/chat/room/public-chat/", "/chat/room/public-chat", "/chat/room/public-chat/send/"] {
         let response = app.get(path, Some(&ana.cookie)).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
-        let html = response.text().await.unwrap();
+        let html = markup(&response.text().await.unwrap());
         assert!(html.contains("<h1>Public chat</h1>"), "{path}");
         assert!(html.contains("action=\"/api/attach\""), "{path}: the no-JS form (multipart, files and text)");
         assert!(html.contains("enctype=\"multipart/form-data\""), "{path}: it can carry files");

@@ -221,7 +221,7 @@ async fn the_search_page_works_without_javascript_and_links_to_the_message() {
     let seq = search(&app, &ana, "zebra").await[0].seq;
     let response = app.get("/search?q=zebra", Some(&ana.cookie)).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let html = response.text().await.unwrap();
+    let html = markup(&response.text().await.unwrap());
     assert!(html.contains("<mark>zebra</mark>"), "the match is marked");
     assert!(html.contains("&lt;b&gt;"), "the message's text is text, never markup");
     assert!(html.contains(&format!("/chat/room/public-chat/?before={}#m{seq}", seq + 26)));

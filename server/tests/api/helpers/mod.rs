@@ -322,6 +322,26 @@ impl TestApp {
     pub async fn room_html(&self, room: &str, user: &TestUser) -> String {
         let response = self.get(&format!("/chat/room/{room}/"), Some(&user.cookie)).await;
         assert_eq!(response.status(), StatusCode::OK);
-        response.text().await.unwrap()
+        markup(&response.text().await.unwrap())
     }
+}
+
+/// A page's markup as the browser's DOM holds its elements and text: without the comments
+/// Leptos leaves between them for hydration (`<!>`, `<!--<() />-->`).
+pub fn markup(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    loop {
+        let marker = rest.find("<!>").map(|i| (i, 3));
+        let comment = rest.find("<!--").map(|i| (i, rest[i..].find("-->").map_or(rest.len() - i, |end| end + 3)));
+        match [marker, comment].into_iter().flatten().min() {
+            Some((at, len)) => {
+                out.push_str(&rest[..at]);
+                rest = &rest[at + len..];
+            }
+            None => break,
+        }
+    }
+    out.push_str(rest);
+    out
 }
