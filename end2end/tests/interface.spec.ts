@@ -210,6 +210,24 @@ test('the worker keeps the directory and the 50 pages opened last for offline us
   await context.close();
 });
 
+test('a tab that never paints, as one opened in the background, still loads the bundle and comes alive', async ({ browser }) => {
+  const { b, ana } = await twoPeople(browser);
+  const context = await browser.newContext();
+  // No animation frames, as in a background tab: the bundle must not wait for one.
+  await context.addInitScript(() => { window.requestAnimationFrame = () => 0; });
+  const bob = await context.newPage();
+  await bob.goto('/login');
+  await bob.getByLabel('Username').fill(b);
+  await bob.getByLabel('Password').fill('correct-horse-battery');
+  await bob.getByRole('button', { name: 'Log in' }).click();
+  await bob.goto('/chat/room/public-chat/');
+  await expect.poll(() => bob.evaluate(() => performance.getEntriesByType('resource').some((r) => r.name.endsWith('.wasm')))).toBe(true);
+  await ana.goto('/chat/room/public-chat/');
+  await send(ana, `heard in the background ${b}`);
+  await expect(bob.locator('.messages .message').filter({ hasText: `heard in the background ${b}` })).toHaveCount(1);
+  await context.close();
+});
+
 test('the theme follows the system until chosen, and a choice holds from the first paint, with or without JavaScript', async ({ browser }) => {
   const context = await browser.newContext({ colorScheme: 'dark' });
   const page = await signUp(context, `theme_${Date.now().toString(36)}`);
