@@ -226,6 +226,7 @@ test('a tab that never paints, as one opened in the background, still loads the 
   await send(ana, `heard in the background ${b}`);
   await expect(bob.locator('.messages .message').filter({ hasText: `heard in the background ${b}` })).toHaveCount(1);
   await context.close();
+  await ana.context().close();
 });
 
 test('the theme follows the system until chosen, and a choice holds from the first paint, with or without JavaScript', async ({ browser }) => {
