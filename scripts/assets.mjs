@@ -3,14 +3,21 @@
 //
 //   node scripts/assets.mjs <pkg dir> [--fast]
 //
-// Reads chat.js, chat_bg.wasm and chat.css from <pkg dir>; writes chat.<hash>.js,
-// chat.<hash>.wasm and chat.<hash>.css (the hash: the first 16 hex digits of the file's
-// SHA-256), a .br (brotli) and a .gz (gzip) of each, and assets.json, which tells the server
-// the three names. Files of earlier builds are removed. A source that is missing keeps the
-// name the last run gave it (say, only the stylesheet was copied in again). `--fast` (debug builds) compresses
-// at low settings: the debug bundle is large and nobody downloads it over a slow link.
+// Reads from <pkg dir> chat.js, chat_bg.wasm and chat.css, and what `wasm-split` cut out of
+// the bundle (scripts/lib.sh): __wasm_split.js, which loads the pages loaded on demand, and
+// their .wasm chunks. Writes each as <name>.<hash>.<ext> (the hash: the first 16 hex digits of
+// the file's SHA-256), with a .br (brotli) and a .gz (gzip) beside it, and assets.json, which
+// tells the server the names. Files of earlier builds are removed. A source that is missing
+// keeps the name the last run gave it (say, only the stylesheet was copied in again).
+// `--fast` (debug builds) compresses at low settings: the debug bundle is large and nobody
+// downloads it over a slow link.
+//
+// The glue and the loader import each other (chat.js loads chunks through the loader, which
+// takes the bundle's exports from chat.js), so their names cannot both be hashes of their
+// final text. The loader's name is the hash of its text before it names chat.js, and of the
+// bundle: whatever changes chat.js changes the bundle, so the loader's name changes with it.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, readdirSync, unlinkSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliCompressSync, gzipSync, constants } from 'node:zlib';
 
@@ -20,44 +27,104 @@ if (!dir) {
   process.exit(2);
 }
 const fast = flag === '--fast';
+const LOADER = '__wasm_split.js';
+const MAIN = { js: 'chat.js', wasm: 'chat_bg.wasm', css: 'chat.css' };
 
-const sources = { js: 'chat.js', wasm: 'chat_bg.wasm', css: 'chat.css' };
+const hash = (...parts) => {
+  const h = createHash('sha256');
+  for (const part of parts) h.update(part);
+  return h.digest('hex').slice(0, 16);
+};
+const read = (name) => readFileSync(join(dir, name));
+const has = (name) => existsSync(join(dir, name));
+
 const manifest = join(dir, 'assets.json');
 const earlier = existsSync(manifest) ? JSON.parse(readFileSync(manifest, 'utf8')) : {};
 const names = {};
-for (const [kind, source] of Object.entries(sources)) {
-  if (!existsSync(join(dir, source))) {
-    if (!earlier[kind] || !existsSync(join(dir, earlier[kind]))) {
-      console.error(`${source} is missing from ${dir}, and no earlier build named one`);
+const outputs = new Map(); // name -> bytes to write
+
+for (const kind of ['wasm', 'css']) {
+  if (has(MAIN[kind])) {
+    const bytes = read(MAIN[kind]);
+    names[kind] = `chat.${hash(bytes)}.${kind}`;
+    outputs.set(names[kind], bytes);
+  }
+}
+
+if (has(MAIN.js)) {
+  let glue = read(MAIN.js).toString('utf8');
+  names.on_demand = [];
+  if (has(LOADER)) {
+    // The chunks, named by content; the loader fetches them by those names.
+    let loader = read(LOADER).toString('utf8');
+    const chunks = readdirSync(dir).filter((f) => f.endsWith('.wasm') && f !== MAIN.wasm && !/\.[0-9a-f]{16}\.wasm$/.test(f));
+    for (const chunk of chunks) {
+      const bytes = read(chunk);
+      // split___settings_view_1419….wasm -> settings_view.<hash>.wasm; chunk_9.wasm -> chunk_9.<hash>.wasm
+      const stem = chunk.replace(/\.wasm$/, '').replace(/^split_+/, '').replace(/_\d{8,}$/, '');
+      const name = `${stem}.${hash(bytes)}.wasm`;
+      const quoted = `"./${chunk}"`;
+      if (!loader.includes(quoted)) {
+        console.error(`${LOADER} does not load ${chunk}: was it made by the same wasm-split run?`);
+        process.exit(1);
+      }
+      loader = loader.replaceAll(quoted, `"./${name}"`);
+      outputs.set(name, bytes);
+      names.on_demand.push(name);
+    }
+    // Only the glue's `import … from "./__wasm_split.js"` changes: the same string is also the
+    // key of the bundle's imports, which the WASM names.
+    const mainImport = `"./${MAIN.js}"`;
+    const loaderImport = /from "\.\/__wasm_split\.js"/g;
+    if (!loader.includes(mainImport) || !loaderImport.test(glue)) {
+      console.error(`${LOADER} and ${MAIN.js} do not name each other as expected (wasm-split --out-name chat)`);
       process.exit(1);
     }
-    names[kind] = earlier[kind];
-    continue;
+    const loaderName = `split.${hash(loader, names.wasm ?? earlier.wasm ?? '')}.js`;
+    glue = glue.replaceAll(loaderImport, `from "./${loaderName}"`);
+    names.js = `chat.${hash(glue)}.js`;
+    outputs.set(loaderName, Buffer.from(loader.replaceAll(mainImport, `"./${names.js}"`)));
+    names.on_demand.unshift(loaderName);
+  } else {
+    names.js = `chat.${hash(glue)}.js`;
   }
-  const bytes = readFileSync(join(dir, source));
-  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
-  names[kind] = `chat.${hash}.${kind}`;
+  outputs.set(names.js, Buffer.from(glue));
 }
-const keep = new Set(Object.values(names).flatMap((name) => [name, `${name}.br`, `${name}.gz`]));
+
+for (const kind of ['js', 'wasm', 'css', 'on_demand']) {
+  if (names[kind]) continue;
+  const kept = [earlier[kind] ?? []].flat();
+  if (kind !== 'on_demand' && (!kept.length || !kept.every(has))) {
+    console.error(`${MAIN[kind]} is missing from ${dir}, and no earlier build named one`);
+    process.exit(1);
+  }
+  names[kind] = earlier[kind] ?? [];
+}
+
+const keep = new Set([names.js, names.wasm, names.css, ...names.on_demand].flatMap((n) => [n, `${n}.br`, `${n}.gz`]));
 for (const file of readdirSync(dir)) {
-  if (/^chat\.[0-9a-f]{16}\./.test(file) && !keep.has(file)) unlinkSync(join(dir, file));
+  if (/\.[0-9a-f]{16}\.(js|wasm|css)(\.br|\.gz)?$/.test(file) && !keep.has(file)) unlinkSync(join(dir, file));
 }
-for (const [kind, source] of Object.entries(sources)) {
-  if (!existsSync(join(dir, source))) continue;
-  const name = names[kind];
-  const bytes = readFileSync(join(dir, source));
+for (const [name, bytes] of outputs) {
+  const text = !name.endsWith('.wasm');
   const brotli = brotliCompressSync(bytes, {
     params: {
       [constants.BROTLI_PARAM_QUALITY]: fast ? 4 : 11,
       [constants.BROTLI_PARAM_LGWIN]: 24,
       [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length,
-      [constants.BROTLI_PARAM_MODE]: kind === 'wasm' ? constants.BROTLI_MODE_GENERIC : constants.BROTLI_MODE_TEXT,
+      [constants.BROTLI_PARAM_MODE]: text ? constants.BROTLI_MODE_TEXT : constants.BROTLI_MODE_GENERIC,
     },
   });
   const gzip = gzipSync(bytes, { level: fast ? 4 : 9 });
+  writeFileSync(join(dir, name), bytes);
   writeFileSync(join(dir, `${name}.br`), brotli);
   writeFileSync(join(dir, `${name}.gz`), gzip);
-  renameSync(join(dir, source), join(dir, name));
   console.log(`${name}: ${bytes.length} bytes, brotli ${brotli.length}, gzip ${gzip.length}`);
 }
-writeFileSync(manifest, JSON.stringify(names, null, 2) + '\n');
+// The sources are consumed: a later run without them keeps these names.
+for (const source of [...Object.values(MAIN), LOADER]) if (has(source)) unlinkSync(join(dir, source));
+for (const file of readdirSync(dir)) {
+  if (file.endsWith('.wasm') && !/\.[0-9a-f]{16}\.wasm$/.test(file)) unlinkSync(join(dir, file));
+}
+const { js, wasm, css, on_demand } = names;
+writeFileSync(manifest, JSON.stringify({ js, wasm, css, on_demand }, null, 2) + '\n');

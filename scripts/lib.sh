@@ -8,6 +8,8 @@ export PATH="$HOME/.cargo/bin:$ROOT/.tools/node_modules/.bin:$PATH"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
+WASM_SPLIT_VERSION=0.2.4
+
 # The wasm-bindgen CLI must match the wasm-bindgen crate in Cargo.lock exactly.
 wasm_bindgen_version() {
     awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock
@@ -25,6 +27,13 @@ ensure_rust_tools() {
     if ! cargo clippy --version >/dev/null 2>&1; then
         say "adding clippy (the lint check)"
         rustup component add clippy
+    fi
+    # wasm-split (cuts the pages loaded on demand out of the bundle): the version whose
+    # runtime matches the wasm_split_helpers crate in Cargo.lock.
+    if ! command -v wasm-split-cli >/dev/null \
+        || ! cargo install --list | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+        say "installing wasm-split-cli $WASM_SPLIT_VERSION (a minute or two, once)"
+        cargo install wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --features build-binary --locked --force
     fi
     local want
     want="$(wasm_bindgen_version)"
@@ -45,22 +54,31 @@ ensure_wasm_opt() {
 }
 
 # build_site debug|release: the WASM bundle, its JS glue and the stylesheet under target/site/pkg,
-# each named by its content and precompressed (brotli, gzip) by scripts/assets.mjs.
+# each named by its content and precompressed (brotli, gzip) by scripts/assets.mjs. `wasm-split`
+# first cuts the pages loaded on demand (`app/src/pages/mod.rs`) out of the bundle into chunks
+# of their own, and writes the loader (__wasm_split.js) that fetches them.
 build_site() {
     local profile="$1" cargo_profile=dev dir=debug
     if [ "$profile" = release ]; then cargo_profile=wasm-release; dir=wasm-release; fi
     say "building the browser bundle ($profile)"
     cargo build -p frontend --lib --target wasm32-unknown-unknown --profile "$cargo_profile"
-    local pkg="$ROOT/target/site/pkg"
-    mkdir -p "$pkg"
-    wasm-bindgen --target web --no-typescript --out-dir "$pkg" --out-name chat \
-        "$ROOT/target/wasm32-unknown-unknown/$dir/frontend.wasm"
+    local pkg="$ROOT/target/site/pkg" split="$ROOT/target/site/split"
+    rm -rf "$split"
+    mkdir -p "$pkg" "$split"
+    wasm-split-cli "$ROOT/target/wasm32-unknown-unknown/$dir/frontend.wasm" "$split" --out-name chat --target web
+    # --keep-lld-exports: the chunks share the function table the linker exported.
+    wasm-bindgen --target web --no-typescript --keep-lld-exports --out-dir "$pkg" --out-name chat "$split/chat.wasm"
+    rm "$split/chat.wasm"
     if [ "$profile" = release ]; then
         ensure_wasm_opt
-        wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-            --enable-mutable-globals --enable-reference-types --enable-multivalue \
-            "$pkg/chat_bg.wasm" -o "$pkg/chat_bg.wasm"
+        local wasm
+        for wasm in "$pkg/chat_bg.wasm" "$split"/*.wasm; do
+            wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+                --enable-mutable-globals --enable-reference-types --enable-multivalue \
+                "$wasm" -o "$wasm" 2> >(grep -v 'unknown name subsection' >&2)
+        done
     fi
+    mv "$split"/* "$pkg/"
     cp "$ROOT/style/main.css" "$pkg/chat.css"
     local fast=--fast
     [ "$profile" = release ] && fast=""

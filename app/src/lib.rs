@@ -30,13 +30,13 @@ pub mod url;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 use crate::api::accounts::{Login, Logout, Signup};
 use crate::components::{Header, NotFound, Sidebar};
 use crate::pages::{
-    AdminPage, AdminRoomMessages, DirectoryPage, LoginPage, ProfilePage, QuickSwitcher, RoomPage, RoomSettingsPage,
-    RoomsPage, SearchPage, SetPasswordPage, SettingsPage, SignupPage, StartChat, WelcomePage,
+    Admin, AdminRoom, DirectoryPage, LoginPage, Profile, QuickSwitcher, RoomPage, RoomSettings, RoomsPage, Search,
+    SetPassword, Settings, SignupPage, StartChat, Welcome,
 };
 use crate::session::Session;
 
@@ -48,12 +48,16 @@ pub struct Assets {
     pub js: String,
     pub wasm: String,
     pub css: String,
+    /// What the pages loaded on demand need, fetched when one is first opened: the loader
+    /// (`split.<hash>.js`, which the glue imports) and the WASM chunks it fetches.
+    #[serde(default)]
+    pub on_demand: Vec<String>,
 }
 
 impl Default for Assets {
     /// The names before the build hashes them (a site built by hand, or not built).
     fn default() -> Self {
-        Self { js: "chat.js".into(), wasm: "chat_bg.wasm".into(), css: "chat.css".into() }
+        Self { js: "chat.js".into(), wasm: "chat_bg.wasm".into(), css: "chat.css".into(), on_demand: Vec::new() }
     }
 }
 
@@ -188,16 +192,16 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/chat/:username") view=StartChat ssr=SsrMode::Async/>
                         <Route path=path!("/chat/room/:name") view=RoomPage ssr=SsrMode::Async/>
                         <Route path=path!("/chat/room/:name/send") view=RoomPage ssr=SsrMode::Async/>
-                        <Route path=path!("/chat/room/:name/settings") view=RoomSettingsPage ssr=SsrMode::Async/>
-                        <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
-                        <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async/>
-                        <Route path=path!("/welcome") view=WelcomePage ssr=SsrMode::Async/>
-                        <Route path=path!("/set-password") view=SetPasswordPage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin/room/:name") view=AdminRoomMessages ssr=SsrMode::Async/>
+                        <Route path=path!("/chat/room/:name/settings") view={Lazy::<RoomSettings>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/settings") view={Lazy::<Settings>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/search") view={Lazy::<Search>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/welcome") view={Lazy::<Welcome>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/set-password") view={Lazy::<SetPassword>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin") view={Lazy::<Admin>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/room/:name") view={Lazy::<AdminRoom>::new()} ssr=SsrMode::Async/>
                         // `/@<username>`; any other single segment is not found. Last, so every
                         // named page above wins.
-                        <Route path=path!("/:handle") view=ProfilePage ssr=SsrMode::Async/>
+                        <Route path=path!("/:handle") view={Lazy::<Profile>::new()} ssr=SsrMode::Async/>
                     </Routes>
                 </main>
             </div>

@@ -229,6 +229,39 @@ test('a tab that never paints, as one opened in the background, still loads the 
   await ana.context().close();
 });
 
+test('pages few visits need load on demand: the room downloads none of them; settings fetches its own, works, and opens offline once opened', async ({ browser }) => {
+  const name = `lazy_${Date.now().toString(36)}`;
+  const first = await signUp(browser, name);
+  const context = await browser.newContext({ storageState: await first.context().storageState() });
+  await first.context().close();
+  const page = await context.newPage();
+  const wasm = () => page.evaluate(() => performance.getEntriesByType('resource')
+    .map((r) => new URL(r.name).pathname).filter((path) => path.endsWith('.wasm')));
+  // The room, first visit: the bundle alone, and the page comes alive with it.
+  await page.goto('/chat/room/public-chat/');
+  await expect(page.getByTestId('online-count')).toHaveText(/\d+ online/);
+  expect(await wasm()).toEqual([expect.stringMatching(/^\/pkg\/chat\.[0-9a-f]{16}\.wasm$/)]);
+  // Settings, from the menu: its chunk arrives, and the page is live (a theme applies at once).
+  await page.getByRole('link', { name: 'Settings' }).first().click();
+  await expect(page.getByRole('heading', { name: 'Settings' })).toBeVisible();
+  await expect.poll(wasm).toContainEqual(expect.stringMatching(/^\/pkg\/settings_view\.[0-9a-f]{16}\.wasm$/));
+  await page.getByLabel('Dark', { exact: true }).check();
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+  // Opened once under the service worker, the page and its chunk are kept: offline, it opens
+  // and still works.
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+  await page.reload();
+  await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+  await page.goto('/settings');
+  await expect(page.getByLabel('Dark', { exact: true })).toBeChecked();
+  await context.setOffline(true);
+  await page.reload();
+  await expect(page.getByTestId('offline')).toBeVisible();
+  await page.getByLabel('Light', { exact: true }).check();
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
+  await context.close();
+});
+
 test('the theme follows the system until chosen, and a choice holds from the first paint, with or without JavaScript', async ({ browser }) => {
   const context = await browser.newContext({ colorScheme: 'dark' });
   const page = await signUp(context, `theme_${Date.now().toString(36)}`);

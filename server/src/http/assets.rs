@@ -1,4 +1,5 @@
-//! The browser's files under `/pkg/`: the WASM bundle, its JavaScript glue and the stylesheet.
+//! The browser's files under `/pkg/`: the WASM bundle, its JavaScript glue, the stylesheet,
+//! and the chunks of the pages loaded on demand with their loader.
 //! The build names each by its content (`chat.<hash>.wasm`, see `scripts/assets.mjs`) and
 //! writes a brotli and a gzip copy beside it, so each is sent compressed the way the browser
 //! asks and kept for a year (a new build is a new name). Nothing else under `pkg/` is served.
@@ -41,7 +42,7 @@ pub fn router() -> Router<AppState> {
 /// One of the files named in `assets.json` (earlier builds' names are gone with their files).
 async fn asset(State(state): State<AppState>, UrlPath(name): UrlPath<String>, request: Request) -> Response {
     let assets = &state.assets;
-    if ![&assets.js, &assets.wasm, &assets.css].contains(&&name) {
+    if ![&assets.js, &assets.wasm, &assets.css].contains(&&name) && !assets.on_demand.contains(&name) {
         return StatusCode::NOT_FOUND.into_response();
     }
     let path: PathBuf = state.config.site_root.join("pkg").join(&name);

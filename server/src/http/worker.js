@@ -1,4 +1,4 @@
-// The chat's service worker; `VERSION` and `FILES` are written above by the server.
+// The chat's service worker; `VERSION`, `FILES` and `ON_DEMAND` are written above by the server.
 const FILES_CACHE = `files-${VERSION}`;
 const PAGES_CACHE = 'pages';
 // The pages kept for offline use: the directory (what an unkept page falls back to) and the
@@ -31,6 +31,17 @@ self.addEventListener('fetch', (event) => {
   if (request.method !== 'GET') return;
   if (FILES.includes(url.pathname)) {
     event.respondWith(caches.match(request).then((kept) => kept || fetch(request)));
+    return;
+  }
+  if (ON_DEMAND.includes(url.pathname)) {
+    // A page loaded on demand: kept in this build's cache the first time it is fetched.
+    event.respondWith(caches.match(request).then((kept) => kept || fetch(request).then((response) => {
+      if (response.ok) {
+        const copy = response.clone();
+        caches.open(FILES_CACHE).then((cache) => cache.put(request, copy));
+      }
+      return response;
+    })));
     return;
   }
   if (request.mode === 'navigate') {

@@ -25,8 +25,15 @@ async fn worker(State(state): State<AppState>) -> Response {
         "/favicon.svg",
         "/manifest.webmanifest",
     ]);
+    // The pages loaded on demand: kept once fetched (a page opened before opens offline too),
+    // not fetched ahead, so installing the worker costs a first visit nothing.
+    let on_demand: Vec<String> = assets.on_demand.iter().map(|name| format!("/pkg/{name}")).collect();
+    let on_demand = serde_json::json!(on_demand);
     let version = &assets.wasm;
-    let script = format!("const VERSION = {version:?};\nconst FILES = {files};\n{}", include_str!("worker.js"));
+    let script = format!(
+        "const VERSION = {version:?};\nconst FILES = {files};\nconst ON_DEMAND = {on_demand};\n{}",
+        include_str!("worker.js")
+    );
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8")),

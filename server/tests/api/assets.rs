@@ -12,11 +12,14 @@ use crate::helpers::{http, spawn_app, spawn_app_with, TestApp};
 
 const CSS: &str = ":root { --bg: #fff; }\nbody { margin: 0; }\n";
 
-/// A site built the way `build_site` builds one, from small stand-ins for the bundle.
+/// A site built the way `build_site` builds one, from small stand-ins for the bundle (and the
+/// glue already there, if a test wrote its own).
 fn build_site(root: &Path) -> app::Assets {
     let pkg = root.join("pkg");
     std::fs::create_dir_all(&pkg).unwrap();
-    std::fs::write(pkg.join("chat.js"), "export default function init() {}\n".repeat(200)).unwrap();
+    if !pkg.join("chat.js").exists() {
+        std::fs::write(pkg.join("chat.js"), "export default function init() {}\n".repeat(200)).unwrap();
+    }
     // Compressible, like a real bundle.
     let wasm: Vec<u8> = (0..60_000u32).map(|i| (i % 251) as u8 & 0x3f).collect();
     std::fs::write(pkg.join("chat_bg.wasm"), wasm).unwrap();
@@ -136,6 +139,84 @@ async fn a_new_build_gives_changed_files_new_names_and_removes_the_old() {
     assert_eq!(second.wasm, first.wasm, "the same bundle keeps its name (browsers keep their copy)");
     assert_ne!(second.css, first.css, "a changed stylesheet gets a new name");
     assert!(!pkg.join(&first.css).exists() && !pkg.join(format!("{}.br", first.css)).exists());
+}
+
+/// What `wasm-split` and `wasm-bindgen` leave beside the bundle when pages are loaded on
+/// demand: the glue imports the loader, the loader imports the glue and fetches the chunks.
+fn add_pages_on_demand(root: &Path, chunk: &[u8]) {
+    let pkg = root.join("pkg");
+    std::fs::write(
+        pkg.join("chat.js"),
+        format!(
+            "import * as import1 from \"./__wasm_split.js\"\nconst imports = {{ \"./__wasm_split.js\": import1 }};\n{}",
+            "export default function init() {}\n".repeat(200)
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        pkg.join("__wasm_split.js"),
+        "import { initSync } from \"./chat.js\";\n\
+         const a = () => fetch(new URL(\"./split___settings_view_14195264268714257019.wasm\", import.meta.url));\n\
+         const b = () => fetch(new URL(\"./chunk_9.wasm\", import.meta.url));\n",
+    )
+    .unwrap();
+    std::fs::write(pkg.join("split___settings_view_14195264268714257019.wasm"), chunk).unwrap();
+    std::fs::write(pkg.join("chunk_9.wasm"), [0u8, 97, 115, 109, 1, 0, 0, 0]).unwrap();
+}
+
+#[tokio::test]
+async fn pages_loaded_on_demand_are_named_by_content_served_like_the_bundle_and_kept_once_fetched() {
+    let site = tempfile::tempdir().unwrap();
+    let chunk: Vec<u8> = (0..30_000u32).map(|i| (i % 241) as u8 & 0x3f).collect();
+    std::fs::create_dir_all(site.path().join("pkg")).unwrap();
+    add_pages_on_demand(site.path(), &chunk);
+    let assets = build_site(site.path());
+    let pkg = site.path().join("pkg");
+    let [loader, settings, shared] = &assets.on_demand[..] else { panic!("{:?}", assets.on_demand) };
+    assert!(loader.starts_with("split.") && settings.starts_with("settings_view.") && shared.starts_with("chunk_9."));
+    // Each names the others by their new names: the glue its loader, the loader the glue and chunks.
+    let glue = std::fs::read_to_string(pkg.join(&assets.js)).unwrap();
+    assert!(glue.contains(&format!("from \"./{loader}\"")), "{}", &glue[..80]);
+    assert!(
+        glue.contains("{ \"./__wasm_split.js\": import1 }"),
+        "the bundle's imports keep the name the WASM gives them"
+    );
+    let loads = std::fs::read_to_string(pkg.join(loader)).unwrap();
+    for name in [&assets.js, settings, shared] {
+        assert!(loads.contains(&format!("\"./{name}\"")), "the loader names {name}: {loads}");
+    }
+    for source in ["chat.js", "__wasm_split.js", "chunk_9.wasm", "split___settings_view_14195264268714257019.wasm"] {
+        assert!(!pkg.join(source).exists(), "{source} is consumed");
+    }
+
+    let app = spawn_with_site(site.path()).await;
+    let response = http().get(app.url(&format!("/pkg/{settings}"))).header(ACCEPT_ENCODING, "br").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[CACHE_CONTROL], "public, max-age=31536000, immutable");
+    assert_eq!(response.headers()[CONTENT_TYPE], "application/wasm");
+    assert_eq!(response.headers()[CONTENT_ENCODING], "br");
+    assert_eq!(decode("br", &response.bytes().await.unwrap()), chunk);
+    let response = http().get(app.url(&format!("/pkg/{loader}"))).send().await.unwrap();
+    assert_eq!(response.headers()[CONTENT_TYPE], "text/javascript");
+    assert_eq!(response.text().await.unwrap(), loads);
+    // The worker fetches none of them ahead (a first visit downloads no page it does not
+    // show) and keeps each the first time the page asks for it.
+    let script = http().get(app.url("/sw.js")).send().await.unwrap().text().await.unwrap();
+    let on_demand = script.lines().find(|line| line.starts_with("const ON_DEMAND = ")).unwrap();
+    let files = script.lines().find(|line| line.starts_with("const FILES = ")).unwrap();
+    for name in &assets.on_demand {
+        assert!(on_demand.contains(&format!("\"/pkg/{name}\"")) && !files.contains(name.as_str()), "{name}");
+    }
+
+    // The next build with a changed page: the chunk, the loader and the glue get new names
+    // (so no browser keeps a loader that fetches the old chunk); the old ones are gone.
+    add_pages_on_demand(site.path(), &chunk[1..]);
+    let next = build_site(site.path());
+    assert_ne!(next.on_demand[1], *settings);
+    assert_ne!(next.on_demand[0], *loader);
+    assert_ne!(next.js, assets.js);
+    assert_eq!(next.on_demand[2], *shared, "an unchanged chunk keeps its name");
+    assert!(!pkg.join(settings).exists() && !pkg.join(loader).exists() && !pkg.join(format!("{settings}.br")).exists());
 }
 
 #[tokio::test]
