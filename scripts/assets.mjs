@@ -57,7 +57,8 @@ if (has(MAIN.js)) {
   if (has(LOADER)) {
     // The chunks, named by content; the loader fetches them by those names.
     let loader = read(LOADER).toString('utf8');
-    const chunks = readdirSync(dir).filter((f) => f.endsWith('.wasm') && f !== MAIN.wasm && !/\.[0-9a-f]{16}\.wasm$/.test(f));
+    const chunks = readdirSync(dir).filter((f) => f.endsWith('.wasm') && f !== MAIN.wasm && !/\.[0-9a-f]{16}\.wasm$/.test(f))
+      .sort();
     for (const chunk of chunks) {
       const bytes = read(chunk);
       // split___settings_view_1419….wasm -> settings_view.<hash>.wasm; chunk_9.wasm -> chunk_9.<hash>.wasm

@@ -73,12 +73,13 @@ build_site() {
         ensure_wasm_opt
         local wasm
         for wasm in "$pkg/chat_bg.wasm" "$split"/*.wasm; do
+            [ -e "$wasm" ] || continue
             wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
                 --enable-mutable-globals --enable-reference-types --enable-multivalue \
                 "$wasm" -o "$wasm" 2> >(grep -v 'unknown name subsection' >&2)
         done
     fi
-    mv "$split"/* "$pkg/"
+    find "$split" -maxdepth 1 -type f -exec mv -t "$pkg/" {} +
     cp "$ROOT/style/main.css" "$pkg/chat.css"
     local fast=--fast
     [ "$profile" = release ] && fast=""

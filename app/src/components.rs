@@ -367,12 +367,24 @@ pub fn Skeleton(
     }
 }
 
-/// The line under a form that says what went wrong, while something did.
+/// The line under a form that says what went wrong, while something did. With an `id` it is
+/// always there (empty, and not shown, until there is something to say), so the form's fields
+/// can name it in `aria-describedby`: a screen reader then reads the error with the field.
 #[component]
-pub fn FormError(message: impl Fn() -> Option<String> + Send + Sync + 'static) -> impl IntoView {
-    move || {
-        message().filter(|text| !text.is_empty()).map(|text| view! { <p class="form-error" role="alert">{text}</p> })
+pub fn FormError(
+    message: impl Fn() -> Option<String> + Send + Sync + 'static,
+    #[prop(optional)] id: Option<&'static str>,
+) -> impl IntoView {
+    let text = move || message().filter(|text| !text.is_empty());
+    match id {
+        Some(id) => view! { <p class="form-error" role="alert" id=id>{text}</p> }.into_any(),
+        None => (move || text().map(|text| view! { <p class="form-error" role="alert">{text}</p> })).into_any(),
     }
+}
+
+/// `aria-invalid` for the fields a form's error is about: `"true"` while there is one.
+pub fn invalid_while(error: impl Fn() -> Option<String> + Copy) -> impl Fn() -> Option<&'static str> + Copy {
+    move || error().is_some_and(|text| !text.is_empty()).then_some("true")
 }
 
 /// Whether a form's change went through: the hydrated action's own result first, else (a

@@ -109,6 +109,20 @@ test('a room opened with unread messages starts at a "New messages" line; scroll
   await expect(line).toHaveCount(1);
   await bob.reload();
   await expect(bob.locator('.messages .new-messages')).toHaveCount(0);
+  // Or until Escape marks the room read: the line and the count of new ones go, and the
+  // message box has the focus.
+  await bob.goto('/rooms');
+  await send(ana, 'while bob was away');
+  await openChat(bob, a);
+  await expect(line).toHaveCount(1);
+  await bob.locator('.messages').evaluate((list) => (list.scrollTop = 0));
+  await send(ana, 'arrives above the fold');
+  await expect(jump).toHaveText('Jump to latest (1 new)');
+  await bob.getByRole('heading', { name: a }).click();
+  await bob.keyboard.press('Escape');
+  await expect(line).toHaveCount(0);
+  await expect(jump).toHaveText('Jump to latest');
+  await expect(bob.getByLabel('Message')).toBeFocused();
 });
 
 test('Ctrl+K goes to a room or a person by typing; Alt+Down and Alt+Up move between rooms; Escape returns to the message box', async ({ browser }) => {

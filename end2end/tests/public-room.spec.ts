@@ -51,6 +51,23 @@ test('a wrong password is refused with a message that does not say which part wa
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect(page.getByRole('alert')).toHaveText('wrong username or password');
   await expect(page).toHaveURL(/\/login/);
+  // The error is tied to the fields: a screen reader reads it with each, which is marked invalid.
+  for (const field of [page.getByLabel('Username or email'), page.getByLabel('Password')]) {
+    await expect(field).toHaveAttribute('aria-invalid', 'true');
+    await expect(field).toHaveAccessibleDescription('wrong username or password');
+  }
+  // The same from the server's page, without JavaScript.
+  const plain = await browser.newContext({ javaScriptEnabled: false });
+  const noJs = await plain.newPage();
+  await noJs.goto('/login');
+  await expect(noJs.getByLabel('Password')).not.toHaveAttribute('aria-invalid', 'true');
+  await noJs.getByLabel('Username or email').fill(`cleo_${suffix}`);
+  await noJs.getByLabel('Password').fill('not-my-password');
+  await noJs.getByRole('button', { name: 'Log in' }).click();
+  await expect(noJs.getByRole('alert')).toHaveText('wrong username or password');
+  await expect(noJs.getByLabel('Password')).toHaveAttribute('aria-invalid', 'true');
+  await expect(noJs.getByLabel('Password')).toHaveAccessibleDescription('wrong username or password');
+  await plain.close();
 });
 
 test('without JavaScript the room still reads and the message form still posts', async ({ browser }) => {

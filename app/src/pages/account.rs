@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::api::accounts::{password_link, SetPassword};
-use crate::components::{form_error, query_value, FormError};
+use crate::components::{form_error, invalid_while, query_value, FormError};
 use crate::domain::Password;
 use crate::error::AppError;
 use crate::session::Session;
@@ -17,6 +17,7 @@ use crate::url;
 pub fn LoginPage() -> impl IntoView {
     let session = expect_context::<Session>();
     let error = form_error(move || session.login.value().get());
+    let invalid = invalid_while(error);
     let next = query_value("next");
     let username = query_value("username");
     let deleted = query_value("deleted");
@@ -30,12 +31,14 @@ pub fn LoginPage() -> impl IntoView {
             <ActionForm action=session.login attr:class="stack">
                 <input type="hidden" name="next" value=next/>
                 <label>"Username or email"
-                    <input name="username" required autocomplete="username" value=username autofocus/>
+                    <input name="username" required autocomplete="username" value=username autofocus
+                        aria-describedby="login-error" aria-invalid=invalid/>
                 </label>
                 <label>"Password"
-                    <input type="password" name="password" required autocomplete="current-password"/>
+                    <input type="password" name="password" required autocomplete="current-password"
+                        aria-describedby="login-error" aria-invalid=invalid/>
                 </label>
-                <FormError message=error/>
+                <FormError message=error id="login-error"/>
                 <button type="submit" disabled=move || session.login.pending().get()>"Log in"</button>
             </ActionForm>
             <p class="muted">"New here? " <A href=move || with_next(url::SIGNUP, &next())>"Create an account"</A></p>
@@ -47,6 +50,7 @@ pub fn LoginPage() -> impl IntoView {
 pub fn SignupPage() -> impl IntoView {
     let session = expect_context::<Session>();
     let error = form_error(move || session.signup.value().get());
+    let invalid = invalid_while(error);
     let next = query_value("next");
     let username = query_value("username");
     let email = query_value("email");
@@ -58,17 +62,19 @@ pub fn SignupPage() -> impl IntoView {
                 <input type="hidden" name="next" value=next/>
                 <label>"Username"
                     <input name="username" required minlength="3" maxlength="30" pattern="[A-Za-z0-9_\\-]+"
-                        autocomplete="username" value=username autofocus/>
+                        autocomplete="username" value=username autofocus aria-describedby="signup-error" aria-invalid=invalid/>
                     <small class="muted">"3–30 letters, digits, _ or -"</small>
                 </label>
                 <label>"Password"
-                    <input type="password" name="password" required minlength="8" autocomplete="new-password"/>
+                    <input type="password" name="password" required minlength="8" autocomplete="new-password"
+                        aria-describedby="signup-error" aria-invalid=invalid/>
                     <small class="muted">"At least 8 characters"</small>
                 </label>
                 <label>"Email (optional, lets you log in with it)"
-                    <input type="email" name="email" autocomplete="email" value=email/>
+                    <input type="email" name="email" autocomplete="email" value=email
+                        aria-describedby="signup-error" aria-invalid=invalid/>
                 </label>
-                <FormError message=error/>
+                <FormError message=error id="signup-error"/>
                 <button type="submit" disabled=move || session.signup.pending().get()>"Sign up"</button>
             </ActionForm>
             <p class="muted">"Already have an account? " <A href=move || with_next(url::LOGIN, &next())>"Log in"</A></p>
@@ -91,6 +97,7 @@ pub fn SetPasswordPage() -> impl IntoView {
     let token = query_value("token");
     let set = ServerAction::<SetPassword>::new();
     let error = form_error(move || set.value().get());
+    let invalid = invalid_while(error);
     let who = Resource::new(token, |token| async move {
         if token.is_empty() {
             return Err(AppError::NotFound);
@@ -115,9 +122,10 @@ pub fn SetPasswordPage() -> impl IntoView {
                                 <input type="hidden" name="token" value=token/>
                                 <label>"New password " <small class="muted">"(8 characters or more)"</small>
                                     <input type="password" name="new_password" required minlength=Password::MIN_CHARS
-                                        autocomplete="new-password" autofocus/>
+                                        autocomplete="new-password" autofocus aria-describedby="set-password-error"
+                                        aria-invalid=invalid/>
                                 </label>
-                                <FormError message=error/>
+                                <FormError message=error id="set-password-error"/>
                                 <button type="submit" disabled=move || set.pending().get()>"Set password and log in"</button>
                             </ActionForm>
                         }.into_any(),

@@ -34,9 +34,9 @@ pub fn MessageItem(
     can_act: bool,
     /// Called with a quote's `seq` when it is clicked (once hydrated).
     jump: Callback<i64, bool>,
-    /// Whether the "New messages" line goes above this message.
-    #[prop(optional)]
-    new_line: bool,
+    /// Whether the "New messages" line goes above this message (until the room is marked read).
+    #[prop(optional, into)]
+    new_line: Signal<bool>,
 ) -> impl IntoView {
     let seq = message.seq;
     // The message as it is now: edits and reactions arrive after it.
@@ -84,7 +84,7 @@ pub fn MessageItem(
     let author = message.author.username.clone();
     let continued = move || {
         previous.with(|before| {
-            !new_line
+            !new_line.get()
                 && before.as_ref().is_some_and(|(by, ms)| calendar::continues((by, *ms), (&author, at_ms), offset()))
         })
     };
@@ -98,7 +98,7 @@ pub fn MessageItem(
     let exact = format!("{} UTC", message.created_at.get(..19).unwrap_or_default().replace('T', " "));
     view! {
         {move || day().map(|day| view! { <li class="day"><span>{day}</span></li> })}
-        {new_line.then(|| view! { <li class="new-messages" id="new-messages"><span>"New messages"</span></li> })}
+        {move || new_line.get().then(|| view! { <li class="new-messages" id="new-messages"><span>"New messages"</span></li> })}
         <li class="message" class:mine=mine class:highlight=highlighted class:continued=continued id=format!("m{seq}") data-seq=seq>
             <Avatar name=message.author.display_name.clone() url=message.author.avatar.clone() small=true/>
             <div class="meta">

@@ -70,16 +70,16 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
     }
     let (is_member, is_history) = (page.is_member, page.is_history);
     // The "New messages" line: above the first message the reader had not read when the page
-    // was read; it stays there while the page is open.
-    let unread_from = page.first_unread();
+    // was read; it stays there while the page is open, until Escape marks the room read.
+    let unread_from = RwSignal::new(page.first_unread());
     // Whether the reader is at the newest message; scrolling up to read history unsets it, so
     // arriving messages do not pull them back down.
     let at_bottom = StoredValue::new(true);
     // Scrolled up: the "Jump to latest" button shows, with the messages that arrived below.
     let scrolled_up = RwSignal::new(false);
-    let seen_last = StoredValue::new(page.messages.last().map(|m| m.seq));
+    let seen_last = RwSignal::new(page.messages.last().map(|m| m.seq));
     let new_below = move || {
-        let seen = seen_last.get_value().unwrap_or(0);
+        let seen = seen_last.get().unwrap_or(0);
         live.messages.with(|messages| messages.iter().rev().take_while(|m| m.seq > seen).count())
     };
     // Keep the newest message in view when one arrives (and once the list is on screen) if the
@@ -94,10 +94,10 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
             Some(ol) => {
                 if at_bottom.get_value() {
                     ol.set_scroll_top(ol.scroll_height());
-                    seen_last.set_value(last);
+                    seen_last.set(last);
                 }
                 // Opening the room: if the first unread message is above the screen, start there.
-                if shown.is_none() && unread_from.is_some() {
+                if shown.is_none() && unread_from.get_untracked().is_some() {
                     if let Some(line) = document().get_element_by_id("new-messages") {
                         let above = line.get_bounding_client_rect().top() - ol.get_bounding_client_rect().top();
                         if above < 0.0 {
@@ -112,13 +112,22 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
             None => None,
         }
     });
+    // Escape (anywhere on the page; the switcher puts the focus back in the message box) marks
+    // the room read: the "New messages" line goes, and so does the count of new ones below.
+    let _escape = window_event_listener(leptos::ev::keydown, move |event| {
+        if event.key() == "Escape" && !is_history {
+            unread_from.set(None);
+            seen_last.set(live.messages.with_untracked(|m| m.last().map(|m| m.seq)));
+            live.mark_read();
+        }
+    });
     let jump_to_latest = move |_| {
         if let Some(ol) = list.get_untracked() {
             ol.set_scroll_top(ol.scroll_height());
         }
         at_bottom.set_value(true);
         scrolled_up.set(false);
-        seen_last.set_value(live.messages.with_untracked(|m| m.last().map(|m| m.seq)));
+        seen_last.set(live.messages.with_untracked(|m| m.last().map(|m| m.seq)));
         focus_composer();
     };
     // Opened at a message (`#m<seq>`, from a search result or a link): once the list is on
@@ -173,7 +182,7 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
             let bottom = ol.scroll_height() - ol.client_height() - ol.scroll_top() < 40;
             at_bottom.set_value(bottom);
             if bottom {
-                seen_last.set_value(live.messages.with_untracked(|m| m.last().map(|m| m.seq)));
+                seen_last.set(live.messages.with_untracked(|m| m.last().map(|m| m.seq)));
             }
             if scrolled_up.get_untracked() == bottom {
                 scrolled_up.set(!bottom);
@@ -294,7 +303,8 @@ fn Room(page: RoomData, join: ServerAction<JoinRoom>) -> impl IntoView {
                         let room = name.clone();
                         let can_act = is_member && !is_history;
                         move |message| {
-                            let new_line = unread_from == Some(message.seq);
+                            let seq = message.seq;
+                            let new_line = Signal::derive(move || unread_from.get() == Some(seq));
                             view! { <MessageItem message live local_time room=room.clone() can_act jump new_line/> }
                         }
                     }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::rooms::{public_rooms, CreateRoom};
-use crate::components::{form_error, loaded, query_value, FormError, Skeleton};
+use crate::components::{form_error, invalid_while, loaded, query_value, FormError, Skeleton};
 use crate::domain::RoomTitle;
 use crate::model::PublicRoom;
 use crate::url;
@@ -23,7 +23,8 @@ pub fn RoomsPage() -> impl IntoView {
             <h1>"Create a room"</h1>
             <ActionForm action=create attr:class="stack">
                 <label>"Name"
-                    <input name="title" required maxlength=RoomTitle::MAX_CHARS value=title placeholder="Rent and repairs"/>
+                    <input name="title" required maxlength=RoomTitle::MAX_CHARS value=title placeholder="Rent and repairs"
+                        aria-describedby="create-room-error" aria-invalid=invalid_while(error)/>
                 </label>
                 <fieldset class="choice">
                     <legend>"Who can find it"</legend>
@@ -32,7 +33,7 @@ pub fn RoomsPage() -> impl IntoView {
                     <label class="inline-label"><input type="radio" name="visibility" value="private"/>
                         "Private: only the people you add"</label>
                 </fieldset>
-                <FormError message=error/>
+                <FormError message=error id="create-room-error"/>
                 <button type="submit" disabled=move || create.pending().get()>"Create room"</button>
             </ActionForm>
         </section>

@@ -10,7 +10,7 @@ use leptos_meta::Title;
 use crate::api::accounts::{me, ChangeEmail, ChangePassword, DeleteAccount};
 use crate::api::appearance::SetTheme;
 use crate::api::people::{get_profile, UpdateProfile};
-use crate::components::{form_done, form_error, loaded, query_value, Avatar, FormError};
+use crate::components::{form_done, form_error, invalid_while, loaded, query_value, Avatar, FormError};
 use crate::domain::{Bio, DisplayName, Password, Theme};
 use crate::error::AppError;
 use crate::live::notify::{self, State};
@@ -52,6 +52,7 @@ fn AvatarForm(person: Person, here: &'static str) -> impl IntoView {
 fn ProfileForm(#[prop(optional)] next: Option<&'static str>, here: &'static str) -> impl IntoView {
     let save = ServerAction::<UpdateProfile>::new();
     let error = form_error(move || save.value().get());
+    let invalid = invalid_while(error);
     let profile = Resource::new(
         move || save.version().get(),
         |_| async {
@@ -74,12 +75,14 @@ fn ProfileForm(#[prop(optional)] next: Option<&'static str>, here: &'static str)
                         <ActionForm action=save attr:class="stack">
                             {next.map(|next| view! { <input type="hidden" name="next" value=next/> })}
                             <label>"Display name " <small class="muted">"(up to 20 characters; empty shows your username)"</small>
-                                <input name="display_name" maxlength=DisplayName::MAX_CHARS value=name placeholder=profile.person.username.clone()/>
+                                <input name="display_name" maxlength=DisplayName::MAX_CHARS value=name placeholder=profile.person.username.clone()
+                                    aria-describedby="profile-error" aria-invalid=invalid/>
                             </label>
                             <label>"About you " <small class="muted">"(up to 300 characters)"</small>
-                                <textarea name="bio" rows="3" maxlength=Bio::MAX_CHARS>{profile.bio.clone()}</textarea>
+                                <textarea name="bio" rows="3" maxlength=Bio::MAX_CHARS aria-describedby="profile-error"
+                                    aria-invalid=invalid>{profile.bio.clone()}</textarea>
                             </label>
-                            <FormError message=error/>
+                            <FormError message=error id="profile-error"/>
                             <button type="submit" disabled=move || save.pending().get()>"Save profile"</button>
                         </ActionForm>
                     }.into_any()
@@ -121,28 +124,34 @@ fn AccountForms() -> impl IntoView {
     let change_email = ServerAction::<ChangeEmail>::new();
     let email_error = form_error(move || change_email.value().get());
     let email_changed = form_done(move || change_email.value().get(), "email");
+    let (email_invalid, invalid, delete_invalid) =
+        (invalid_while(email_error), invalid_while(error), invalid_while(delete_error));
     view! {
         <h2>"Email"</h2>
         <ActionForm action=change_email attr:class="stack">
             <label>"New email " <small class="muted">"(leave empty to remove it)"</small>
-                <input type="email" name="email" autocomplete="email" placeholder="name@example.com"/>
+                <input type="email" name="email" autocomplete="email" placeholder="name@example.com"
+                    aria-describedby="email-error" aria-invalid=email_invalid/>
             </label>
             <label>"Your password"
-                <input type="password" name="current_password" required autocomplete="current-password"/>
+                <input type="password" name="current_password" required autocomplete="current-password"
+                    aria-describedby="email-error" aria-invalid=email_invalid/>
             </label>
-            <FormError message=email_error/>
+            <FormError message=email_error id="email-error"/>
             {move || email_changed().then(|| view! { <p class="notice-ok" role="status">"Email changed."</p> })}
             <button type="submit" disabled=move || change_email.pending().get()>"Change email"</button>
         </ActionForm>
         <h2>"Password"</h2>
         <ActionForm action=change attr:class="stack">
             <label>"Current password"
-                <input type="password" name="current_password" required autocomplete="current-password"/>
+                <input type="password" name="current_password" required autocomplete="current-password"
+                    aria-describedby="password-error" aria-invalid=invalid/>
             </label>
             <label>"New password " <small class="muted">"(8 characters or more)"</small>
-                <input type="password" name="new_password" required minlength=Password::MIN_CHARS autocomplete="new-password"/>
+                <input type="password" name="new_password" required minlength=Password::MIN_CHARS autocomplete="new-password"
+                    aria-describedby="password-error" aria-invalid=invalid/>
             </label>
-            <FormError message=error/>
+            <FormError message=error id="password-error"/>
             {move || changed().then(|| view! {
                 <p class="notice-ok" role="status">"Password changed. Every other device was signed out."</p>
             })}
@@ -153,9 +162,10 @@ fn AccountForms() -> impl IntoView {
         <ActionForm action=delete attr:class="stack danger-zone">
             <p>"This deletes your account for good and signs you out everywhere. Your messages stay in their rooms, shown as from “deleted user”; your picture is removed."</p>
             <label>"Your password"
-                <input type="password" name="current_password" required autocomplete="current-password"/>
+                <input type="password" name="current_password" required autocomplete="current-password"
+                    aria-describedby="delete-error" aria-invalid=delete_invalid/>
             </label>
-            <FormError message=delete_error/>
+            <FormError message=delete_error id="delete-error"/>
             <button type="submit" class="danger" disabled=move || delete.pending().get()>"Delete my account"</button>
         </ActionForm>
     }
