@@ -23,6 +23,9 @@ test('search from the top bar, narrow as you type, and open a result in its room
   await expect(results).toHaveCount(1);
   await expect(results.first().locator('mark')).toHaveText([`quokka${suffix}`, 'report']);
   await expect(results.first()).toContainText(`Archive ${suffix}`);
+  // When, in the reader's own day and clock; the exact UTC time on hover.
+  await expect(results.first().locator('time')).toHaveText(/^Today, \d\d:\d\d$/);
+  await expect(results.first().locator('time')).toHaveAttribute('title', /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
 
   // Results follow the box as it is typed: a shorter word being typed is a prefix.
   const box = ana.getByLabel('Words to find');

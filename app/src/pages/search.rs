@@ -8,7 +8,9 @@ use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 
 use crate::api::search::search;
+use crate::calendar;
 use crate::components::{loaded, query_value, Avatar};
+use crate::live;
 use crate::model::{Marked, RoomKind, SearchHit, SearchPage as Results};
 use crate::url;
 
@@ -103,8 +105,23 @@ fn ResultItem(hit: SearchHit) -> impl IntoView {
         RoomKind::Direct => format!("@{}", hit.room_title),
         _ => format!("#{}", hit.room_title),
     };
-    let when =
-        format!("{} {}", hit.created_at.get(..10).unwrap_or_default(), hit.created_at.get(11..16).unwrap_or_default());
+    // The server writes UTC; once hydrated, the reader's own day and clock ("Yesterday, 18:05"),
+    // the exact UTC time on hover as on messages.
+    let exact = format!("{} UTC", hit.created_at.get(..19).unwrap_or_default().replace('T', " "));
+    let at_ms = calendar::parse_utc(&hit.created_at).unwrap_or_default();
+    let local = RwSignal::new(false);
+    Effect::new(move |_| local.set(true));
+    let created_at = hit.created_at.clone();
+    let when = move || {
+        if local.get() {
+            let offset = live::utc_offset_minutes(at_ms);
+            let today = calendar::local_day(live::wall_clock_ms(), offset);
+            let day = calendar::day_label(calendar::local_day(at_ms, offset), today);
+            format!("{day}, {}", live::local_clock(&created_at))
+        } else {
+            format!("{} {} UTC", created_at.get(..10).unwrap_or_default(), created_at.get(11..16).unwrap_or_default())
+        }
+    };
     let excerpt = marked(hit.excerpt);
     let files = (!hit.files.is_empty()).then(|| {
         let names =
@@ -118,7 +135,7 @@ fn ResultItem(hit: SearchHit) -> impl IntoView {
                     <Avatar name=hit.author.display_name.clone() url=hit.author.avatar.clone() small=true/>
                     <span class="author">{hit.author.display_name.clone()}</span>
                     <span class="room">{place}</span>
-                    <time datetime=hit.created_at.clone() title=hit.created_at.clone()>{when}" UTC"</time>
+                    <time datetime=hit.created_at.clone() title=exact>{when}</time>
                 </span>
                 <span class="excerpt">{excerpt}</span>
                 {files}
