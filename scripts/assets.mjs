@@ -38,6 +38,31 @@ const hash = (...parts) => {
 const read = (name) => readFileSync(join(dir, name));
 const has = (name) => existsSync(join(dir, name));
 
+// What each page loaded on demand fetches (its chunk, then the shared ones it needs), read from
+// the loader wasm-split wrote: `export const __wasm_split_load___<page>_<n> = …fetch(new URL(
+// "./<file>" …), [__chunk_9, …])` and `const __chunk_9 = makeLoad(() => { …"./<file>"…`. The
+// server has a page's first visit preload them.
+function pagesOf(loader) {
+  const chunks = new Map();
+  for (const m of loader.matchAll(/const (__chunk_\d+) = makeLoad\(\(\) => \{\s*const src = fetch\(new URL\("\.\/([^"]+)"/g)) {
+    chunks.set(m[1], m[2]);
+  }
+  const pages = {};
+  const split = /export const __wasm_split_load___(\w+?)_\d+ = wrapAsyncCb\(makeLoad\(\(\) => \{\s*const src = fetch\(new URL\("\.\/([^"]+)"[\s\S]*?, \[([^\]]*)\]\)\)/g;
+  for (const m of loader.matchAll(split)) {
+    const needs = m[3].split(',').map((name) => name.trim()).filter(Boolean).map((name) => chunks.get(name));
+    if (needs.some((file) => !file)) fail(`${LOADER}: page ${m[1]} needs a chunk it does not define`);
+    pages[m[1]] = [m[2], ...needs];
+  }
+  if (Object.keys(pages).length === 0) fail(`${LOADER} names no page: was it written by wasm-split-cli 0.2.4 (scripts/lib.sh)?`);
+  return pages;
+}
+
+function fail(message) {
+  console.error(message);
+  process.exit(1);
+}
+
 const manifest = join(dir, 'assets.json');
 const earlier = existsSync(manifest) ? JSON.parse(readFileSync(manifest, 'utf8')) : {};
 const names = {};
@@ -54,6 +79,7 @@ for (const kind of ['wasm', 'css']) {
 if (has(MAIN.js)) {
   let glue = read(MAIN.js).toString('utf8');
   names.on_demand = [];
+  names.pages = {};
   if (has(LOADER)) {
     // The chunks, named by content; the loader fetches them by those names.
     let loader = read(LOADER).toString('utf8');
@@ -86,20 +112,21 @@ if (has(MAIN.js)) {
     names.js = `chat.${hash(glue)}.js`;
     outputs.set(loaderName, Buffer.from(loader.replaceAll(mainImport, `"./${names.js}"`)));
     names.on_demand.unshift(loaderName);
+    names.pages = pagesOf(loader);
   } else {
     names.js = `chat.${hash(glue)}.js`;
   }
   outputs.set(names.js, Buffer.from(glue));
 }
 
-for (const kind of ['js', 'wasm', 'css', 'on_demand']) {
+for (const kind of ['js', 'wasm', 'css', 'on_demand', 'pages']) {
   if (names[kind]) continue;
   const kept = [earlier[kind] ?? []].flat();
   if (kind !== 'on_demand' && (!kept.length || !kept.every(has))) {
     console.error(`${MAIN[kind]} is missing from ${dir}, and no earlier build named one`);
     process.exit(1);
   }
-  names[kind] = earlier[kind] ?? [];
+  names[kind] = earlier[kind] ?? (kind === 'pages' ? {} : []);
 }
 
 const keep = new Set([names.js, names.wasm, names.css, ...names.on_demand].flatMap((n) => [n, `${n}.br`, `${n}.gz`]));
@@ -127,5 +154,5 @@ for (const source of [...Object.values(MAIN), LOADER]) if (has(source)) unlinkSy
 for (const file of readdirSync(dir)) {
   if (file.endsWith('.wasm') && !/\.[0-9a-f]{16}\.wasm$/.test(file)) unlinkSync(join(dir, file));
 }
-const { js, wasm, css, on_demand } = names;
-writeFileSync(manifest, JSON.stringify({ js, wasm, css, on_demand }, null, 2) + '\n');
+const { js, wasm, css, on_demand, pages } = names;
+writeFileSync(manifest, JSON.stringify({ js, wasm, css, on_demand, pages }, null, 2) + '\n');

@@ -52,12 +52,23 @@ pub struct Assets {
     /// (`split.<hash>.js`, which the glue imports) and the WASM chunks it fetches.
     #[serde(default)]
     pub on_demand: Vec<String>,
+    /// What each page loaded on demand fetches when it is opened (its chunk and the shared ones
+    /// it needs), by the name of its split point (`settings_view`): a first visit straight to
+    /// the page preloads them.
+    #[serde(default)]
+    pub pages: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl Default for Assets {
     /// The names before the build hashes them (a site built by hand, or not built).
     fn default() -> Self {
-        Self { js: "chat.js".into(), wasm: "chat_bg.wasm".into(), css: "chat.css".into(), on_demand: Vec::new() }
+        Self {
+            js: "chat.js".into(),
+            wasm: "chat_bg.wasm".into(),
+            css: "chat.css".into(),
+            on_demand: Vec::new(),
+            pages: Default::default(),
+        }
     }
 }
 
@@ -69,6 +80,9 @@ impl Default for Assets {
 pub fn shell(assets: &Assets) -> impl IntoView {
     #[cfg(feature = "ssr")]
     set_content_security_policy();
+    // The pages loaded on demand read it to preload what they need.
+    #[cfg(feature = "ssr")]
+    provide_context(assets.clone());
     let nonce = leptos::nonce::use_nonce();
     #[cfg(feature = "ssr")]
     let theme = api::appearance::requested_theme().attribute();

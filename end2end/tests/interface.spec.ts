@@ -248,9 +248,20 @@ test('a tab that never paints, as one opened in the background, still loads the 
   await ana.context().close();
 });
 
-test('pages few visits need load on demand: the room downloads none of them; settings fetches its own, works, and opens offline once opened', async ({ browser }) => {
+test('pages few visits need load on demand: opened first, one preloads its chunks; the room downloads none of them; settings fetches its own, works, and opens offline once opened', async ({ browser }) => {
   const name = `lazy_${Date.now().toString(36)}`;
   const first = await signUp(browser, name);
+  // A first visit straight to such a page: the answer has the browser preload its chunks with
+  // the bundle (each fetched once), and the page comes alive (results follow the box).
+  await first.goto('/search?q=nothing');
+  const search = () => first.evaluate(() => performance.getEntriesByType('resource')
+    .filter((r) => new URL(r.name).pathname.startsWith('/pkg/search_view.')).map((r) => r.initiatorType));
+  await expect.poll(search).toEqual(['link']);
+  const words = first.getByLabel('Words to find');
+  await expect(async () => {
+    await words.fill(`quokka ${name}`);
+    await expect(first).toHaveURL(/q=quokka/, { timeout: 1000 });
+  }).toPass();
   const context = await browser.newContext({ storageState: await first.context().storageState() });
   await first.context().close();
   const page = await context.newPage();

@@ -48,10 +48,56 @@ macro_rules! on_demand {
             }
 
             fn view(_this: Self) -> AnyView {
+                #[cfg(feature = "ssr")]
+                preload(stringify!($route));
                 view! { <$page/> }.into_any()
             }
         }
     )*};
+}
+
+/// A first visit straight to a page loaded on demand: the answer's `Link` header has the browser
+/// fetch the page's chunks while it fetches the bundle, not after it.
+#[cfg(feature = "ssr")]
+fn preload(route: &str) {
+    let (Some(assets), Some(response)) =
+        (use_context::<crate::Assets>(), use_context::<leptos_axum::ResponseOptions>())
+    else {
+        return;
+    };
+    let Some(files) = assets.pages.get(&split_point(route)) else { return };
+    // `crossorigin`: the loader fetches with `fetch()`, whose requests a preload must match.
+    let links: Vec<String> =
+        files.iter().map(|file| format!("</pkg/{file}>; rel=preload; as=fetch; crossorigin")).collect();
+    if let Ok(value) = http::HeaderValue::from_str(&links.join(", ")) {
+        response.append_header(http::header::LINK, value);
+    }
+}
+
+/// The name `#[lazy_route]` gives a route's split point, as `wasm-split` names its chunk:
+/// `RoomSettings` → `room_settings_view`.
+#[cfg(any(feature = "ssr", test))]
+fn split_point(route: &str) -> String {
+    let mut name = String::new();
+    for (i, c) in route.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            name.push('_');
+        }
+        name.extend(c.to_lowercase());
+    }
+    name + "_view"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_point;
+
+    #[test]
+    fn a_route_is_found_by_the_name_of_its_split_point() {
+        assert_eq!(split_point("Settings"), "settings_view");
+        assert_eq!(split_point("RoomSettings"), "room_settings_view");
+        assert_eq!(split_point("AdminRoom"), "admin_room_view");
+    }
 }
 
 on_demand! {

@@ -142,7 +142,8 @@ async fn a_new_build_gives_changed_files_new_names_and_removes_the_old() {
 }
 
 /// What `wasm-split` and `wasm-bindgen` leave beside the bundle when pages are loaded on
-/// demand: the glue imports the loader, the loader imports the glue and fetches the chunks.
+/// demand: the glue imports the loader, the loader imports the glue and fetches the chunks (in
+/// the shape wasm-split-cli 0.2.4 writes it: one page, needing one shared chunk).
 fn add_pages_on_demand(root: &Path, chunk: &[u8]) {
     let pkg = root.join("pkg");
     std::fs::write(
@@ -153,14 +154,21 @@ fn add_pages_on_demand(root: &Path, chunk: &[u8]) {
         ),
     )
     .unwrap();
-    std::fs::write(
-        pkg.join("__wasm_split.js"),
-        "import { initSync } from \"./chat.js\";\n\
-         const a = () => fetch(new URL(\"./split___settings_view_14195264268714257019.wasm\", import.meta.url));\n\
-         const b = () => fetch(new URL(\"./chunk_9.wasm\", import.meta.url));\n",
-    )
-    .unwrap();
-    std::fs::write(pkg.join("split___settings_view_14195264268714257019.wasm"), chunk).unwrap();
+    let fetch = |file: &str| {
+        format!(
+            "makeLoad(() => {{\n    const src = fetch(new URL(\"./{file}\", import.meta.url));\n    src.catch(() => {{}});\n    \
+             return async (imports) => (WebAssembly.instantiateStreaming(src, imports));\n}}\n"
+        )
+    };
+    let loader = format!(
+        "import {{ initSync }} from \"./chat.js\";\n\
+         const __chunk_9 = {}, []);\n\
+         export const __wasm_split_load___set_password_view_14195264268714257019 = wrapAsyncCb({}, [__chunk_9]));\n",
+        fetch("chunk_9.wasm"),
+        fetch("split___set_password_view_14195264268714257019.wasm")
+    );
+    std::fs::write(pkg.join("__wasm_split.js"), loader).unwrap();
+    std::fs::write(pkg.join("split___set_password_view_14195264268714257019.wasm"), chunk).unwrap();
     std::fs::write(pkg.join("chunk_9.wasm"), [0u8, 97, 115, 109, 1, 0, 0, 0]).unwrap();
 }
 
@@ -180,7 +188,7 @@ async fn pages_loaded_on_demand_are_named_by_content_served_like_the_bundle_and_
     assert_eq!(assets.on_demand.len(), 3, "{:?}", assets.on_demand);
     let (loader, settings, shared) = (
         &named(&assets.on_demand, "split."),
-        &named(&assets.on_demand, "settings_view."),
+        &named(&assets.on_demand, "set_password_view."),
         &named(&assets.on_demand, "chunk_9."),
     );
     // Each names the others by their new names: the glue its loader, the loader the glue and chunks.
@@ -194,7 +202,8 @@ async fn pages_loaded_on_demand_are_named_by_content_served_like_the_bundle_and_
     for name in [&assets.js, settings, shared] {
         assert!(loads.contains(&format!("\"./{name}\"")), "the loader names {name}: {loads}");
     }
-    for source in ["chat.js", "__wasm_split.js", "chunk_9.wasm", "split___settings_view_14195264268714257019.wasm"] {
+    for source in ["chat.js", "__wasm_split.js", "chunk_9.wasm", "split___set_password_view_14195264268714257019.wasm"]
+    {
         assert!(!pkg.join(source).exists(), "{source} is consumed");
     }
 
@@ -208,6 +217,17 @@ async fn pages_loaded_on_demand_are_named_by_content_served_like_the_bundle_and_
     let response = http().get(app.url(&format!("/pkg/{loader}"))).send().await.unwrap();
     assert_eq!(response.headers()[CONTENT_TYPE], "text/javascript");
     assert_eq!(response.text().await.unwrap(), loads);
+    // A first visit straight to the page preloads its chunk and the shared one it needs, as
+    // the loader will fetch them; a page in the bundle preloads nothing.
+    assert_eq!(assets.pages["set_password_view"], [settings.clone(), shared.clone()]);
+    let page = app.get("/set-password?token=x", None).await;
+    let link = page.headers().get("link").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    assert!(page.text().await.unwrap().contains("This link does not work"), "the set-password page");
+    assert_eq!(
+        link,
+        format!("</pkg/{settings}>; rel=preload; as=fetch; crossorigin, </pkg/{shared}>; rel=preload; as=fetch; crossorigin")
+    );
+    assert!(app.get("/login", None).await.headers().get("link").is_none());
     // The worker fetches none of them ahead (a first visit downloads no page it does not
     // show) and keeps each the first time the page asks for it.
     let script = http().get(app.url("/sw.js")).send().await.unwrap().text().await.unwrap();
@@ -221,7 +241,7 @@ async fn pages_loaded_on_demand_are_named_by_content_served_like_the_bundle_and_
     // (so no browser keeps a loader that fetches the old chunk); the old ones are gone.
     add_pages_on_demand(site.path(), &chunk[1..]);
     let next = build_site(site.path());
-    assert_ne!(named(&next.on_demand, "settings_view."), *settings);
+    assert_ne!(named(&next.on_demand, "set_password_view."), *settings);
     assert_ne!(named(&next.on_demand, "split."), *loader);
     assert_ne!(next.js, assets.js);
     assert_eq!(named(&next.on_demand, "chunk_9."), *shared, "an unchanged chunk keeps its name");
