@@ -153,9 +153,12 @@ fn is_one_emoji(text: &str) -> bool {
         })
 }
 
-/// The code points that are emoji on their own (Unicode's Extended_Pictographic, in blocks).
+/// The code points that are emoji on their own (Unicode's Extended_Pictographic, in blocks),
+/// less the letters those blocks hold (the squared and circled letters, `🄷`): a reaction is a
+/// picture, never a word.
 fn is_pictograph(c: char) -> bool {
-    matches!(c,
+    !c.is_alphabetic()
+        && matches!(c,
         '\u{00A9}' | '\u{00AE}' | '\u{203C}' | '\u{2049}' | '\u{2122}' | '\u{2139}'
         | '\u{2194}'..='\u{21AA}' | '\u{231A}'..='\u{23FF}' | '\u{24C2}' | '\u{25AA}'..='\u{25FE}'
         | '\u{2600}'..='\u{27BF}' | '\u{2934}' | '\u{2935}' | '\u{2B05}'..='\u{2B55}' | '\u{3030}'
@@ -201,7 +204,8 @@ mod tests {
         {
             assert_eq!(Emoji::parse(ok).map(|e| e.as_str().to_owned()), Ok(ok.trim().to_owned()), "{ok:?}");
         }
-        for bad in ["", " ", "a", "ok", "👍👍", "🇫", "🇫🇷🇩🇪", "1", "👍a", "\u{200D}", "👍\u{200D}", "<b>", "\u{FE0F}"]
+        for bad in
+            ["", " ", "a", "ok", "👍👍", "🇫", "🇫🇷🇩🇪", "1", "👍a", "\u{200D}", "👍\u{200D}", "<b>", "\u{FE0F}", "🄷", "🄰"]
         {
             assert!(Emoji::parse(bad).is_err(), "{bad:?}");
         }
